@@ -1,0 +1,378 @@
+"""Every table of Paddock, declared once; features add code, not columns."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.migrations.constraints import CheckConstraint
+from tortoise.models import Model
+
+
+class RaceStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    LOCKED = "locked"
+    PROVISIONAL = "provisional"
+    FINAL = "final"
+    CANCELLED = "cancelled"
+
+
+class ResultSource(StrEnum):
+    FEED = "feed"
+    MANUAL = "manual"
+
+
+class NotificationType(StrEnum):
+    RESULTS_PUBLISHED = "results_published"
+    RESULTS_CHANGED = "results_changed"
+    LEAGUE_JOINED = "league_joined"
+    LINEUP_LOCKED = "lineup_locked"
+    RANK_CHANGED = "rank_changed"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    username = fields.CharField(max_length=30, unique=True)
+    display_name = fields.CharField(max_length=60)
+    password_hash = fields.CharField(max_length=255)
+    is_admin = fields.BooleanField(default=False)
+    # Tokens issued before this instant stop working (password change).
+    tokens_valid_after = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "users"
+
+
+class RefreshToken(Model):
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="refresh_tokens", on_delete=fields.CASCADE
+    )
+    family = fields.UUIDField(db_index=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    # Set when rotated: presenting it again means theft, and revokes the family.
+    used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "refresh_tokens"
+
+
+class Season(Model):
+    year = fields.IntField(primary_key=True, generated=False)
+    name = fields.CharField(max_length=60)
+
+    class Meta:
+        table = "seasons"
+
+
+class Constructor(Model):
+    id = fields.IntField(primary_key=True)
+    season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
+        "models.Season", related_name="constructors", on_delete=fields.CASCADE
+    )
+    ref = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=100)
+    nationality = fields.CharField(max_length=60, default="")
+
+    class Meta:
+        table = "constructors"
+        unique_together = (("season", "ref"),)
+
+
+class Driver(Model):
+    id = fields.IntField(primary_key=True)
+    season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
+        "models.Season", related_name="drivers", on_delete=fields.CASCADE
+    )
+    ref = fields.CharField(max_length=64)
+    code = fields.CharField(max_length=3, default="")
+    number = fields.IntField(null=True)
+    first_name = fields.CharField(max_length=60)
+    last_name = fields.CharField(max_length=60)
+    nationality = fields.CharField(max_length=60, default="")
+    price = fields.DecimalField(max_digits=5, decimal_places=1)
+    constructor: fields.ForeignKeyNullableRelation[Constructor] = fields.ForeignKeyField(
+        "models.Constructor", related_name="drivers", null=True, on_delete=fields.SET_NULL
+    )
+    # Maintained by the driver-stats task from team-independent scoring.
+    season_points = fields.IntField(default=0)
+    average_points = fields.DecimalField(max_digits=6, decimal_places=2, default=0)
+    form_points = fields.DecimalField(max_digits=6, decimal_places=2, default=0)
+
+    class Meta:
+        table = "drivers"
+        unique_together = (("season", "ref"),)
+        constraints = (CheckConstraint(check="price > 0", name="drivers_price_positive"),)
+
+
+class Race(Model):
+    id = fields.IntField(primary_key=True)
+    season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
+        "models.Season", related_name="races", on_delete=fields.CASCADE
+    )
+    round = fields.IntField()
+    name = fields.CharField(max_length=100)
+    circuit = fields.CharField(max_length=100)
+    locality = fields.CharField(max_length=100, default="")
+    country = fields.CharField(max_length=60)
+    starts_at = fields.DatetimeField()
+    qualifying_at = fields.DatetimeField(null=True)
+    sprint_qualifying_at = fields.DatetimeField(null=True)
+    sprint_at = fields.DatetimeField(null=True)
+    lock_at = fields.DatetimeField()
+    status = fields.CharEnumField(RaceStatus, max_length=12, default=RaceStatus.SCHEDULED)
+    # The version of results that currently counts; 0 until results exist.
+    results_version = fields.IntField(default=0)
+    last_polled_at = fields.DatetimeField(null=True)
+    results_changed_at = fields.DatetimeField(null=True)
+    finalised_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "races"
+        unique_together = (("season", "round"),)
+        indexes = (("status", "starts_at"),)
+        ordering = ["season_id", "round"]
+
+
+class ResultVersion(Model):
+    id = fields.IntField(primary_key=True)
+    race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
+        "models.Race", related_name="result_versions", on_delete=fields.CASCADE
+    )
+    version = fields.IntField()
+    content_hash = fields.CharField(max_length=64)
+    source = fields.CharEnumField(ResultSource, max_length=8)
+    # What changed against the previous version, per driver ref.
+    diff = fields.JSONField(default=dict)
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="result_versions", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "result_versions"
+        unique_together = (("race", "version"),)
+
+
+class RaceResult(Model):
+    id = fields.IntField(primary_key=True)
+    race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
+        "models.Race", related_name="results", on_delete=fields.CASCADE
+    )
+    version = fields.IntField()
+    driver: fields.ForeignKeyRelation[Driver] = fields.ForeignKeyField(
+        "models.Driver", related_name="results", on_delete=fields.CASCADE
+    )
+    constructor: fields.ForeignKeyRelation[Constructor] = fields.ForeignKeyField(
+        "models.Constructor", related_name="results", on_delete=fields.CASCADE
+    )
+    position = fields.IntField(null=True)
+    position_text = fields.CharField(max_length=4)
+    position_order = fields.IntField()
+    grid = fields.IntField(default=0)
+    laps = fields.IntField(default=0)
+    status = fields.CharField(max_length=60)
+    fastest_lap_rank = fields.IntField(null=True)
+    points = fields.DecimalField(max_digits=5, decimal_places=1, default=0)
+
+    class Meta:
+        table = "race_results"
+        unique_together = (("race", "version", "driver"),)
+
+
+class Team(Model):
+    id = fields.IntField(primary_key=True)
+    owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="teams", on_delete=fields.CASCADE
+    )
+    season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
+        "models.Season", related_name="teams", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=30)
+    # Season total, kept equal to the sum of team_race_scores by rescoring.
+    points = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "teams"
+        unique_together = (("owner", "season", "name"),)
+        indexes = (("season_id", "points"),)
+
+
+class Lineup(Model):
+    """One saved lineup; the one counting for a race is the last saved before its lock."""
+
+    id = fields.IntField(primary_key=True)
+    team: fields.ForeignKeyRelation[Team] = fields.ForeignKeyField(
+        "models.Team", related_name="lineups", on_delete=fields.CASCADE
+    )
+    saved_at = fields.DatetimeField()
+    captain: fields.ForeignKeyRelation[Driver] = fields.ForeignKeyField(
+        "models.Driver", related_name="captained_lineups", on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "lineups"
+        indexes = (("team_id", "saved_at"),)
+
+
+class LineupDriver(Model):
+    id = fields.IntField(primary_key=True)
+    lineup: fields.ForeignKeyRelation[Lineup] = fields.ForeignKeyField(
+        "models.Lineup", related_name="drivers", on_delete=fields.CASCADE
+    )
+    driver: fields.ForeignKeyRelation[Driver] = fields.ForeignKeyField(
+        "models.Driver", related_name="lineup_entries", on_delete=fields.RESTRICT
+    )
+    is_captain = fields.BooleanField(default=False)
+    # Price paid when saved, so budget history stays true after price changes.
+    price = fields.DecimalField(max_digits=5, decimal_places=1)
+
+    class Meta:
+        table = "lineup_drivers"
+        unique_together = (("lineup", "driver"),)
+
+
+class League(Model):
+    id = fields.IntField(primary_key=True)
+    season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
+        "models.Season", related_name="leagues", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=50, db_index=True)
+    is_public = fields.BooleanField(default=False)
+    invite_code = fields.CharField(max_length=8, unique=True)
+    owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="owned_leagues", on_delete=fields.CASCADE
+    )
+    max_teams = fields.IntField(default=50)
+    scoring_system = fields.CharField(max_length=20, default="classic")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "leagues"
+        constraints = (
+            CheckConstraint(check="max_teams BETWEEN 2 AND 10000", name="leagues_max_teams"),
+        )
+
+
+class LeagueMember(Model):
+    id = fields.IntField(primary_key=True)
+    league: fields.ForeignKeyRelation[League] = fields.ForeignKeyField(
+        "models.League", related_name="members", on_delete=fields.CASCADE
+    )
+    team: fields.ForeignKeyRelation[Team] = fields.ForeignKeyField(
+        "models.Team", related_name="memberships", on_delete=fields.CASCADE
+    )
+    joined_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "league_members"
+        unique_together = (("league", "team"),)
+
+
+class TeamRaceScore(Model):
+    id = fields.IntField(primary_key=True)
+    team: fields.ForeignKeyRelation[Team] = fields.ForeignKeyField(
+        "models.Team", related_name="race_scores", on_delete=fields.CASCADE
+    )
+    race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
+        "models.Race", related_name="team_scores", on_delete=fields.CASCADE
+    )
+    scoring_system = fields.CharField(max_length=20, default="classic")
+    lineup: fields.ForeignKeyRelation[Lineup] = fields.ForeignKeyField(
+        "models.Lineup", related_name="scores", on_delete=fields.CASCADE
+    )
+    points = fields.IntField()
+    # [{driver_id, captain, position_points, bonus_points, multiplier, points}]
+    breakdown = fields.JSONField(default=list)
+    result_version = fields.IntField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "team_race_scores"
+        unique_together = (("team", "race", "scoring_system"),)
+        indexes = (("race_id", "scoring_system", "points"),)
+
+
+class Notification(Model):
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="notifications", on_delete=fields.CASCADE
+    )
+    type = fields.CharEnumField(NotificationType, max_length=20)
+    title = fields.CharField(max_length=200)
+    body = fields.TextField()
+    data = fields.JSONField(default=dict)
+    # One event never notifies one user twice: producers derive this key from the event.
+    dedup_key = fields.CharField(max_length=200, unique=True)
+    read_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "notifications"
+        indexes = (("user_id", "created_at"), ("user_id", "read_at"))
+
+
+class FeedPoll(Model):
+    """One attempt to fetch a race's results, for the admin status page."""
+
+    id = fields.IntField(primary_key=True)
+    race: fields.ForeignKeyNullableRelation[Race] = fields.ForeignKeyField(
+        "models.Race", related_name="polls", null=True, on_delete=fields.CASCADE
+    )
+    started_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+    ok = fields.BooleanField(default=False)
+    outcome = fields.CharField(max_length=30, default="")
+    error = fields.TextField(default="")
+
+    class Meta:
+        table = "feed_polls"
+        indexes = (("race_id", "started_at"),)
+
+
+class TaskRun(Model):
+    """One execution of a background task, for the admin status page."""
+
+    id = fields.IntField(primary_key=True)
+    task_name = fields.CharField(max_length=100)
+    task_id = fields.CharField(max_length=64)
+    started_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+    ok = fields.BooleanField(default=False)
+    error = fields.TextField(default="")
+
+    class Meta:
+        table = "task_runs"
+        indexes = (("task_name", "started_at"),)
+
+
+__all__ = [
+    "Constructor",
+    "Driver",
+    "FeedPoll",
+    "League",
+    "LeagueMember",
+    "Lineup",
+    "LineupDriver",
+    "Notification",
+    "NotificationType",
+    "Race",
+    "RaceResult",
+    "RaceStatus",
+    "RefreshToken",
+    "ResultSource",
+    "ResultVersion",
+    "Season",
+    "TaskRun",
+    "Team",
+    "TeamRaceScore",
+    "User",
+]

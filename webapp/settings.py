@@ -1,0 +1,125 @@
+"""One typed settings object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
+PERIODS = {"second": 1, "minute": 60, "hour": 3600}
+REQUIRED_IN_PRODUCTION = ("secret_key", "database_url", "redis_url")
+
+
+class SettingsError(Exception):
+    """Raised when the configuration cannot work; the message is one line."""
+
+
+def parse_rate(value: str) -> tuple[int, int]:
+    """Return (count, period in seconds) for a limit written like `10/minute`."""
+    match = RATE_RE.match(value)
+    if not match:
+        raise ValueError(f"rate limit {value!r} is not N/second, N/minute or N/hour")
+    return int(match.group(1)), PERIODS[match.group(2)]
+
+
+class Settings(BaseSettings):
+    """Every setting of `api.md`, plus a few operational knobs."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = None
+    port: int = 8000
+    season: int | None = None
+    results_api_url: str = "https://api.jolpi.ca/ergast/f1"
+    access_token_expire_minutes: int = 30
+    refresh_token_expire_days: int = 30
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    force_https: bool = False
+    sentry_dsn: str | None = None
+    rate_limit_login: str = "10/minute"
+    rate_limit_register: str = "20/hour"
+    rate_limit_api: str = "600/minute"
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    data_dir: Path = ROOT / ".paddock"
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    max_teams_per_season: int = 3
+    verify_offsets_hours: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [2.0, 24.0, 72.0, 168.0]
+    )
+    log_level: str = "INFO"
+    max_body_bytes: int = 1_000_000
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("verify_offsets_hours", mode="before")
+    @classmethod
+    def _split_floats(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [float(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("rate_limit_login", "rate_limit_register", "rate_limit_api")
+    @classmethod
+    def _check_rate(cls, value: str, info: ValidationInfo) -> str:
+        parse_rate(value)
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if self.environment == "production":
+            missing = [name.upper() for name in REQUIRED_IN_PRODUCTION if not getattr(self, name)]
+            if missing:
+                raise SettingsError(
+                    f"ENVIRONMENT=production needs {', '.join(missing)}: set "
+                    f"{'it' if len(missing) == 1 else 'them'} in the environment or .env"
+                )
+        return self
+
+    def signing_key(self) -> str:
+        """Return SECRET_KEY, or in development a key generated once into the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning a configuration problem into one readable line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except SettingsError:
+        raise
+    except ValueError as exc:
+        # pydantic wraps errors raised in validators; surface our own one-liner.
+        text = str(exc)
+        if "ENVIRONMENT=production needs" in text:
+            line = text[text.index("ENVIRONMENT=production needs") :].splitlines()[0]
+            raise SettingsError(line.split(" [type=")[0]) from None
+        raise SettingsError(text.replace("\n", " ")) from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings."""
+    return load_settings()
