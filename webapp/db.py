@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
+from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
 from webapp.settings import Settings
@@ -44,9 +45,13 @@ def tortoise_config(settings: Settings, *, url: str | None = None) -> dict[str, 
     }
 
 
-async def init_db(settings: Settings, *, url: str | None = None) -> None:
-    """Open the connection pool and register the models."""
-    await Tortoise.init(config=tortoise_config(settings, url=url))
+async def init_db(settings: Settings, *, url: str | None = None) -> bool:
+    """Register the models and the pool; return False when this process already had them."""
+    if Tortoise.is_inited():
+        return False
+    # The global fallback lets request tasks, started outside the lifespan task, see the ORM.
+    await Tortoise.init(config=tortoise_config(settings, url=url), _enable_global_fallback=True)
+    return True
 
 
 async def close_db() -> None:
@@ -56,5 +61,6 @@ async def close_db() -> None:
 
 async def migrate_db(settings: Settings, *, url: str | None = None) -> None:
     """Apply every pending migration from `migrations/`."""
-    await migrate(config=tortoise_config(settings, url=url))
-    await Tortoise.close_connections()
+    # A context of its own, so migrating leaves this process's ORM state untouched.
+    async with TortoiseContext():
+        await migrate(config=tortoise_config(settings, url=url))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
@@ -149,7 +150,7 @@ class ResultVersion(Model):
     content_hash = fields.CharField(max_length=64)
     source = fields.CharEnumField(ResultSource, max_length=8)
     # What changed against the previous version, per driver ref.
-    diff = fields.JSONField(default=dict)
+    diff: dict[str, Any] = fields.JSONField(default=dict)
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="result_versions", null=True, on_delete=fields.SET_NULL
     )
@@ -291,7 +292,7 @@ class TeamRaceScore(Model):
     )
     points = fields.IntField()
     # [{driver_id, captain, position_points, bonus_points, multiplier, points}]
-    breakdown = fields.JSONField(default=list)
+    breakdown: list[dict[str, Any]] = fields.JSONField(default=list)
     result_version = fields.IntField()
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -309,7 +310,7 @@ class Notification(Model):
     type = fields.CharEnumField(NotificationType, max_length=20)
     title = fields.CharField(max_length=200)
     body = fields.TextField()
-    data = fields.JSONField(default=dict)
+    data: dict[str, Any] = fields.JSONField(default=dict)
     # One event never notifies one user twice: producers derive this key from the event.
     dedup_key = fields.CharField(max_length=200, unique=True)
     read_at = fields.DatetimeField(null=True)

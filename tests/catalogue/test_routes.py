@@ -1,0 +1,43 @@
+"""The catalogue API and the home page show the loaded season."""
+
+from __future__ import annotations
+
+from quart.typing import TestClientProtocol
+
+
+async def test_drivers_have_prices_and_constructors(
+    client: TestClientProtocol, season: int
+) -> None:
+    body = await (await client.get("/api/v1/drivers")).get_json()
+    assert body["total"] == len(body["items"]) >= 20
+    verstappen = next(d for d in body["items"] if d["ref"] == "max_verstappen")
+    assert verstappen["code"] == "VER"
+    assert verstappen["number"] == 1 or verstappen["number"] == 33
+    assert isinstance(verstappen["price"], float)
+    assert verstappen["constructor"]["ref"] == "red_bull"
+
+
+async def test_races_times_are_utc_with_z(client: TestClientProtocol, season: int) -> None:
+    body = await (await client.get(f"/api/v1/races?season={season}")).get_json()
+    assert body["total"] == 24
+    first = body["items"][0]
+    assert first["round"] == 1
+    assert first["starts_at"].endswith("Z") and first["lock_at"].endswith("Z")
+    assert first["lock_at"] < first["starts_at"]
+    one = await (await client.get(f"/api/v1/races/{first['id']}")).get_json()
+    assert one == first
+
+
+async def test_constructors(client: TestClientProtocol, season: int) -> None:
+    body = await (await client.get("/api/v1/constructors")).get_json()
+    assert {c["ref"] for c in body["items"]} >= {"ferrari", "mclaren", "red_bull"}
+    assert all(c["season"] == season for c in body["items"])
+
+
+async def test_home_lists_races_and_drivers(client: TestClientProtocol, season: int) -> None:
+    response = await client.get("/")
+    html = (await response.get_data()).decode()
+    assert response.status_code == 200
+    assert f"Season {season}" in html
+    assert "Verstappen" in html and "Monaco Grand Prix" in html
+    assert 'name="viewport"' in html

@@ -1,0 +1,137 @@
+"""Test fixtures on real PostgreSQL and Redis: the machine's when named, else embedded ones."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol
+from redis.asyncio import Redis
+from tortoise import connections
+
+from webapp import db as database
+from webapp.redis import close_redis, get_redis, init_redis
+from webapp.settings import ROOT, Settings, get_settings, load_settings
+
+os.environ["ENVIRONMENT"] = "test"
+
+
+@pytest.fixture(scope="session")
+def service_urls() -> Iterator[tuple[str, str]]:
+    """Return (database URL, Redis URL) for the test run, starting embedded ones if needed."""
+    db_url = os.environ.get("TEST_DATABASE_URL")
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    services = None
+    if not (db_url and redis_url):
+        from webapp.embedded import EmbeddedServices
+
+        services = EmbeddedServices(ROOT / ".paddock" / "test-services")
+        _, embedded_redis = services.start()
+        db_url = db_url or services.create_database("paddock_test")
+        redis_url = redis_url or embedded_redis
+    try:
+        yield db_url, redis_url
+    finally:
+        if services is not None:
+            services.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(service_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Return settings pointed at the test services; domain code sees the same."""
+    db_url, redis_url = service_urls
+    os.environ.update(
+        DATABASE_URL=db_url,
+        REDIS_URL=redis_url,
+        SECRET_KEY="test-secret-key-with-enough-length-for-hs256",
+        DATA_DIR=str(tmp_path_factory.mktemp("data")),
+        RESULTS_API_URL="http://127.0.0.1:9/unreachable",
+    )
+    get_settings.cache_clear()
+    return load_settings()
+
+
+async def _reset_schema(url: str) -> None:
+    """Drop everything in the test database so migrations start from empty."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def migrated(settings: Settings) -> AsyncIterator[Settings]:
+    """Migrate an empty test database once, then keep Tortoise and Redis open for the run."""
+    assert settings.database_url and settings.redis_url
+    await _reset_schema(settings.database_url)
+    await database.migrate_db(settings)
+    await database.init_db(settings)
+    await init_redis(settings.redis_url)
+    yield settings
+    await close_redis()
+    await database.close_db()
+
+
+@pytest.fixture
+async def db(migrated: Settings) -> AsyncIterator[None]:
+    """Give each test empty tables."""
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+        "AND tablename <> 'tortoise_migrations'"
+    )
+    tables = ", ".join(f'"{row["tablename"]}"' for row in rows)
+    await conn.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    yield
+
+
+@pytest.fixture
+async def redis(migrated: Settings) -> AsyncIterator[Redis]:
+    """Give each test an empty Redis database."""
+    client = get_redis()
+    await client.flushdb()
+    yield client
+
+
+@pytest.fixture
+async def app(db: None, redis: Redis, migrated: Settings) -> AsyncIterator[Quart]:
+    """Build the app on the test services and run its start-up and shut-down."""
+    from webapp.app import create_app
+
+    application = create_app(migrated)
+    async with application.test_app():
+        yield application
+
+
+@pytest.fixture
+def client(app: Quart) -> TestClientProtocol:
+    """Return a test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+async def season(db: None) -> int:
+    """Load the bundled season and return its year."""
+    from webapp.catalogue.loader import load_season
+
+    await load_season()
+    rows = await connections.get("default").execute_query_dict("SELECT max(year) AS y FROM seasons")
+    return int(rows[0]["y"])
+
+
+def asyncpg_dsn(url: str) -> str:
+    """Turn a Tortoise `postgres://` URL into one asyncpg accepts."""
+    parts = urlsplit(url)
+    query = "&".join(p for p in parts.query.split("&") if p and not p.startswith(("min", "max")))
+    return urlunsplit(("postgresql", parts.netloc, parts.path, query, ""))
+
+
+def fixture_path(name: str) -> Path:
+    """Return the path of a file in tests/fixtures."""
+    return Path(__file__).parent / "fixtures" / name

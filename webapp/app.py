@@ -1,0 +1,73 @@
+"""The application factory: one readable list of what the app is made of."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quart import Quart
+from quart_schema import Info, QuartSchema
+
+from webapp import db
+from webapp.errors import register_error_handlers
+from webapp.observability import configure_logging, init_observability
+from webapp.redis import close_redis, init_redis
+from webapp.schemas import iso_z
+from webapp.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    """Build the Quart app for `settings` (the environment's by default)."""
+    settings = settings or get_settings()
+    app = Quart(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+    )
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["SECRET_KEY"] = settings.signing_key()
+    app.jinja_env.filters["iso_z"] = iso_z
+    if settings.environment != "test":
+        configure_logging(settings.log_level)
+
+    QuartSchema(
+        app,
+        openapi_path="/openapi.json",
+        swagger_ui_path="/docs",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        info=Info(title="Paddock API", version="1"),
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+    )
+    init_observability(app)
+    register_error_handlers(app)
+
+    from webapp.catalogue.routes import api as catalogue_api
+    from webapp.catalogue.routes import pages as catalogue_pages
+    from webapp.ops.routes import blueprint as ops
+
+    app.register_blueprint(ops)
+    app.register_blueprint(catalogue_api, url_prefix="/api/v1")
+    app.register_blueprint(catalogue_pages)
+
+    owned: dict[str, bool] = {}
+
+    @app.before_serving
+    async def _connect() -> None:
+        if not settings.redis_url:
+            raise RuntimeError("REDIS_URL is not set: run `paddock dev` or set it")
+        # Tests and workers may have opened these already; close only what we opened.
+        owned["db"] = await db.init_db(settings)
+        owned["redis"] = await init_redis(settings.redis_url)
+
+    @app.after_serving
+    async def _disconnect() -> None:
+        if owned.get("redis"):
+            await close_redis()
+        if owned.get("db"):
+            await db.close_db()
+
+    return app

@@ -1,0 +1,57 @@
+"""Read the catalogue: seasons, constructors, drivers and races."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from webapp.errors import AppError
+from webapp.models import Constructor, Driver, Race, RaceStatus, Season
+from webapp.settings import get_settings
+
+
+async def current_season() -> int:
+    """Return the current season: the `SEASON` setting, else the latest loaded one."""
+    configured = get_settings().season
+    if configured:
+        return configured
+    latest = await Season.all().order_by("-year").first()
+    if latest is None:
+        raise AppError.not_found("No season is loaded")
+    return latest.year
+
+
+async def list_constructors(*, season: int) -> list[Constructor]:
+    """Return a season's constructors by name."""
+    return await Constructor.filter(season_id=season).order_by("name")
+
+
+async def list_drivers(*, season: int) -> list[Driver]:
+    """Return a season's drivers, dearest first, with their constructor."""
+    return (
+        await Driver.filter(season_id=season)
+        .select_related("constructor")
+        .order_by("-price", "last_name")
+    )
+
+
+async def list_races(*, season: int) -> list[Race]:
+    """Return a season's calendar in round order."""
+    return await Race.filter(season_id=season).order_by("round")
+
+
+async def get_race(*, race_id: int) -> Race:
+    """Return one race or fail with `not_found`."""
+    race = await Race.get_or_none(id=race_id)
+    if race is None:
+        raise AppError.not_found("No such race")
+    return race
+
+
+async def next_race(*, season: int, now: datetime) -> Race | None:
+    """Return the next race whose lineup deadline has not passed."""
+    return (
+        await Race.filter(season_id=season, lock_at__gt=now)
+        .exclude(status=RaceStatus.CANCELLED)
+        .order_by("lock_at")
+        .first()
+    )

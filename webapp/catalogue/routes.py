@@ -1,0 +1,174 @@
+"""Catalogue endpoints: the JSON API and the home page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from quart import Blueprint, render_template
+from quart_schema import validate_querystring, validate_response
+
+from webapp.catalogue import queries
+from webapp.models import Driver, Race
+from webapp.schemas import ApiModel, Number, UtcDatetime
+
+api = Blueprint("catalogue_api", __name__)
+pages = Blueprint("catalogue_pages", __name__)
+
+
+class SeasonQuery(ApiModel):
+    season: int | None = None
+
+
+class ConstructorOut(ApiModel):
+    id: int
+    ref: str
+    name: str
+    season: int
+
+
+class ConstructorRef(ApiModel):
+    id: int
+    ref: str
+    name: str
+
+
+class DriverOut(ApiModel):
+    id: int
+    ref: str
+    code: str
+    number: int | None
+    first_name: str
+    last_name: str
+    constructor: ConstructorRef | None
+    price: Number
+    season_points: int
+
+
+class RaceOut(ApiModel):
+    id: int
+    season: int
+    round: int
+    name: str
+    circuit: str
+    country: str
+    starts_at: UtcDatetime
+    lock_at: UtcDatetime
+    status: str
+
+
+class ConstructorList(ApiModel):
+    items: list[ConstructorOut]
+    total: int
+
+
+class DriverList(ApiModel):
+    items: list[DriverOut]
+    total: int
+
+
+class RaceList(ApiModel):
+    items: list[RaceOut]
+    total: int
+
+
+def driver_out(driver: Driver) -> DriverOut:
+    """Shape a driver (with its constructor loaded) for the API."""
+    team = driver.constructor
+    return DriverOut(
+        id=driver.id,
+        ref=driver.ref,
+        code=driver.code,
+        number=driver.number,
+        first_name=driver.first_name,
+        last_name=driver.last_name,
+        constructor=ConstructorRef(id=team.id, ref=team.ref, name=team.name) if team else None,
+        price=Decimal(driver.price),
+        season_points=driver.season_points,
+    )
+
+
+def race_out(race: Race) -> RaceOut:
+    """Shape a race for the API."""
+    return RaceOut(
+        id=race.id,
+        season=race.season_id,  # type: ignore[attr-defined]
+        round=race.round,
+        name=race.name,
+        circuit=race.circuit,
+        country=race.country,
+        starts_at=race.starts_at,
+        lock_at=race.lock_at,
+        status=str(race.status),
+    )
+
+
+@api.get("/constructors")
+@validate_querystring(SeasonQuery)
+@validate_response(ConstructorList)
+async def constructors(query_args: SeasonQuery) -> ConstructorList:
+    """List a season's constructors (public)."""
+    season = query_args.season or await queries.current_season()
+    rows = await queries.list_constructors(season=season)
+    items = [
+        ConstructorOut(id=c.id, ref=c.ref, name=c.name, season=c.season_id)  # type: ignore[attr-defined]
+        for c in rows
+    ]
+    return ConstructorList(items=items, total=len(items))
+
+
+@api.get("/drivers")
+@validate_querystring(SeasonQuery)
+@validate_response(DriverList)
+async def drivers(query_args: SeasonQuery) -> DriverList:
+    """List a season's drivers with prices (public)."""
+    season = query_args.season or await queries.current_season()
+    items = [driver_out(d) for d in await queries.list_drivers(season=season)]
+    return DriverList(items=items, total=len(items))
+
+
+@api.get("/races")
+@validate_querystring(SeasonQuery)
+@validate_response(RaceList)
+async def races(query_args: SeasonQuery) -> RaceList:
+    """List a season's calendar (public)."""
+    season = query_args.season or await queries.current_season()
+    items = [race_out(r) for r in await queries.list_races(season=season)]
+    return RaceList(items=items, total=len(items))
+
+
+@api.get("/races/<int:race_id>")
+@validate_response(RaceOut)
+async def race(race_id: int) -> RaceOut:
+    """Return one race (public)."""
+    return race_out(await queries.get_race(race_id=race_id))
+
+
+@dataclass
+class Countdown:
+    days: int
+    hours: int
+    minutes: int
+
+
+def countdown(until: datetime, now: datetime) -> Countdown:
+    """Split the time left before `until` into days, hours and minutes."""
+    seconds = max(0, int((until - now).total_seconds()))
+    return Countdown(seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60)
+
+
+@pages.get("/")
+async def home() -> str:
+    """Show the next deadline, the calendar and the drivers with prices."""
+    now = datetime.now(UTC)
+    season = await queries.current_season()
+    upcoming = await queries.next_race(season=season, now=now)
+    return await render_template(
+        "home/index.html",
+        season=season,
+        next_race=upcoming,
+        countdown=countdown(upcoming.lock_at, now) if upcoming else None,
+        races=await queries.list_races(season=season),
+        drivers=await queries.list_drivers(season=season),
+    )

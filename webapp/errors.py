@@ -1,0 +1,130 @@
+"""The one error type of Paddock, and how each kind of response renders it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from quart import Quart, Response, jsonify, render_template, request
+from quart_schema import RequestSchemaValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class AppError(Exception):
+    """A domain failure with a stable code, a human message and an HTTP status."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int = 422,
+        details: dict[str, Any] | None = None,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.details = details or {}
+        # The form field a page shows the message beside, when there is one.
+        self.field = field
+        self.headers = headers or {}
+
+    @classmethod
+    def not_found(cls, what: str = "Not found") -> AppError:
+        """Return the error for a thing that does not exist or is not visible."""
+        return cls("not_found", what, status=404)
+
+    @classmethod
+    def forbidden(cls, message: str = "You are not allowed to do that") -> AppError:
+        """Return the error for an authenticated caller acting beyond their rights."""
+        return cls("forbidden", message, status=403)
+
+    @classmethod
+    def unauthorized(cls, message: str = "Authentication required") -> AppError:
+        """Return the error for a missing, expired or invalid credential."""
+        return cls("unauthorized", message, status=401)
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> AppError:
+        """Turn pydantic errors into a `validation_error` naming each field."""
+        fields: dict[str, str] = {}
+        for err in exc.errors():
+            name = ".".join(str(part) for part in err["loc"]) or "body"
+            fields.setdefault(name, err["msg"])
+        summary = "; ".join(f"{name}: {msg}" for name, msg in fields.items())
+        return cls("validation_error", f"Invalid input ({summary})", details={"fields": fields})
+
+    def payload(self) -> dict[str, Any]:
+        """Return the JSON error body of `api.md`."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+def wants_json() -> bool:
+    """Tell whether the current request is for the JSON API."""
+    return request.path.startswith("/api/")
+
+
+async def render_error(error: AppError) -> Response:
+    """Render an error as JSON for the API and as an HTML page elsewhere."""
+    if wants_json():
+        response = jsonify(error.payload())
+    else:
+        html = await render_template("errors/error.html", error=error)
+        response = Response(html, content_type="text/html; charset=utf-8")
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
+def register_error_handlers(app: Quart) -> None:
+    """Install the handlers that give every failure the shape of `api.md`."""
+
+    @app.errorhandler(AppError)
+    async def _app_error(error: AppError) -> Response:
+        return await render_error(error)
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def _schema_error(error: RequestSchemaValidationError) -> Response:
+        inner = error.validation_error
+        if isinstance(inner, ValidationError):
+            return await render_error(AppError.from_validation(inner))
+        return await render_error(AppError("validation_error", str(inner)))
+
+    @app.errorhandler(HTTPException)
+    async def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        message = error.description or error.name
+        if status == 400 and request.mimetype == "application/json":
+            message = "Request body is not valid JSON"
+        headers = dict(error.get_headers()) if status == 405 else {}
+        headers.pop("Content-Type", None)
+        return await render_error(
+            AppError(STATUS_CODES.get(status, "error"), message, status=status, headers=headers)
+        )
+
+    @app.errorhandler(Exception)
+    async def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error", exc_info=error)
+        return await render_error(
+            AppError("internal_error", "Something went wrong on our side", status=500)
+        )

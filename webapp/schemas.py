@@ -1,0 +1,38 @@
+"""Shared pieces of the JSON API's schemas: times with Z, numbers, pagination."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+MAX_LIMIT = 200
+
+
+def iso_z(value: datetime) -> str:
+    """Format an aware datetime as ISO 8601 UTC with a `Z`."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+UtcDatetime = Annotated[datetime, PlainSerializer(iso_z, return_type=str)]
+Number = Annotated[Decimal, PlainSerializer(float, return_type=float)]
+
+
+class ApiModel(BaseModel):
+    """Base of every request and response body."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(BaseModel):
+    """`limit` and `offset` of a list endpoint; large limits are clamped, not refused."""
+
+    limit: int = Field(default=50, ge=1)
+    offset: int = Field(default=0, ge=0)
+
+    @property
+    def clamped(self) -> int:
+        """Return the limit after clamping to the maximum page size."""
+        return min(self.limit, MAX_LIMIT)
