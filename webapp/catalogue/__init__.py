@@ -1,0 +1,1 @@
+"""Seasons, constructors, drivers and races: the bundled season and its loader."""
