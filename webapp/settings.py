@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     max_body_bytes: int = 1_000_000
+    # Results feed client: the feed's own limits are 4 req/s and 500 req/hour.
+    feed_timeout_seconds: float = 10.0
+    feed_max_attempts: int = 4
+    feed_rate_per_second: int = 4
+    feed_rate_per_hour: int = 500
+    feed_max_wait_seconds: float = 60.0
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
