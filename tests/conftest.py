@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,6 +16,7 @@ from redis.asyncio import Redis
 from tortoise import connections
 
 from webapp import db as database
+from webapp.models import User
 from webapp.redis import close_redis, get_redis, init_redis
 from webapp.settings import ROOT, Settings, get_settings, load_settings
 
@@ -135,3 +137,63 @@ def asyncpg_dsn(url: str) -> str:
 def fixture_path(name: str) -> Path:
     """Return the path of a file in tests/fixtures."""
     return Path(__file__).parent / "fixtures" / name
+
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., Awaitable[User]]:
+    """Return `await make_user(username=..., email=..., password=..., is_admin=...)`."""
+    from webapp.auth.users import register
+
+    async def factory(
+        username: str = "alice",
+        email: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        is_admin: bool = False,
+    ) -> User:
+        email = email or f"{username.lower()}@example.com"
+        return await register(email=email, username=username, password=password, is_admin=is_admin)
+
+    return factory
+
+
+@pytest.fixture
+def auth_headers(migrated: Settings) -> Callable[[User], dict[str, str]]:
+    """Return `auth_headers(user)`: a valid Bearer `Authorization` header for the user."""
+    from webapp.auth.tokens import create_access_token
+
+    def headers(user: User) -> dict[str, str]:
+        token, _ = create_access_token(user=user)
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+async def read_csrf_token(client: TestClientProtocol) -> str:
+    """Return the CSRF token of the client's browser session, read from a page."""
+    html = (await (await client.get("/register")).get_data()).decode()
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field on /register"
+    return match.group(1)
+
+
+@pytest.fixture
+def csrf_token_for() -> Callable[[TestClientProtocol], Awaitable[str]]:
+    """Return `await csrf_token_for(client)`: the token for the client's forms and HTMX."""
+    return read_csrf_token
+
+
+@pytest.fixture
+def login() -> Callable[..., Awaitable[None]]:
+    """Return `await login(client, user, password=...)`: log in through the real /login form."""
+
+    async def do(client: TestClientProtocol, user: User, password: str = DEFAULT_PASSWORD) -> None:
+        token = await read_csrf_token(client)
+        response = await client.post(
+            "/login", form={"username": user.username, "password": password, "csrf_token": token}
+        )
+        assert response.status_code == 303, await response.get_data()
+
+    return do

@@ -45,11 +45,17 @@ def create_app(settings: Settings | None = None) -> Quart:
     init_observability(app)
     register_error_handlers(app)
 
+    from webapp.auth import init_auth
+    from webapp.auth.pages import pages as auth_pages
+    from webapp.auth.routes import api as auth_api
     from webapp.catalogue.routes import api as catalogue_api
     from webapp.catalogue.routes import pages as catalogue_pages
     from webapp.ops.routes import blueprint as ops
 
+    init_auth(app)
     app.register_blueprint(ops)
+    app.register_blueprint(auth_api, url_prefix="/api/v1")
+    app.register_blueprint(auth_pages)
     app.register_blueprint(catalogue_api, url_prefix="/api/v1")
     app.register_blueprint(catalogue_pages)
 

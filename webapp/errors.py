@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from pydantic import ValidationError
-from quart import Quart, Response, jsonify, render_template, request
+from quart import Quart, Response, jsonify, redirect, render_template, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -84,8 +85,19 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def login_redirect() -> Response:
+    """Send a page visitor to log in, coming back here afterwards (HX-Redirect for htmx)."""
+    here = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    target = f"/login?{urlencode({'next': here})}"
+    if request.headers.get("HX-Request"):
+        return Response("", status=200, headers={"HX-Redirect": target})
+    return redirect(target, 303)  # type: ignore[return-value]
+
+
 async def render_error(error: AppError) -> Response:
     """Render an error as JSON for the API and as an HTML page elsewhere."""
+    if error.status == 401 and not wants_json():
+        return login_redirect()
     if wants_json():
         response = jsonify(error.payload())
     else:

@@ -1,0 +1,46 @@
+"""Accounts: registration, login, tokens, sessions and profiles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from quart import Quart, request
+
+from webapp.auth.csrf import check_csrf, csrf_field, csrf_token
+from webapp.auth.current import client_ip, current_user
+from webapp.auth.limits import limit_api
+from webapp.settings import Settings
+
+# These count against their own, stricter limits instead of the general one.
+OWN_LIMITS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register"})
+
+
+def init_auth(app: Quart) -> None:
+    """Configure the session cookie and install CSRF checks, API limits and template globals."""
+    settings: Settings = app.config["SETTINGS"]
+    app.config.update(
+        SESSION_COOKIE_NAME="paddock_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.force_https,
+        PERMANENT_SESSION_LIFETIME=timedelta(days=settings.refresh_token_expire_days),
+    )
+    app.jinja_env.globals.update(csrf_field=csrf_field, csrf_token=csrf_token)
+
+    @app.before_request
+    async def _limit_api() -> None:
+        if not request.path.startswith("/api/") or request.path in OWN_LIMITS:
+            return
+        user = await current_user()
+        await limit_api(key=f"user:{user.id}" if user else f"ip:{client_ip()}")
+
+    app.before_request(check_csrf)
+
+    @app.context_processor
+    async def _user() -> dict[str, Any]:
+        try:
+            return {"current_user": await current_user()}
+        except Exception:
+            # An error page must still render when the database is what failed.
+            return {"current_user": None}

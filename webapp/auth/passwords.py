@@ -1,0 +1,56 @@
+"""Argon2id password hashing and the password rules of the product."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from webapp.errors import AppError
+
+MIN_LENGTH = 10
+MAX_LENGTH = 128
+
+# argon2-cffi's defaults are the RFC 9106 low-memory profile of Argon2id.
+_hasher = PasswordHasher()
+# Verified against when the user is unknown, so both failures cost the same time.
+_DUMMY_HASH = _hasher.hash("paddock-dummy-password-for-timing")
+
+
+def hash_password(password: str) -> str:
+    """Return an Argon2id hash of `password`."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Tell whether `password` matches; with no hash, spend the same time and say no."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Tell whether a hash was made with other parameters than today's."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
+def check_password_rules(password: str, *, username: str = "", email: str = "") -> str:
+    """Return `password`, or raise a `validation_error` naming `password` if it breaks a rule."""
+    problem = None
+    if len(password) < MIN_LENGTH:
+        problem = f"Password must be at least {MIN_LENGTH} characters"
+    elif len(password) > MAX_LENGTH:
+        problem = f"Password must be at most {MAX_LENGTH} characters"
+    elif password.strip().lower() in {username.lower(), email.lower()}:
+        problem = "Password must not be your username or email"
+    if problem:
+        raise AppError(
+            "validation_error",
+            problem,
+            details={"fields": {"password": problem}},
+            field="password",
+        )
+    return password
