@@ -1,0 +1,263 @@
+"""Leagues: create, join by code or from search, leave, remove, and who may see what."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.functions import Count, Lower
+from tortoise.transactions import in_transaction
+
+from webapp.errors import AppError
+from webapp.models import League, LeagueMember, Team, User
+
+# No 0/O, 1/I/L: a code read aloud or off a screen cannot be mistyped into another.
+INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+INVITE_LENGTH = 8
+CODE_ATTEMPTS = 10
+NAME_MIN, NAME_MAX = 3, 50
+MAX_TEAMS_MIN, MAX_TEAMS_MAX, MAX_TEAMS_DEFAULT = 2, 10_000, 50
+
+
+def new_invite_code() -> str:
+    """Return a random invite code."""
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    """Return an invite code as stored: upper case, without spaces or dashes."""
+    return "".join(ch for ch in code.upper() if ch not in " -\t")
+
+
+@dataclass
+class LeagueView:
+    """A league with its owner and head count, as the API and pages show it."""
+
+    league: League
+    team_count: int
+
+    @property
+    def owner(self) -> User:
+        """Return the league's owner (loaded)."""
+        return self.league.owner
+
+
+async def create_league(
+    *,
+    owner: User,
+    name: str,
+    is_public: bool,
+    team_id: int,
+    max_teams: int = MAX_TEAMS_DEFAULT,
+    make_code: Callable[[], str] = new_invite_code,
+) -> League:
+    """Create a league of the team's season and enter the creator's team."""
+    name = _clean_name(name)
+    if not MAX_TEAMS_MIN <= max_teams <= MAX_TEAMS_MAX:
+        raise _field_error(
+            "max_teams", f"Maximum teams must be between {MAX_TEAMS_MIN} and {MAX_TEAMS_MAX}"
+        )
+    team = await _own_team(user=owner, team_id=team_id)
+    for _ in range(CODE_ATTEMPTS):
+        code = make_code()
+        try:
+            async with in_transaction():
+                league = await League.create(
+                    season_id=team.season_id,  # type: ignore[attr-defined]
+                    name=name,
+                    is_public=is_public,
+                    invite_code=code,
+                    owner_id=owner.id,
+                    max_teams=max_teams,
+                )
+                await LeagueMember.create(league_id=league.id, team_id=team.id)
+        except IntegrityError:
+            continue  # the code was taken: draw another
+        league.owner = owner
+        return league
+    raise AppError("internal_error", "Could not draw a free invite code", status=503)
+
+
+async def get_league(*, league_id: int, viewer: User | None) -> League:
+    """Return a league the viewer may see; private ones are invisible to non-members."""
+    league = await League.get_or_none(id=league_id).select_related("owner")
+    if league is None or not await can_see(league=league, viewer=viewer):
+        raise AppError.not_found("No such league")
+    return league
+
+
+async def can_see(*, league: League, viewer: User | None) -> bool:
+    """Tell whether the viewer may see the league."""
+    if league.is_public:
+        return True
+    return viewer is not None and await is_member(league=league, user=viewer)
+
+
+async def is_member(*, league: League, user: User) -> bool:
+    """Tell whether the user owns the league or one of its teams."""
+    if league.owner_id == user.id:  # type: ignore[attr-defined]
+        return True
+    return await LeagueMember.filter(league_id=league.id, team__owner_id=user.id).exists()
+
+
+async def join_by_code(*, user: User, invite_code: str, team_id: int) -> League:
+    """Enter the user's team into the league with this invite code."""
+    league = await League.get_or_none(invite_code=normalise_code(invite_code))
+    if league is None:
+        raise AppError("invalid_invite_code", "No league has that invite code", field="invite_code")
+    return await _enter(user=user, league_id=league.id, team_id=team_id)
+
+
+async def join_public(*, user: User, league_id: int, team_id: int) -> League:
+    """Enter the user's team into a public league."""
+    league = await get_league(league_id=league_id, viewer=user)
+    if not league.is_public:
+        raise AppError.forbidden("A private league is joined with its invite code")
+    return await _enter(user=user, league_id=league.id, team_id=team_id)
+
+
+async def remove_team(*, user: User, league_id: int, team_id: int) -> None:
+    """Take a team out of a league: its owner leaves, or the league owner removes it."""
+    league = await get_league(league_id=league_id, viewer=user)
+    async with in_transaction():
+        league = await League.select_for_update(no_key=True).get(id=league.id)
+        member = await LeagueMember.get_or_none(
+            league_id=league.id, team_id=team_id
+        ).select_related("team")
+        if member is None:
+            raise AppError.not_found("That team is not in this league")
+        owner_id = league.owner_id  # type: ignore[attr-defined]
+        team_owner = member.team.owner_id  # type: ignore[attr-defined]
+        if user.id not in (owner_id, team_owner):
+            raise AppError.forbidden("Only the team's owner or the league's owner can do that")
+        if team_owner == owner_id:
+            others = await LeagueMember.filter(league_id=league.id).exclude(team_id=team_id)
+            owner_stays = (
+                await LeagueMember.filter(league_id=league.id, team__owner_id=owner_id)
+                .exclude(team_id=team_id)
+                .exists()
+            )
+            if others and not owner_stays:
+                raise AppError(
+                    "owner_cannot_leave",
+                    f"You own this league and {len(others)} other team(s) are in it;"
+                    " remove them first",
+                    status=409,
+                )
+            if not others:
+                # The owner's last team leaving an otherwise empty league closes it.
+                await league.delete()
+                return
+        await member.delete()
+
+
+async def search_public(
+    *, season: int, q: str = "", limit: int = 50, offset: int = 0
+) -> tuple[list[LeagueView], int]:
+    """Return a page of public leagues whose name contains `q`, and how many match."""
+    query = League.filter(season_id=season, is_public=True)
+    if q.strip():
+        query = query.filter(name__icontains=q.strip())
+    total = await query.count()
+    rows = (
+        await query.annotate(sort_name=Lower("name"))
+        .select_related("owner")
+        .order_by("sort_name", "id")
+        .offset(offset)
+        .limit(limit)
+    )
+    return await _with_counts(rows), total
+
+
+async def my_leagues(*, user: User, season: int | None = None) -> list[LeagueView]:
+    """Return the leagues the user owns or has a team in, by name."""
+    query = League.filter(members__team__owner_id=user.id)
+    owned = League.filter(owner_id=user.id)
+    if season is not None:
+        query, owned = query.filter(season_id=season), owned.filter(season_id=season)
+    ids = set(await query.values_list("id", flat=True)) | set(
+        await owned.values_list("id", flat=True)
+    )
+    rows = (
+        await League.filter(id__in=ids)
+        .annotate(sort_name=Lower("name"))
+        .select_related("owner")
+        .order_by("sort_name", "id")
+    )
+    return await _with_counts(rows)
+
+
+async def league_view(*, league: League) -> LeagueView:
+    """Return a league with its head count."""
+    return LeagueView(
+        league=league, team_count=await LeagueMember.filter(league_id=league.id).count()
+    )
+
+
+async def league_members(*, league: League) -> list[Team]:
+    """Return the league's teams with their owners, best season points first."""
+    return (
+        await Team.filter(memberships__league_id=league.id)
+        .select_related("owner")
+        .order_by("-points", "id")
+    )
+
+
+async def _with_counts(leagues: list[League]) -> list[LeagueView]:
+    rows = (
+        await LeagueMember.filter(league_id__in=[league.id for league in leagues])
+        .group_by("league_id")
+        .annotate(n=Count("id"))
+        .values_list("league_id", "n")
+    )
+    counts = dict(rows)
+    return [LeagueView(league=league, team_count=counts.get(league.id, 0)) for league in leagues]
+
+
+async def _enter(*, user: User, league_id: int, team_id: int) -> League:
+    team = await _own_team(user=user, team_id=team_id)
+    async with in_transaction():
+        # Joins of one league queue on its row, so the head count cannot go stale.
+        league = await League.select_for_update(no_key=True).get(id=league_id)
+        if league.season_id != team.season_id:  # type: ignore[attr-defined]
+            raise AppError(
+                "season_mismatch",
+                f"This league is for season {league.season_id}; "  # type: ignore[attr-defined]
+                f"{team.name} plays season {team.season_id}",  # type: ignore[attr-defined]
+                field="team_id",
+            )
+        if await LeagueMember.filter(league_id=league.id, team_id=team.id).exists():
+            raise AppError("already_member", f"{team.name} is already in this league", status=409)
+        count = await LeagueMember.filter(league_id=league.id).count()
+        if count >= league.max_teams:
+            raise AppError(
+                "league_full", f"This league is full: {count} of {league.max_teams} teams"
+            )
+        await LeagueMember.create(league_id=league.id, team_id=team.id)
+    await league.fetch_related("owner")
+    return league
+
+
+async def _own_team(*, user: User, team_id: int) -> Team:
+    team = await Team.get_or_none(id=team_id)
+    if team is None:
+        raise AppError.not_found("No such team")
+    if team.owner_id != user.id:  # type: ignore[attr-defined]
+        raise AppError.forbidden("That team is not yours")
+    return team
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not NAME_MIN <= len(cleaned) <= NAME_MAX:
+        raise _field_error(
+            "name",
+            f"League name must be {NAME_MIN} to {NAME_MAX} characters; it has {len(cleaned)}",
+        )
+    return cleaned
+
+
+def _field_error(field: str, message: str) -> AppError:
+    return AppError("validation_error", message, details={"fields": {field: message}}, field=field)

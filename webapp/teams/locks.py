@@ -1,0 +1,72 @@
+"""Race locks: which lineup counts for a race, and moving races to `locked` on time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.transactions import in_transaction
+
+from webapp.models import Lineup, Race, RaceStatus, Team
+from webapp.teams.service import latest_lineup
+
+
+@dataclass
+class LockedLineup:
+    """The lineup a team fielded for a race whose deadline has passed."""
+
+    race: Race
+    lineup: Lineup
+
+
+async def lineup_for_race(*, team: Team, race: Race) -> Lineup | None:
+    """Return the lineup saved last before the race's lock, or None if there was none."""
+    # A team created after the lock has no lineup before it, so it does not score.
+    return await latest_lineup(team_id=team.id, before=race.lock_at)
+
+
+def is_locked(race: Race, *, now: datetime) -> bool:
+    """Tell whether lineups for the race are frozen (status or the clock says so)."""
+    if race.status == RaceStatus.CANCELLED:
+        return False
+    return race.status != RaceStatus.SCHEDULED or race.lock_at <= now
+
+
+async def locked_lineups(*, team: Team, now: datetime | None = None) -> list[LockedLineup]:
+    """Return the team's lineup for each race already locked, latest race first."""
+    now = now or datetime.now(UTC)
+    season: int = team.season_id  # type: ignore[attr-defined]
+    races = (
+        await Race.filter(season_id=season)
+        .exclude(status=RaceStatus.CANCELLED)
+        .order_by("-lock_at")
+    )
+    # One read of the history serves every race: walk lineups oldest to newest.
+    history = (
+        await Lineup.filter(team_id=team.id)
+        .order_by("saved_at", "id")
+        .prefetch_related("drivers__driver__constructor")
+    )
+    shown: list[LockedLineup] = []
+    for race in races:
+        if not is_locked(race, now=now):
+            continue
+        counted = [lineup for lineup in history if lineup.saved_at < race.lock_at]
+        if counted:
+            shown.append(LockedLineup(race=race, lineup=counted[-1]))
+    return shown
+
+
+async def lock_due_races(*, now: datetime | None = None) -> list[Race]:
+    """Move every scheduled race whose lock time has come to `locked`; return those races."""
+    now = now or datetime.now(UTC)
+    async with in_transaction():
+        # skip_locked: a second scheduler run at the same moment locks nothing twice.
+        due = await Race.filter(status=RaceStatus.SCHEDULED, lock_at__lte=now).select_for_update(
+            skip_locked=True, no_key=True
+        )
+        if due:
+            await Race.filter(id__in=[r.id for r in due]).update(status=RaceStatus.LOCKED)
+    for race in due:
+        race.status = RaceStatus.LOCKED
+    return sorted(due, key=lambda r: (r.lock_at, r.id))

@@ -1,0 +1,227 @@
+"""Create, edit and read teams; every save of a lineup is kept as history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from webapp.catalogue.queries import current_season
+from webapp.errors import AppError
+from webapp.models import Driver, Lineup, LineupDriver, Team, User
+from webapp.settings import get_settings
+from webapp.teams import rules
+from webapp.teams.rules import DriverInfo
+
+
+@dataclass
+class TeamDetail:
+    """A team with its current lineup, dearest driver first."""
+
+    team: Team
+    drivers: list[Driver]
+    captain_id: int | None
+    budget_used: Decimal
+
+    @property
+    def budget_left(self) -> Decimal:
+        """Return what is left of the budget at today's prices."""
+        return rules.BUDGET - self.budget_used
+
+
+async def season_drivers(*, season: int) -> dict[int, DriverInfo]:
+    """Return the rules' view of every driver of a season, by id."""
+    rows = await Driver.filter(season_id=season).select_related("constructor")
+    return {
+        d.id: DriverInfo(
+            id=d.id,
+            name=f"{d.first_name} {d.last_name}",
+            constructor_id=d.constructor.id if d.constructor else None,
+            constructor_name=d.constructor.name if d.constructor else "",
+            price=Decimal(d.price),
+        )
+        for d in rows
+    }
+
+
+async def create_team(
+    *,
+    owner: User,
+    name: str,
+    driver_ids: Sequence[int],
+    captain_id: int | None,
+    season: int | None = None,
+    now: datetime | None = None,
+) -> Team:
+    """Create a team of the season with its first lineup, or raise the first broken rule."""
+    name = rules.clean_name(name)
+    season = season or await current_season()
+    limit = get_settings().max_teams_per_season
+    async with in_transaction():
+        # One owner's team changes queue up here, so the limit and names hold under races.
+        await User.select_for_update(no_key=True).get(id=owner.id)
+        owned = await Team.filter(owner_id=owner.id, season_id=season).count()
+        if owned >= limit:
+            raise AppError(
+                "team_limit_reached",
+                f"You already have {owned} teams this season; the limit is {limit}",
+            )
+        await _check_name_free(owner_id=owner.id, season=season, name=name)
+        drivers = await season_drivers(season=season)
+        rules.check_lineup(driver_ids=driver_ids, captain_id=captain_id, drivers=drivers)
+        saved_at = now or datetime.now(UTC)
+        team = await Team.create(
+            owner_id=owner.id, season_id=season, name=name, created_at=saved_at
+        )
+        await _save_lineup(
+            team=team,
+            driver_ids=driver_ids,
+            captain_id=captain_id,
+            drivers=drivers,
+            saved_at=saved_at,
+        )
+    team.owner = owner
+    return team
+
+
+async def update_team(
+    *,
+    user: User,
+    team_id: int,
+    name: str | None = None,
+    driver_ids: Sequence[int] | None = None,
+    captain_id: int | None = None,
+    now: datetime | None = None,
+) -> Team:
+    """Rename a team and/or save a new lineup; fields left out keep their current value."""
+    if name is not None:
+        name = rules.clean_name(name)
+    team = await _owned_team(user=user, team_id=team_id)
+    async with in_transaction():
+        await User.select_for_update(no_key=True).get(id=user.id)
+        # Read the lineup only once the lock is held: a partial edit merges with the
+        # latest saved lineup, never with one another edit is replacing.
+        team = await Team.select_for_update(no_key=True).get(id=team.id)
+        if name is not None and name != team.name:
+            await _check_name_free(
+                owner_id=user.id, season=_season_id(team), name=name, except_team=team.id
+            )
+            team.name = name
+            await team.save(update_fields=["name", "updated_at"])
+        if driver_ids is not None or captain_id is not None:
+            current = await latest_lineup(team_id=team.id)
+            current_ids = [e.driver_id for e in current.drivers] if current else []  # type: ignore[attr-defined]
+            picked = list(driver_ids) if driver_ids is not None else current_ids
+            captain = captain_id
+            if captain is None and current is not None:
+                captain = current.captain_id  # type: ignore[attr-defined]
+            drivers = await season_drivers(season=_season_id(team))
+            rules.check_lineup(driver_ids=picked, captain_id=captain, drivers=drivers)
+            await _save_lineup(
+                team=team,
+                driver_ids=picked,
+                captain_id=captain,
+                drivers=drivers,
+                saved_at=now or datetime.now(UTC),
+            )
+    team.owner = user
+    return team
+
+
+async def get_team(*, team_id: int) -> Team:
+    """Return a team with its owner, or fail with `not_found`."""
+    team = await Team.get_or_none(id=team_id).select_related("owner")
+    if team is None:
+        raise AppError.not_found("No such team")
+    return team
+
+
+async def get_team_detail(*, team_id: int) -> TeamDetail:
+    """Return a team with its current lineup at today's prices."""
+    return await team_detail(team=await get_team(team_id=team_id))
+
+
+async def team_detail(*, team: Team) -> TeamDetail:
+    """Return the current lineup of a loaded team."""
+    lineup = await latest_lineup(team_id=team.id)
+    if lineup is None:
+        return TeamDetail(team=team, drivers=[], captain_id=None, budget_used=Decimal("0.0"))
+    ids = [e.driver_id for e in lineup.drivers]  # type: ignore[attr-defined]
+    drivers = await Driver.filter(id__in=ids).select_related("constructor").order_by("-price", "id")
+    used = sum((Decimal(d.price) for d in drivers), Decimal("0.0"))
+    captain_id: int = lineup.captain_id  # type: ignore[attr-defined]
+    return TeamDetail(team=team, drivers=list(drivers), captain_id=captain_id, budget_used=used)
+
+
+async def list_my_teams(*, owner: User, season: int | None = None) -> list[Team]:
+    """Return the user's teams of a season (the current one by default), oldest first."""
+    season = season or await current_season()
+    return (
+        await Team.filter(owner_id=owner.id, season_id=season)
+        .select_related("owner")
+        .order_by("id")
+    )
+
+
+async def latest_lineup(*, team_id: int, before: datetime | None = None) -> Lineup | None:
+    """Return the team's last saved lineup (strictly before `before` if given), with drivers."""
+    query = Lineup.filter(team_id=team_id)
+    if before is not None:
+        query = query.filter(saved_at__lt=before)
+    return await query.order_by("-saved_at", "-id").prefetch_related("drivers").first()
+
+
+async def _owned_team(*, user: User, team_id: int) -> Team:
+    team = await get_team(team_id=team_id)
+    if team.owner_id != user.id:  # type: ignore[attr-defined]
+        raise AppError.forbidden("This team is not yours")
+    return team
+
+
+async def _check_name_free(
+    *, owner_id: int, season: int, name: str, except_team: int | None = None
+) -> None:
+    query = Team.filter(owner_id=owner_id, season_id=season, name__iexact=name)
+    if except_team is not None:
+        query = query.exclude(id=except_team)
+    if await query.exists():
+        raise AppError(
+            "validation_error",
+            f"You already have a team called {name!r}",
+            details={"fields": {"name": "already used by another of your teams"}},
+            field="name",
+        )
+
+
+async def _save_lineup(
+    *,
+    team: Team,
+    driver_ids: Sequence[int],
+    captain_id: int | None,
+    drivers: dict[int, DriverInfo],
+    saved_at: datetime,
+) -> Lineup:
+    try:
+        lineup = await Lineup.create(team_id=team.id, captain_id=captain_id, saved_at=saved_at)
+        await LineupDriver.bulk_create(
+            [
+                LineupDriver(
+                    lineup_id=lineup.id,
+                    driver_id=i,
+                    is_captain=i == captain_id,
+                    price=drivers[i].price,
+                )
+                for i in driver_ids
+            ]
+        )
+    except IntegrityError as exc:  # a driver deleted between the check and the insert
+        raise AppError("unknown_driver", "A picked driver no longer exists") from exc
+    return lineup
+
+
+def _season_id(team: Team) -> int:
+    return int(team.season_id)  # type: ignore[attr-defined]
