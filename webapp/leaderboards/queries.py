@@ -1,0 +1,198 @@
+"""Read leaderboards: pages with ranks, rank changes and the caller's own teams."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from tortoise import connections
+
+from webapp.catalogue.queries import current_season
+from webapp.errors import AppError
+from webapp.leaderboards.boards import RawPage, Scope, Standing, league_gen_key, read_page
+from webapp.leaderboards.build import previous_race, season_meta
+from webapp.leaderboards.refresh import add_team_to_boards, ensure_built
+from webapp.models import League, LeagueMember, Race, Season, Team
+from webapp.redis import get_redis
+from webapp.scoring.systems import DEFAULT_SYSTEM
+
+NAMES_SQL = """
+SELECT t.id, t.name, u.id AS owner_id, u.username
+FROM teams t JOIN users u ON u.id = t.owner_id
+WHERE t.id = ANY($1::int[])
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    """One line of a leaderboard as shown to people and clients."""
+
+    rank: int
+    team_id: int
+    team_name: str
+    owner_id: int
+    owner_username: str
+    points: int
+    rank_change: int
+
+
+@dataclass(frozen=True, slots=True)
+class Leaderboard:
+    """A page of a leaderboard, its size, and the caller's teams on it."""
+
+    season: int
+    items: list[BoardRow]
+    total: int
+    mine: list[BoardRow]
+    offset: int
+    limit: int
+    race: Race | None = None
+    league: League | None = None
+
+
+async def _read(scope: Scope, *, offset: int, limit: int, mine_ids: list[int]) -> RawPage:
+    """Read a page, building the board (and the one it compares with) when missing."""
+    redis = get_redis()
+    races, gen = await season_meta(redis, season=scope.season, system=scope.system)
+    league_gen = 0
+    if scope.league_id is not None:
+        league_gen = int(await redis.get(league_gen_key(scope.league_id)) or 0)
+    scope = replace(scope, season_gen=gen, league_gen=league_gen)
+    compare: Scope | None = None
+    if scope.race_id is None:
+        compare = scope if len(races) >= 2 else None
+        prev_key = scope.prev_key() if compare else None
+    else:
+        before = previous_race(races, scope.race_id)
+        compare = replace(scope, race_id=before) if before is not None else None
+        prev_key = compare.key() if compare else None
+    for _ in range(3):
+        page = await read_page(
+            redis, key=scope.key(), prev_key=prev_key, offset=offset, limit=limit, mine_ids=mine_ids
+        )
+        if page is not None:
+            return page
+        await ensure_built(redis, scope, races)
+        if compare is not None and compare is not scope:
+            await ensure_built(redis, compare, races)
+    raise RuntimeError(f"leaderboard {scope.key()} could not be built")
+
+
+async def _rows(standings: list[Standing]) -> list[BoardRow]:
+    """Attach team and owner names, read from PostgreSQL so renames show at once."""
+    if not standings:
+        return []
+    rows = await connections.get("default").execute_query_dict(
+        NAMES_SQL, [[s.team_id for s in standings]]
+    )
+    names = {int(row["id"]): row for row in rows}
+    return [
+        BoardRow(
+            rank=s.rank,
+            team_id=s.team_id,
+            team_name=names[s.team_id]["name"],
+            owner_id=int(names[s.team_id]["owner_id"]),
+            owner_username=names[s.team_id]["username"],
+            points=s.points,
+            rank_change=s.rank_change,
+        )
+        for s in standings
+        if s.team_id in names  # a team deleted since the board was built
+    ]
+
+
+async def _user_team_ids(*, user_id: int | None, season: int, league_id: int | None) -> list[int]:
+    """Return the caller's teams that belong on the board."""
+    if user_id is None:
+        return []
+    if league_id is not None:
+        members = LeagueMember.filter(league_id=league_id, team__owner_id=user_id)
+        ids = await members.values_list("team_id", flat=True)
+    else:
+        ids = await Team.filter(owner_id=user_id, season_id=season).values_list("id", flat=True)
+    return sorted(int(str(i)) for i in ids)
+
+
+async def _page(
+    scope: Scope, *, offset: int, limit: int, user_id: int | None
+) -> tuple[RawPage, list[BoardRow], list[BoardRow]]:
+    """Read a board page and resolve names, healing the caller's missing teams."""
+    mine_ids = await _user_team_ids(user_id=user_id, season=scope.season, league_id=scope.league_id)
+    page = await _read(scope, offset=offset, limit=limit, mine_ids=mine_ids)
+    missing = set(mine_ids) - {s.team_id for s in page.mine}
+    if missing and scope.race_id is None:
+        # Every team of the season (or league) belongs on a season board: it went stale.
+        if scope.league_id is None:
+            for team_id in sorted(missing):
+                await add_team_to_boards(team_id=team_id)
+        else:
+            await get_redis().incr(league_gen_key(scope.league_id))
+        page = await _read(scope, offset=offset, limit=limit, mine_ids=mine_ids)
+    return page, await _rows(page.rows), await _rows(page.mine)
+
+
+async def overall_leaderboard(
+    *,
+    season: int | None = None,
+    race_id: int | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    user_id: int | None = None,
+) -> Leaderboard:
+    """Return a page of the overall table of a season, or of one race."""
+    race = None
+    if race_id is not None:
+        race = await Race.get_or_none(id=race_id)
+        if race is None:
+            raise AppError.not_found("No such race")
+        race_season = race.season_id  # type: ignore[attr-defined]
+        if season is not None and season != race_season:
+            raise AppError(
+                "season_mismatch",
+                f"Race {race_id} belongs to season {race_season}, not {season}",
+                field="race_id",
+            )
+        season = race_season
+    if season is None:
+        season = await current_season()
+    scope = Scope(season, DEFAULT_SYSTEM, race_id=race_id)
+    page, items, mine = await _page(scope, offset=offset, limit=limit, user_id=user_id)
+    if page.total == 0 and not await Season.exists(year=season):
+        raise AppError.not_found(f"No season {season}")
+    return Leaderboard(season, items, page.total, mine, offset, limit, race=race)
+
+
+async def visible_league(*, league_id: int, user_id: int | None) -> League:
+    """Return a league the caller may see: public, or private with one of their teams in it."""
+    league = await League.get_or_none(id=league_id)
+    if league is None:
+        raise AppError.not_found("No such league")
+    if not league.is_public and (
+        user_id is None
+        or (
+            league.owner_id != user_id  # type: ignore[attr-defined]
+            and not await LeagueMember.exists(league_id=league_id, team__owner_id=user_id)
+        )
+    ):
+        raise AppError.not_found("No such league")
+    return league
+
+
+async def league_leaderboard(
+    *,
+    league_id: int,
+    race_id: int | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    user_id: int | None = None,
+) -> Leaderboard:
+    """Return a page of a league's table for the season, or for one race."""
+    league = await visible_league(league_id=league_id, user_id=user_id)
+    season = league.season_id  # type: ignore[attr-defined]
+    race = None
+    if race_id is not None:
+        race = await Race.get_or_none(id=race_id, season_id=season)
+        if race is None:
+            raise AppError.not_found("No such race in this league's season")
+    scope = Scope(season, league.scoring_system, league_id=league_id, race_id=race_id)
+    page, items, mine = await _page(scope, offset=offset, limit=limit, user_id=user_id)
+    return Leaderboard(season, items, page.total, mine, offset, limit, race=race, league=league)
