@@ -45,12 +45,15 @@ def create_app(settings: Settings | None = None) -> Quart:
     init_observability(app)
     register_error_handlers(app)
 
+    from webapp.admin.routes import api as admin_api
     from webapp.auth import init_auth
     from webapp.auth.pages import pages as auth_pages
     from webapp.auth.routes import api as auth_api
     from webapp.catalogue.routes import api as catalogue_api
     from webapp.catalogue.routes import pages as catalogue_pages
+    from webapp.leagues.routes import api as leagues_api
     from webapp.ops.routes import blueprint as ops
+    from webapp.teams.routes import api as teams_api
 
     init_auth(app)
     app.register_blueprint(ops)
@@ -58,6 +61,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(auth_pages)
     app.register_blueprint(catalogue_api, url_prefix="/api/v1")
     app.register_blueprint(catalogue_pages)
+    app.register_blueprint(teams_api, url_prefix="/api/v1")
+    app.register_blueprint(leagues_api, url_prefix="/api/v1")
+    app.register_blueprint(admin_api, url_prefix="/api/v1")
 
     owned: dict[str, bool] = {}
 

@@ -1,0 +1,67 @@
+"""Admin JSON API: fix driver prices and constructors, reschedule, cancel or re-open races."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import AwareDatetime, ConfigDict, Field
+from quart import Blueprint
+from quart_schema import validate_request, validate_response
+
+from webapp.admin import service
+from webapp.auth.current import require_admin
+from webapp.catalogue.routes import DriverOut, RaceOut, driver_out, race_out
+from webapp.models import RaceStatus
+from webapp.schemas import ApiModel
+from webapp.teams.deadline import app_now
+
+api = Blueprint("admin_api", __name__)
+
+
+@api.before_request
+async def _admins_only() -> None:
+    # Before body validation, so a non-admin learns nothing about the endpoint's input.
+    await require_admin()
+
+
+class DriverPatch(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    price: Decimal | None = Field(default=None, allow_inf_nan=False, description="One decimal")
+    constructor_id: int | None = None
+
+
+class RacePatch(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime | None = None
+    lock_at: AwareDatetime | None = Field(default=None, description="The lineup deadline")
+    status: RaceStatus | None = Field(
+        default=None, description="cancel, un-cancel, re-open a final race, lock or unlock"
+    )
+
+
+@api.patch("/admin/drivers/<int:driver_id>")
+@validate_request(DriverPatch)
+@validate_response(DriverOut)
+async def patch_driver(driver_id: int, data: DriverPatch) -> DriverOut:
+    """Change a driver's price or constructor (admins only)."""
+    driver = await service.update_driver(
+        driver_id=driver_id, price=data.price, constructor_id=data.constructor_id
+    )
+    return driver_out(driver)
+
+
+@api.patch("/admin/races/<int:race_id>")
+@validate_request(RacePatch)
+@validate_response(RaceOut)
+async def patch_race(race_id: int, data: RacePatch) -> RaceOut:
+    """Reschedule, cancel or re-open a race (admins only)."""
+    race = await service.update_race(
+        race_id=race_id,
+        starts_at=data.starts_at,
+        lock_at=data.lock_at,
+        status=data.status,
+        now=app_now(),
+    )
+    return race_out(race)

@@ -1,0 +1,158 @@
+"""Teams JSON API: create, edit, read, list mine."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import ConfigDict, Field
+from quart import Blueprint
+from quart_schema import validate_request, validate_response
+
+from webapp.auth.current import current_user, require_user
+from webapp.models import Driver
+from webapp.schemas import ApiModel, Number
+from webapp.teams import service
+from webapp.teams.deadline import app_now
+from webapp.teams.service import TeamDetail
+
+api = Blueprint("teams_api", __name__)
+
+# Sanity bound only: the lineup rules give the real error for a wrong count.
+MAX_IDS = 50
+
+
+class TeamIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=200)
+    driver_ids: list[int] = Field(max_length=MAX_IDS)
+    captain_id: int
+
+
+class TeamPatch(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    driver_ids: list[int] | None = Field(default=None, max_length=MAX_IDS)
+    captain_id: int | None = None
+
+
+class OwnerRef(ApiModel):
+    id: int
+    username: str
+
+
+class ConstructorRef(ApiModel):
+    id: int
+    ref: str
+    name: str
+
+
+class TeamDriverOut(ApiModel):
+    id: int
+    ref: str
+    code: str
+    first_name: str
+    last_name: str
+    constructor: ConstructorRef | None
+    price: Number
+
+
+class TeamOut(ApiModel):
+    id: int
+    name: str
+    season: int
+    owner: OwnerRef
+    points: int
+    drivers: list[TeamDriverOut] | None = Field(description="Owner only; null for others")
+    captain_id: int | None = Field(description="Owner only; null for others")
+    budget_used: Number | None = Field(description="Owner only; null for others")
+    budget_left: Number | None = Field(description="Owner only; null for others")
+
+
+class TeamList(ApiModel):
+    items: list[TeamOut]
+    total: int
+
+
+def team_driver_out(driver: Driver) -> TeamDriverOut:
+    """Shape a lineup driver (constructor loaded) for the API."""
+    team = driver.constructor
+    return TeamDriverOut(
+        id=driver.id,
+        ref=driver.ref,
+        code=driver.code,
+        first_name=driver.first_name,
+        last_name=driver.last_name,
+        constructor=ConstructorRef(id=team.id, ref=team.ref, name=team.name) if team else None,
+        price=Decimal(driver.price),
+    )
+
+
+def team_out(detail: TeamDetail, *, viewer_id: int | None) -> TeamOut:
+    """Shape a team; its lineup and budget only for its owner."""
+    team = detail.team
+    mine = viewer_id == team.owner.id
+    return TeamOut(
+        id=team.id,
+        name=team.name,
+        season=team.season_id,  # type: ignore[attr-defined]
+        owner=OwnerRef(id=team.owner.id, username=team.owner.username),
+        points=team.points,
+        drivers=[team_driver_out(d) for d in detail.drivers] if mine else None,
+        captain_id=detail.captain_id if mine else None,
+        budget_used=detail.budget_used if mine else None,
+        budget_left=detail.budget_left if mine else None,
+    )
+
+
+@api.post("/teams")
+@validate_request(TeamIn)
+@validate_response(TeamOut, 201)
+async def create(data: TeamIn) -> tuple[TeamOut, int]:
+    """Create a team of the current season with its first lineup."""
+    user = await require_user()
+    team = await service.create_team(
+        owner=user,
+        name=data.name,
+        driver_ids=data.driver_ids,
+        captain_id=data.captain_id,
+        now=app_now(),
+    )
+    return team_out(await service.team_detail(team=team), viewer_id=user.id), 201
+
+
+@api.get("/teams/<int:team_id>")
+@validate_response(TeamOut)
+async def read(team_id: int) -> TeamOut:
+    """Return a team; its current lineup only to its owner (public)."""
+    user = await current_user()
+    detail = await service.get_team_detail(team_id=team_id)
+    return team_out(detail, viewer_id=user.id if user else None)
+
+
+@api.put("/teams/<int:team_id>")
+@validate_request(TeamPatch)
+@validate_response(TeamOut)
+async def update(team_id: int, data: TeamPatch) -> TeamOut:
+    """Rename a team or save a new lineup (owner only); a save after a lock counts next race."""
+    user = await require_user()
+    team = await service.update_team(
+        user=user,
+        team_id=team_id,
+        name=data.name,
+        driver_ids=data.driver_ids,
+        captain_id=data.captain_id,
+        now=app_now(),
+    )
+    return team_out(await service.team_detail(team=team), viewer_id=user.id)
+
+
+@api.get("/users/me/teams")
+@validate_response(TeamList)
+async def mine() -> TeamList:
+    """List the caller's teams of the current season."""
+    user = await require_user()
+    teams = await service.list_my_teams(owner=user)
+    items = [team_out(await service.team_detail(team=t), viewer_id=user.id) for t in teams]
+    return TeamList(items=items, total=len(items))
