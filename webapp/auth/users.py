@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from asyncio import to_thread
 from collections.abc import Callable
 from datetime import datetime
 
@@ -93,7 +94,7 @@ async def register(
     )
     address = normalise_email(email)
     name = clean_display_name(display_name) if display_name is not None else username
-    password_hash = hash_password(password)
+    password_hash = await to_thread(hash_password, password)
     try:
         async with in_transaction() as conn:
             # Serialises registrations of one username in any case, across processes.
@@ -140,10 +141,12 @@ async def authenticate(*, login: str, password: str) -> User:
     """Return the user for a username or email and password, else raise `unauthorized`."""
     user = await find_by_login(login) if login.strip() else None
     # An unknown user still costs one Argon2 verification, so timing tells nothing.
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    # Argon2 releases the GIL: a thread keeps the event loop serving others meanwhile.
+    ok = await to_thread(verify_password, user.password_hash if user else None, password)
+    if not ok or user is None:
         raise AppError.unauthorized(BAD_CREDENTIALS)
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await to_thread(hash_password, password)
         await user.save(update_fields=["password_hash"])
     return user
 
@@ -169,8 +172,8 @@ async def update_profile(
         }
     )
     address = normalise_email(email) if email is not None else user.email
-    if (address != user.email or password is not None) and not verify_password(
-        user.password_hash, current_password or ""
+    if (address != user.email or password is not None) and not await to_thread(
+        verify_password, user.password_hash, current_password or ""
     ):
         raise AppError(
             "wrong_password",
@@ -189,7 +192,7 @@ async def update_profile(
         fields.append("email")
     if password is not None:
         when = utcnow(now)
-        user.password_hash = hash_password(password)
+        user.password_hash = await to_thread(hash_password, password)
         user.tokens_valid_after = when
         fields += ["password_hash", "tokens_valid_after"]
     if fields:
@@ -209,3 +212,20 @@ async def search_users(*, prefix: str, limit: int, offset: int) -> tuple[list[Us
     total = await query.count()
     rows = await query.order_by("username").offset(offset).limit(limit)
     return rows, total
+
+
+async def create_admin(
+    *, email: str, username: str, password: str | None, promote: bool = False
+) -> tuple[User, bool]:
+    """Create an admin, or with `promote` make the existing account named so one; say if new."""
+    if promote:
+        existing = await find_by_login(username) or await find_by_login(email)
+        if existing is not None:
+            if not existing.is_admin:
+                existing.is_admin = True
+                await existing.save(update_fields=["is_admin", "updated_at"])
+            return existing, False
+    if not password:
+        raise invalid({"password": "A password is needed to create an account"})
+    user = await register(email=email, username=username, password=password, is_admin=True)
+    return user, True
