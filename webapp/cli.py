@@ -1,0 +1,178 @@
+"""The `paddock` command line: the one-command local run, migrations and data loading."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import click
+import psutil
+
+from webapp.db import close_db, init_db, migrate_db
+from webapp.settings import ROOT, Settings, SettingsError, get_settings
+
+DEV_PROCESSES = ("web", "worker", "scheduler")
+SEASON_KINDS = ("seasons", "constructors", "drivers", "races")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SEASON_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.group()
+def main() -> None:
+    """Paddock, fantasy Formula 1."""
+
+
+@main.command()
+def dev() -> None:
+    """Run migrations, the bundled season, web, worker and scheduler; embedded DBs if no URL."""
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM cleans up the way Ctrl-C does
+    try:
+        with services(redis=True) as settings:
+            counts = asyncio.run(_migrate_and_load(settings, path=None))
+            click.echo(f"Migrated; bundled season loaded ({_describe(counts)})")
+            code = _run_procfile(settings)
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+@main.command()
+def migrate() -> None:
+    """Apply every pending database migration."""
+    with services(redis=False) as settings:
+        asyncio.run(migrate_db(settings))
+    click.echo("Migrations applied")
+
+
+@main.group()
+def season() -> None:
+    """Season catalogue: constructors, drivers and the calendar."""
+
+
+@season.command("load")
+@click.argument(
+    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def season_load(file: Path | None) -> None:
+    """Load the bundled season file, or FILE, creating or updating its rows."""
+    from webapp.errors import AppError
+
+    with services(redis=False) as settings:
+        try:
+            counts = asyncio.run(_load(settings, path=file))
+        except AppError as exc:
+            details = "".join(f"\n  {key}: {value}" for key, value in (exc.details or {}).items())
+            raise click.ClickException(f"{exc.message}{details}") from None
+    click.echo(f"Season loaded: {_describe(counts)}")
+
+
+@contextmanager
+def services(*, redis: bool) -> Iterator[Settings]:
+    """Yield settings whose URLs answer: the environment's, else embedded servers run meanwhile."""
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    needed = {
+        "DATABASE_URL": not settings.database_url,
+        "REDIS_URL": redis and not settings.redis_url,
+    }
+    if not any(needed.values()):
+        yield settings
+        return
+    from webapp.embedded import EmbeddedServices
+
+    embedded = EmbeddedServices(settings.data_dir)
+    try:
+        if needed["DATABASE_URL"]:
+            os.environ["DATABASE_URL"] = embedded.start_postgres()
+        if needed["REDIS_URL"]:
+            os.environ["REDIS_URL"] = embedded.start_redis()
+        click.echo(f"Embedded PostgreSQL and Redis running in {embedded.data_dir}")
+        get_settings.cache_clear()
+        yield get_settings()
+    finally:
+        previous = {
+            sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            embedded.stop()  # not cut short by a second Ctrl-C
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _run_procfile(settings: Settings) -> int:
+    """Run the Procfile's web, worker and scheduler until one stops or we get a signal."""
+    from honcho.environ import parse_procfile
+    from honcho.manager import Manager
+
+    procfile = parse_procfile((ROOT / "Procfile").read_text())
+    bin_dir = Path(sys.executable).parent  # hypercorn and taskiq live beside our interpreter
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PORT": str(settings.port),
+        "PYTHONUNBUFFERED": "1",
+    }
+    manager = Manager()
+    for name in DEV_PROCESSES:
+        manager.add_process(name, procfile.processes[name], env=env, cwd=str(ROOT))
+    click.echo(f"Paddock starting on http://localhost:{settings.port} (Ctrl-C stops it all)")
+    try:
+        manager.loop()  # on SIGINT/SIGTERM: SIGTERM to each process group, SIGKILL after 5 s
+    finally:
+        # The loop ends when each group's leader has exited; wait for the rest of the groups.
+        _wait_for_groups({p["pid"] for p in manager._processes.values() if p.get("pid")})
+    return int(manager.returncode or 0)
+
+
+def _wait_for_groups(groups: set[int], timeout: float = 10.0) -> None:
+    """Wait until no live process is left in `groups`, killing stragglers after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while alive := [proc for proc in psutil.process_iter() if _in_groups(proc, groups)]:
+        if time.monotonic() > deadline:
+            for proc in alive:
+                with suppress(psutil.Error):
+                    proc.kill()
+        time.sleep(0.1)
+
+
+def _in_groups(proc: psutil.Process, groups: set[int]) -> bool:
+    try:
+        return os.getpgid(proc.pid) in groups and proc.status() != psutil.STATUS_ZOMBIE
+    except (OSError, psutil.Error):
+        return False
+
+
+async def _migrate_and_load(settings: Settings, *, path: Path | None) -> dict[str, int]:
+    await migrate_db(settings)
+    return await _load(settings, path=path)
+
+
+async def _load(settings: Settings, *, path: Path | None) -> dict[str, int]:
+    from webapp.catalogue.loader import load_season
+
+    await init_db(settings)
+    try:
+        return await load_season(path=path)
+    finally:
+        await close_db()
+
+
+def _describe(counts: dict[str, int]) -> str:
+    return ", ".join(
+        f"{kind} {counts.get(f'{kind}_created', 0)} new {counts.get(f'{kind}_updated', 0)} changed"
+        for kind in SEASON_KINDS
+    )
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
