@@ -1,0 +1,202 @@
+"""A fake results feed over real HTTP, serving Ergast-shaped JSON that the tests write."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from redis.asyncio import Redis
+
+from webapp.results.feed import FeedClient
+from webapp.settings import Settings
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "feed"
+ROW_KEYS = ("Results", "SprintResults", "QualifyingResults")
+
+
+def load_fixture(name: str) -> dict[str, Any]:
+    """Return a feed document from tests/fixtures/feed."""
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Reply:
+    """One scripted answer: a status, a body (text or JSON), headers, or no answer at all."""
+
+    status: int = 200
+    body: Any = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    hang: bool = False
+
+
+def paginate(doc: dict[str, Any], *, limit: int, offset: int) -> dict[str, Any]:
+    """Cut a whole feed document to one page, the way the feed pages by row."""
+    doc = copy.deepcopy(doc)
+    data = doc["MRData"]
+    if "RaceTable" in data:
+        races = data["RaceTable"]["Races"]
+        key = next((k for k in ROW_KEYS if races and k in races[0]), None)
+        if key is None:
+            total, data["RaceTable"]["Races"] = len(races), races[offset : offset + limit]
+        else:
+            rows = [(i, row) for i, race in enumerate(races) for row in race[key]]
+            total = len(rows)
+            page: dict[int, dict[str, Any]] = {}
+            for i, row in rows[offset : offset + limit]:
+                page.setdefault(i, {**races[i], key: []})[key].append(row)
+            data["RaceTable"]["Races"] = list(page.values())
+    else:
+        table, items = (
+            ("DriverTable", "Drivers")
+            if "DriverTable" in data
+            else ("ConstructorTable", "Constructors")
+        )
+        everything = data[table][items]
+        total, data[table][items] = len(everything), everything[offset : offset + limit]
+    data.update(limit=str(limit), offset=str(offset), total=str(total))
+    return doc
+
+
+class FakeFeed:
+    """An Ergast-compatible HTTP server on 127.0.0.1 that answers what a test asks."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}
+        self.scripted: dict[str, deque[Reply]] = defaultdict(deque)
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.page_cap = 100
+        self.release = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Return the base URL to use as RESULTS_API_URL."""
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/ergast/f1"
+
+    def serve(self, path: str, doc: dict[str, Any]) -> None:
+        """Answer `path` (relative to the base) with `doc`, paginated."""
+        self.docs[path] = doc
+
+    def serve_fixture(self, path: str, name: str | None = None) -> dict[str, Any]:
+        """Answer `path` with the fixture of the same name (or `name`) and return it."""
+        doc = load_fixture(name or path.lstrip("/"))
+        self.serve(path, doc)
+        return doc
+
+    def script(self, path: str, *replies: dict[str, Any]) -> None:
+        """Answer the next requests for `path` with `replies` (Reply fields), then the document."""
+        self.scripted[path].extend(Reply(**reply) for reply in replies)
+
+    def hits(self, path: str) -> int:
+        """Return how many requests asked for `path`."""
+        return sum(1 for p, _ in self.requests if p == path)
+
+    def _answer(self, path: str, query: dict[str, str]) -> Reply:
+        self.requests.append((path, query))
+        if self.scripted[path]:
+            return self.scripted[path].popleft()
+        if path not in self.docs:
+            return Reply(404, {"detail": "Not found."})
+        limit = min(int(query.get("limit", "30")), self.page_cap)
+        return Reply(
+            200, paginate(self.docs[path], limit=limit, offset=int(query.get("offset", "0")))
+        )
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        feed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                path = parts.path.removeprefix("/ergast/f1")
+                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                reply = feed._answer(path, query)
+                if reply.hang:
+                    feed.release.wait(timeout=10)
+                    return
+                body = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
+                data = body.encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def start(self) -> None:
+        """Serve in a background thread."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Release hanging answers and stop serving."""
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def feed() -> Iterator[FakeFeed]:
+    """Run a fake feed for one test."""
+    server = FakeFeed()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Sleeps(list[float]):
+    """An injectable sleep that records what it was asked to wait, and returns at once."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    """Return a fresh recording sleep."""
+    return Sleeps()
+
+
+@pytest.fixture
+def feed_settings(settings: Settings, feed: FakeFeed) -> Settings:
+    """Return settings pointed at the fake feed, with a generous budget and a short timeout."""
+    return settings.model_copy(
+        update={
+            "results_api_url": feed.url,
+            "feed_rate_per_second": 1000,
+            "feed_rate_per_hour": 100_000,
+            "feed_timeout_seconds": 0.5,
+            "feed_max_attempts": 3,
+        }
+    )
+
+
+@pytest.fixture
+async def feed_client(
+    feed_settings: Settings, redis: Redis, sleeps: Sleeps
+) -> AsyncIterator[FeedClient]:
+    """Return a feed client of the fake feed whose waits are recorded, not slept."""
+    async with FeedClient.from_settings(feed_settings, redis=redis, sleep=sleeps) as client:
+        yield client

@@ -1,0 +1,1 @@
+"""Notifications: creating them in bulk and announcing them live."""

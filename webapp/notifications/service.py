@@ -1,0 +1,174 @@
+"""Create notifications in bulk, once per event, and announce changes on Redis pub/sub.
+
+Channels (JSON messages, small on purpose; listeners re-read what they show):
+- `paddock:race:{race_id}` — `{"type": "results", "race_id", "version", "status"}` when a
+  race's results get a new version.
+- `paddock:season:{year}` — `{"type": "scores", "season", "race_id"}` when team points of
+  the season changed (leaderboards should refresh).
+- `paddock:user:{user_id}` — `{"type": "notifications", "user_id", "count"}` when the user
+  got `count` new notifications.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from tortoise import connections
+
+from webapp.models import NotificationType
+from webapp.redis import get_redis
+
+INSERT_SQL = """
+INSERT INTO notifications (user_id, type, title, body, data, dedup_key, created_at)
+SELECT u, t, ti, b, d::jsonb, k, $7
+FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+     AS x(u, t, ti, b, d, k)
+ON CONFLICT (dedup_key) DO NOTHING
+RETURNING user_id, dedup_key
+"""
+
+
+def race_channel(race_id: int) -> str:
+    """Return the pub/sub channel of one race."""
+    return f"paddock:race:{race_id}"
+
+
+def season_channel(season: int) -> str:
+    """Return the pub/sub channel of one season's standings."""
+    return f"paddock:season:{season}"
+
+
+def user_channel(user_id: int) -> str:
+    """Return the pub/sub channel of one user's notifications."""
+    return f"paddock:user:{user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewNotification:
+    user_id: int
+    type: NotificationType
+    title: str
+    body: str
+    dedup_key: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class ScoreChangeLike(Protocol):
+    @property
+    def team_id(self) -> int: ...
+    @property
+    def owner_id(self) -> int: ...
+    @property
+    def old_points(self) -> int | None: ...
+    @property
+    def new_points(self) -> int: ...
+
+
+async def create_notifications(
+    items: Sequence[NewNotification], *, now: datetime | None = None
+) -> list[NewNotification]:
+    """Insert notifications in one statement, skipping events already notified; return the new."""
+    if not items:
+        return []
+    params: list[Any] = [
+        [n.user_id for n in items],
+        [str(n.type) for n in items],
+        [n.title[:200] for n in items],
+        [n.body for n in items],
+        [json.dumps(n.data) for n in items],
+        [n.dedup_key for n in items],
+        now or datetime.now(UTC),
+    ]
+    rows = await connections.get("default").execute_query_dict(INSERT_SQL, params)
+    inserted = {row["dedup_key"] for row in rows}
+    return [n for n in items if n.dedup_key in inserted]
+
+
+def _points(value: int) -> str:
+    return f"{value} point" if value in (1, -1) else f"{value} points"
+
+
+def results_notifications(
+    *,
+    race_id: int,
+    race_name: str,
+    version: int,
+    changes: Iterable[ScoreChangeLike],
+    team_names: dict[int, str],
+) -> list[NewNotification]:
+    """Build one notification per team whose race points are new or different."""
+    items = []
+    for change in changes:
+        name = team_names.get(change.team_id, f"Team {change.team_id}")
+        if change.old_points is None:
+            items.append(
+                NewNotification(
+                    user_id=change.owner_id,
+                    type=NotificationType.RESULTS_PUBLISHED,
+                    title=f"{race_name}: {name} scored {_points(change.new_points)}",
+                    body=(
+                        f"Your team {name} scored {_points(change.new_points)} in the {race_name}."
+                    ),
+                    dedup_key=f"results_published:{race_id}:{change.team_id}",
+                    data={
+                        "race_id": race_id,
+                        "team_id": change.team_id,
+                        "points": change.new_points,
+                    },
+                )
+            )
+        elif change.old_points != change.new_points:
+            items.append(
+                NewNotification(
+                    user_id=change.owner_id,
+                    type=NotificationType.RESULTS_CHANGED,
+                    title=f"{race_name}: {name}'s score changed",
+                    body=(
+                        f"The {race_name} results were corrected: {name} now has "
+                        f"{_points(change.new_points)} instead of {_points(change.old_points)}."
+                    ),
+                    dedup_key=f"results_changed:{race_id}:v{version}:{change.team_id}",
+                    data={
+                        "race_id": race_id,
+                        "team_id": change.team_id,
+                        "old_points": change.old_points,
+                        "new_points": change.new_points,
+                    },
+                )
+            )
+    return items
+
+
+async def publish(channel: str, event: dict[str, Any]) -> None:
+    """Send one event to a pub/sub channel."""
+    await get_redis().publish(channel, json.dumps(event, separators=(",", ":")))
+
+
+async def publish_results(
+    *,
+    race_id: int,
+    season: int,
+    version: int,
+    status: str,
+    scores_changed: bool,
+    notified: Sequence[NewNotification],
+) -> None:
+    """Announce a new result version, changed standings and each user's new notifications."""
+    redis = get_redis()
+    counts: dict[int, int] = {}
+    for item in notified:
+        counts[item.user_id] = counts.get(item.user_id, 0) + 1
+    async with redis.pipeline(transaction=False) as pipe:
+        race_event = {"type": "results", "race_id": race_id, "version": version, "status": status}
+        pipe.publish(race_channel(race_id), json.dumps(race_event))
+        if scores_changed:
+            season_event = {"type": "scores", "season": season, "race_id": race_id}
+            pipe.publish(season_channel(season), json.dumps(season_event))
+        for user_id, count in sorted(counts.items()):
+            user_event = {"type": "notifications", "user_id": user_id, "count": count}
+            pipe.publish(user_channel(user_id), json.dumps(user_event))
+        await pipe.execute()

@@ -1,0 +1,1 @@
+"""Results: the feed client, polling and verification, stored versions, manual entry."""
