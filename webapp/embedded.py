@@ -199,6 +199,7 @@ class EmbeddedServices:
         if (self.pgdata / "PG_VERSION").exists():
             return
         options = ["--auth=trust", "--encoding=UTF8", "--locale=C", "--locale-provider=builtin"]
+        options += ["--no-sync", "--no-instructions"]  # a local data folder: no fsync wait
         args = [str(pg_bin("initdb")), "-D", str(self.pgdata), "-U", "postgres", *options]
         result = _run([*args, "--builtin-locale=C.UTF-8"], cwd=self.pgdata, **self._pg_user())
         if result.returncode != 0:
