@@ -6,8 +6,9 @@ import copy
 import json
 import threading
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from redis.asyncio import Redis
 
+from webapp.models import Driver, Lineup, LineupDriver, Race, Team, User
 from webapp.results.feed import FeedClient
 from webapp.settings import Settings
 
@@ -200,3 +202,50 @@ async def feed_client(
     """Return a feed client of the fake feed whose waits are recorded, not slept."""
     async with FeedClient.from_settings(feed_settings, redis=redis, sleep=sleeps) as client:
         yield client
+
+
+OFFSETS = [2.0, 24.0, 72.0, 168.0]
+
+
+@pytest.fixture
+async def race_one(season: int) -> Race:
+    """Return round 1 of the bundled season (its lineups lock at qualifying)."""
+    return await Race.get(season_id=season, round=1)
+
+
+async def make_team(*, owner: User, name: str, refs: list[str], captain: str, race: Race) -> Team:
+    """Create a team whose lineup was saved a day before the race locked."""
+    team = await Team.create(owner=owner, season_id=race.season_id, name=name)  # type: ignore[attr-defined]
+    drivers = {d.ref: d for d in await Driver.filter(season_id=team.season_id, ref__in=refs)}  # type: ignore[attr-defined]
+    lineup = await Lineup.create(
+        team=team, saved_at=race.lock_at - timedelta(days=1), captain=drivers[captain]
+    )
+    for ref in refs:
+        driver = drivers[ref]
+        await LineupDriver.create(
+            lineup=lineup, driver=driver, is_captain=ref == captain, price=driver.price
+        )
+    return team
+
+
+@dataclass
+class Players:
+    alice: Team  # Norris captain: hit hardest by his disqualification
+    bob: Team  # Verstappen captain: gains from it
+    carol: Team  # only drivers who did not finish: same points either way
+
+
+@pytest.fixture
+async def players(race_one: Race, make_user: Callable[..., Awaitable[User]]) -> Players:
+    """Create three players with one team each, all with lineups counting for round 1."""
+    users = [await make_user(username=n) for n in ("alice", "bob", "carol")]
+    lineups = [
+        (["norris", "piastri", "albon", "gasly", "bortoleto"], "norris"),
+        (["max_verstappen", "russell", "albon", "bortoleto", "hadjar"], "max_verstappen"),
+        (["lawson", "hadjar", "bortoleto", "alonso", "sainz"], "lawson"),
+    ]
+    teams = [
+        await make_team(owner=u, name=f"{u.username} racing", refs=refs, captain=c, race=race_one)
+        for u, (refs, c) in zip(users, lineups, strict=True)
+    ]
+    return Players(*teams)

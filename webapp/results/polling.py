@@ -1,0 +1,147 @@
+"""Poll the feed for races' results, store what changed, and finalise verified races."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise import connections
+
+from webapp.errors import AppError
+from webapp.models import FeedPoll, Race, RaceStatus, ResultSource
+from webapp.redis import get_redis
+from webapp.results.feed import FeedClient, FeedError
+from webapp.results.metrics import FEED_POLLS
+from webapp.results.rows import ResultsInvalid, from_feed
+from webapp.results.store import store_results
+from webapp.results.timetable import CLOSED, RaceClock, is_due, verified
+
+log = logging.getLogger(__name__)
+
+LAST_REACHED_KEY = "paddock:feed:last_reached"
+# Outcomes of a poll that reached the feed and got a usable answer.
+OK_OUTCOMES = ("new_version", "unchanged", "no_results")
+
+CLOCKS_SQL = """
+SELECT r.id, r.starts_at, r.status, r.last_polled_at,
+       (SELECT min(v.created_at) FROM result_versions v WHERE v.race_id = r.id) AS results_at,
+       (SELECT max(p.started_at) FROM feed_polls p WHERE p.race_id = r.id AND p.ok) AS last_ok_at
+FROM races r
+WHERE r.starts_at <= $1 AND r.status NOT IN ('final', 'cancelled') {extra}
+ORDER BY r.starts_at, r.id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    race_id: int
+    outcome: str
+    ok: bool
+    version: int
+    error: str = ""
+    finalised: bool = False
+
+
+async def race_clocks(*, now: datetime, race_id: int | None = None) -> dict[int, RaceClock]:
+    """Return the timetable inputs of every started race not yet final (or of one race)."""
+    extra, params = ("AND r.id = $2", [now, race_id]) if race_id is not None else ("", [now])
+    rows = await connections.get("default").execute_query_dict(
+        CLOCKS_SQL.format(extra=extra), params
+    )
+    return {
+        row["id"]: RaceClock(
+            starts_at=row["starts_at"],
+            status=RaceStatus(row["status"]),
+            results_at=row["results_at"],
+            last_ok_at=row["last_ok_at"],
+            last_attempt_at=row["last_polled_at"],
+        )
+        for row in rows
+    }
+
+
+async def poll_race(
+    *, race_id: int, client: FeedClient, offsets_hours: Sequence[float], now: datetime | None = None
+) -> PollOutcome:
+    """Fetch one race's results, store a new version if they changed, and record the attempt."""
+    now = now or datetime.now(UTC)
+    race = await Race.get_or_none(id=race_id)
+    if race is None:
+        raise AppError.not_found("No such race")
+    poll = await FeedPoll.create(race_id=race_id, started_at=now)
+    version, error, finalised = race.results_version, "", False
+    try:
+        feed_race = await client.results(race.season_id, race.round)  # type: ignore[attr-defined]
+        if feed_race is None or not feed_race.Results:
+            outcome = "no_results"
+        elif (feed_race.season, feed_race.round) != (race.season_id, race.round):  # type: ignore[attr-defined]
+            raise ResultsInvalid(
+                {"race": f"feed answered {feed_race.season} round {feed_race.round}"}
+            )
+        else:
+            stored = await store_results(
+                race_id=race_id, results=from_feed(feed_race), source=ResultSource.FEED, now=now
+            )
+            outcome, version = ("new_version" if stored.created else "unchanged"), stored.version
+    except FeedError as exc:
+        outcome, error = exc.kind, str(exc)
+    except ResultsInvalid as exc:
+        outcome, error = "invalid", str(exc)
+        log.warning("feed results rejected", extra={"race_id": race_id, "problems": exc.problems})
+    ok = outcome in OK_OUTCOMES
+    if ok and version and outcome != "no_results":
+        finalised = await _finalise_if_verified(
+            race_id=race_id, offsets_hours=offsets_hours, now=now
+        )
+    poll.finished_at = datetime.now(UTC)
+    poll.ok, poll.outcome, poll.error = ok, outcome, error
+    await poll.save(update_fields=["finished_at", "ok", "outcome", "error"])
+    await Race.filter(id=race_id).update(last_polled_at=now)
+    if ok:
+        await get_redis().set(LAST_REACHED_KEY, now.isoformat())
+    FEED_POLLS.labels(outcome).inc()
+    return PollOutcome(race_id, outcome, ok, version, error, finalised)
+
+
+async def _finalise_if_verified(
+    *, race_id: int, offsets_hours: Sequence[float], now: datetime
+) -> bool:
+    clock = (await race_clocks(now=now, race_id=race_id)).get(race_id)
+    if clock is None or clock.status in CLOSED or not verified(clock, offsets_hours, polled_at=now):
+        return False
+    updated = await Race.filter(id=race_id, status__not_in=list(CLOSED)).update(
+        status=RaceStatus.FINAL, finalised_at=now
+    )
+    if updated:
+        log.info("race final", extra={"race_id": race_id})
+    return bool(updated)
+
+
+async def due_races(*, offsets_hours: Sequence[float], now: datetime) -> list[int]:
+    """Return the ids of races the timetable says to poll now."""
+    clocks = await race_clocks(now=now)
+    return [race_id for race_id, clock in clocks.items() if is_due(clock, offsets_hours, now=now)]
+
+
+async def poll_due_races(
+    *, client: FeedClient, offsets_hours: Sequence[float], now: datetime | None = None
+) -> list[PollOutcome]:
+    """Poll every race that is due, one after another (the budget paces them)."""
+    now = now or datetime.now(UTC)
+    outcomes = []
+    for race_id in await due_races(offsets_hours=offsets_hours, now=now):
+        outcomes.append(
+            await poll_race(race_id=race_id, client=client, offsets_hours=offsets_hours, now=now)
+        )
+    return outcomes
+
+
+async def feed_last_reached() -> datetime | None:
+    """Return when a poll last got a usable answer from the feed."""
+    value = await get_redis().get(LAST_REACHED_KEY)
+    if value:
+        return datetime.fromisoformat(str(value))
+    row = await FeedPoll.filter(ok=True).order_by("-started_at").first()
+    return row.started_at if row else None
