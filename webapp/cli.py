@@ -73,6 +73,46 @@ def season_load(file: Path | None) -> None:
     click.echo(f"Season loaded: {_describe(counts)}")
 
 
+@season.command("sync")
+@click.argument("year", type=int)
+def season_sync(year: int) -> None:
+    """Import constructors, drivers and calendar of season YEAR from RESULTS_API_URL."""
+    from webapp.results.commands import run_sync
+    from webapp.results.feed import FeedError
+
+    with services(redis=True) as settings:
+        try:
+            counts = asyncio.run(run_sync(settings, season=year))
+        except FeedError as exc:
+            raise click.ClickException(f"Feed {exc.kind}: {exc}") from None
+    click.echo(f"Season {year} synced: {_describe(counts)}")
+
+
+@main.group()
+def results() -> None:
+    """Race results from the feed."""
+
+
+@results.command("poll")
+@click.option("--race", "race_id", type=int, help="Poll this race now, whatever the schedule.")
+def results_poll(race_id: int | None) -> None:
+    """Poll the feed now, in the foreground: one race, or every race that is due."""
+    from webapp.errors import AppError
+    from webapp.results.commands import describe, run_poll
+
+    with services(redis=True) as settings:
+        try:
+            outcomes = asyncio.run(run_poll(settings, race_id=race_id))
+        except AppError as exc:
+            raise click.ClickException(exc.message) from None
+    for outcome in outcomes:
+        click.echo(describe(outcome))
+    if not outcomes:
+        click.echo("No race is due for a poll")
+    if any(not o.ok for o in outcomes):
+        sys.exit(1)
+
+
 @contextmanager
 def services(*, redis: bool) -> Iterator[Settings]:
     """Yield settings whose URLs answer: the environment's, else embedded servers run meanwhile."""

@@ -1,0 +1,55 @@
+"""What `paddock season sync` and `paddock results poll` run, in the foreground."""
+
+from __future__ import annotations
+
+from webapp.db import close_db, init_db
+from webapp.redis import close_redis, init_redis
+from webapp.results.feed import FeedClient
+from webapp.results.polling import PollOutcome, poll_due_races, poll_race
+from webapp.results.sync import sync_season
+from webapp.settings import Settings
+
+
+async def _open(settings: Settings) -> tuple[bool, bool]:
+    assert settings.redis_url, "REDIS_URL is needed for the shared feed budget"
+    return await init_db(settings), await init_redis(settings.redis_url)
+
+
+async def _close(owned: tuple[bool, bool]) -> None:
+    if owned[1]:
+        await close_redis()
+    if owned[0]:
+        await close_db()
+
+
+async def run_sync(settings: Settings, *, season: int) -> dict[str, int]:
+    """Sync one season from the feed and return what was created and updated."""
+    owned = await _open(settings)
+    try:
+        async with FeedClient.from_settings(settings) as client:
+            return await sync_season(season=season, client=client)
+    finally:
+        await _close(owned)
+
+
+async def run_poll(settings: Settings, *, race_id: int | None) -> list[PollOutcome]:
+    """Poll one race now, or every race the timetable says is due."""
+    owned = await _open(settings)
+    offsets = settings.verify_offsets_hours
+    try:
+        async with FeedClient.from_settings(settings) as client:
+            if race_id is not None:
+                return [await poll_race(race_id=race_id, client=client, offsets_hours=offsets)]
+            return await poll_due_races(client=client, offsets_hours=offsets)
+    finally:
+        await _close(owned)
+
+
+def describe(outcome: PollOutcome) -> str:
+    """Return one line about a poll for the terminal."""
+    line = f"race {outcome.race_id}: {outcome.outcome} (results version {outcome.version})"
+    if outcome.finalised:
+        line += ", now final"
+    if outcome.error:
+        line += f" — {outcome.error}"
+    return line
