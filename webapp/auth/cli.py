@@ -52,3 +52,7 @@ async def _create(
         )
     finally:
         await close_db()
+
+
+if __name__ == "__main__":
+    admin()
