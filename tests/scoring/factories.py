@@ -79,6 +79,21 @@ class World:
             )
         return cls(season=season, drivers=drivers)
 
+    async def add_drivers(self, count: int) -> None:
+        """Add reserve drivers X01, X02, … to the season (with the first constructor)."""
+        constructor_id = next(iter(self.drivers.values())).constructor_id  # type: ignore[attr-defined]
+        for n in range(1, count + 1):
+            code = f"X{n:02d}"
+            self.drivers[code] = await Driver.create(
+                season=self.season,
+                ref=code.lower(),
+                code=code,
+                first_name="Reserve",
+                last_name=code,
+                price=Decimal("5.0"),
+                constructor_id=constructor_id,
+            )
+
     async def race(self, name: str, *, lock_at: datetime) -> Race:
         """Add a race to the calendar, starting a day after it locks."""
         race = await Race.create(

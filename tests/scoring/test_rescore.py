@@ -281,3 +281,32 @@ async def test_overlapping_runs_give_correct_totals(season: dict) -> None:
     assert await season_points(
         season["alpha"], season["bravo"], season["charlie"], season["delta"]
     ) == [96, 152, 19, 72]
+
+
+async def test_a_season_with_many_drivers_scores_every_one(world: World) -> None:
+    # Past 63 drivers the lineup key spills into its second mask; nothing else changes.
+    await world.add_drivers(70)
+    race = await world.race("Reserve Grand Prix", lock_at=BELGIUM_LOCK)
+    team = await world.team("Reserves")
+    await world.lineup(
+        team, ["X70", "X66", "HAM", "X01", "X50"], captain="X70", saved_at=BEFORE_BELGIUM
+    )
+    await world.results(
+        race,
+        [
+            ("X70", "1", "Finished", 1),
+            ("X66", "2", "Finished", None),
+            ("HAM", "3", "Finished", None),
+            ("X50", "R", "Retired", None),
+        ],
+    )
+    await rescore_race(race_id=race.id)
+    # X70 captain (25+5)x2=60; X66 18; HAM 15; X01 no result 0; X50 R 0 -> 93.
+    assert await race_points(race) == {"Reserves": 93}
+    assert sorted(e["points"] for e in (await TeamRaceScore.get(team=team)).breakdown) == [
+        0,
+        0,
+        15,
+        18,
+        60,
+    ]

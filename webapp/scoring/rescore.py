@@ -12,6 +12,8 @@ from webapp.scoring.systems import DEFAULT_SYSTEM, ScoringSystem, get_system
 
 # Namespaces of the two-key advisory locks; any fixed pair of 32-bit ints would do.
 LOCK_RACE = zlib.crc32(b"paddock.rescore.race") & 0x7FFFFFFF
+# Lineups are keyed by two 63-bit masks of driver positions in the season.
+MAX_DRIVERS = 126
 LOCK_SEASON_TOTALS = zlib.crc32(b"paddock.rescore.season-totals") & 0x7FFFFFFF
 
 # One statement does the whole job. Its parameters carry the scoring system:
@@ -46,70 +48,97 @@ chosen AS (
     JOIN race ON t.season_id = race.season_id AND l.saved_at < race.lock_at
     ORDER BY l.team_id, l.saved_at DESC, l.id DESC
 ),
-per_driver AS (
-    SELECT c.team_id, c.lineup_id, ld.driver_id,
-           ld.driver_id = c.captain_id AS captain,
-           COALESCE(ds.position_points, 0) AS position_points,
-           COALESCE(ds.bonus_points, 0) AS bonus_points,
-           CASE WHEN ld.driver_id = c.captain_id THEN $9::int ELSE 1 END AS multiplier
+-- Bit positions for the season's drivers: a lineup becomes two bigint masks plus its captain.
+driver_index AS MATERIALIZED (
+    SELECT d.id AS driver_id, (row_number() OVER (ORDER BY d.id) - 1)::int AS idx
+    FROM drivers d JOIN race ON d.season_id = race.season_id
+),
+-- Every driver as a non-captain and as a captain (a few dozen rows), with its breakdown
+-- entry already written as JSON text.
+entries AS MATERIALIZED (
+    SELECT e.driver_id, e.captain, e.points,
+           jsonb_build_object(
+               'driver_id', e.driver_id, 'captain', e.captain,
+               'position_points', e.position_points, 'bonus_points', e.bonus_points,
+               'multiplier', e.multiplier, 'points', e.points
+           )::text AS entry
+    FROM (
+        SELECT di.driver_id, c.captain,
+               COALESCE(ds.position_points, 0) AS position_points,
+               COALESCE(ds.bonus_points, 0) AS bonus_points,
+               CASE WHEN c.captain THEN $9::int ELSE 1 END AS multiplier,
+               (COALESCE(ds.position_points, 0) + COALESCE(ds.bonus_points, 0))
+                   * CASE WHEN c.captain THEN $9::int ELSE 1 END AS points
+        FROM driver_index di
+        CROSS JOIN (VALUES (false), (true)) AS c(captain)
+        LEFT JOIN driver_scores ds ON ds.driver_id = di.driver_id
+    ) e
+),
+lineup_keys AS (
+    SELECT c.team_id, c.lineup_id, c.captain_id,
+           bit_or(CASE WHEN di.idx < 63 THEN 1::bigint << di.idx ELSE 0 END) AS mask_lo,
+           bit_or(CASE WHEN di.idx >= 63 THEN 1::bigint << (di.idx - 63) ELSE 0 END) AS mask_hi
     FROM chosen c
     JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
-    LEFT JOIN driver_scores ds ON ds.driver_id = ld.driver_id
+    JOIN driver_index di ON di.driver_id = ld.driver_id
+    GROUP BY c.team_id, c.lineup_id, c.captain_id
+),
+-- Many teams share a lineup: points and breakdown are worked out once per distinct one.
+compositions AS (
+    SELECT k.mask_lo, k.mask_hi, k.captain_id, SUM(e.points)::int AS points,
+           ('[' || string_agg(e.entry, ',' ORDER BY e.driver_id) || ']')::jsonb AS breakdown
+    FROM (SELECT DISTINCT mask_lo, mask_hi, captain_id FROM lineup_keys) k
+    JOIN driver_index di
+      ON CASE WHEN di.idx < 63 THEN (k.mask_lo >> di.idx) & 1
+              ELSE (k.mask_hi >> (di.idx - 63)) & 1 END = 1
+    JOIN entries e ON e.driver_id = di.driver_id AND e.captain = (di.driver_id = k.captain_id)
+    GROUP BY k.mask_lo, k.mask_hi, k.captain_id
 ),
 scored AS (
-    SELECT team_id, lineup_id,
-           SUM((position_points + bonus_points) * multiplier)::int AS points,
-           jsonb_agg(jsonb_build_object(
-               'driver_id', driver_id, 'captain', captain,
-               'position_points', position_points, 'bonus_points', bonus_points,
-               'multiplier', multiplier,
-               'points', (position_points + bonus_points) * multiplier
-           ) ORDER BY driver_id) AS breakdown
-    FROM per_driver
-    GROUP BY team_id, lineup_id
+    SELECT k.team_id, k.lineup_id, co.points, co.breakdown
+    FROM lineup_keys k JOIN compositions co USING (mask_lo, mask_hi, captain_id)
 ),
 old AS (
-    SELECT team_id, points FROM team_race_scores WHERE race_id = $1 AND scoring_system = $2
+    SELECT team_id, lineup_id, points, breakdown, result_version
+    FROM team_race_scores WHERE race_id = $1 AND scoring_system = $2
+),
+-- Only new, different and vanished scores go on: unchanged rows are never touched.
+diff AS (
+    SELECT COALESCE(sc.team_id, o.team_id) AS team_id, sc.lineup_id, sc.breakdown,
+           o.points AS old_points, sc.points AS new_points
+    FROM scored sc FULL JOIN old o ON o.team_id = sc.team_id
+    WHERE sc.team_id IS NULL OR o.team_id IS NULL
+       OR (o.lineup_id, o.points, o.breakdown, o.result_version)
+          IS DISTINCT FROM
+          (sc.lineup_id, sc.points, sc.breakdown, (SELECT results_version FROM race))
 ),
 upserted AS (
     INSERT INTO team_race_scores AS s
         (team_id, race_id, scoring_system, lineup_id, points, breakdown, result_version,
          updated_at)
-    SELECT sc.team_id, race.id, $2, sc.lineup_id, sc.points, sc.breakdown,
+    SELECT d.team_id, race.id, $2, d.lineup_id, d.new_points, d.breakdown,
            race.results_version, now()
-    FROM scored sc CROSS JOIN race
+    FROM diff d CROSS JOIN race
+    WHERE d.new_points IS NOT NULL
     ON CONFLICT (team_id, race_id, scoring_system) DO UPDATE
     SET lineup_id = EXCLUDED.lineup_id, points = EXCLUDED.points,
         breakdown = EXCLUDED.breakdown, result_version = EXCLUDED.result_version,
         updated_at = EXCLUDED.updated_at
-    WHERE (s.lineup_id, s.points, s.breakdown, s.result_version)
-          IS DISTINCT FROM
-          (EXCLUDED.lineup_id, EXCLUDED.points, EXCLUDED.breakdown, EXCLUDED.result_version)
-    RETURNING s.team_id, s.points
 ),
 removed AS (
-    DELETE FROM team_race_scores s
-    WHERE s.race_id = $1 AND s.scoring_system = $2
-      AND NOT EXISTS (SELECT 1 FROM scored sc WHERE sc.team_id = s.team_id)
-    RETURNING s.team_id, s.points
-),
-touched AS (
-    SELECT u.team_id, o.points AS old_points, u.points AS new_points
-    FROM upserted u LEFT JOIN old o ON o.team_id = u.team_id
-    UNION ALL
-    SELECT r.team_id, r.points, NULL FROM removed r
+    DELETE FROM team_race_scores s USING diff d
+    WHERE d.new_points IS NULL AND s.team_id = d.team_id
+      AND s.race_id = $1 AND s.scoring_system = $2
 ),
 totals AS (
     UPDATE teams t
-    SET points = t.points + COALESCE(x.new_points, 0) - COALESCE(x.old_points, 0)
-    FROM touched x
-    WHERE $10 AND t.id = x.team_id
-      AND COALESCE(x.new_points, 0) <> COALESCE(x.old_points, 0)
-    RETURNING t.id
+    SET points = t.points + COALESCE(d.new_points, 0) - COALESCE(d.old_points, 0)
+    FROM diff d
+    WHERE $10 AND t.id = d.team_id
+      AND COALESCE(d.new_points, 0) <> COALESCE(d.old_points, 0)
 )
-SELECT x.team_id, t.owner_id, x.old_points, x.new_points
-FROM touched x JOIN teams t ON t.id = x.team_id
-ORDER BY x.team_id
+SELECT d.team_id, t.owner_id, d.old_points, d.new_points
+FROM diff d JOIN teams t ON t.id = d.team_id
 """
 
 
@@ -133,7 +162,7 @@ class RescoreResult:
     changes: list[ScoreChange] = field(default_factory=list)
     # Teams whose score for the race disappeared (lineup no longer counts, results withdrawn).
     removed_team_ids: list[int] = field(default_factory=list)
-    # Rows rewritten without a points change (new result version, other lineup), and all teams.
+    # Every team whose score row was written or removed, points changed or not.
     touched_team_ids: list[int] = field(default_factory=list)
 
 
@@ -158,10 +187,23 @@ async def rescore_scores(*, race_id: int, system: str = DEFAULT_SYSTEM) -> Resco
     """Rewrite every team's score for a race in one transaction; leave boards alone."""
     scoring = get_system(system)
     async with in_transaction() as conn:
-        rows = await conn.execute_query_dict("SELECT season_id FROM races WHERE id = $1", [race_id])
+        # The race row first, as storing results does, so the two never wait on each other
+        # in opposite orders; NO KEY UPDATE still lets score rows reference the race.
+        rows = await conn.execute_query_dict(
+            "SELECT season_id FROM races WHERE id = $1 FOR NO KEY UPDATE", [race_id]
+        )
         if not rows:
             raise AppError.not_found("No such race")
         season = int(rows[0]["season_id"])
+        drivers = await conn.execute_query_dict(
+            "SELECT count(*) AS n FROM drivers WHERE season_id = $1", [season]
+        )
+        if int(drivers[0]["n"]) > MAX_DRIVERS:
+            raise AppError(
+                "too_many_drivers",
+                f"Season {season} has more than {MAX_DRIVERS} drivers; rescoring supports "
+                f"up to {MAX_DRIVERS}",
+            )
         # Overlapping runs of one race queue here; the season lock keeps runs of different
         # races from deadlocking on the same team rows when they add to season totals.
         await conn.execute_query_dict(
@@ -172,6 +214,8 @@ async def rescore_scores(*, race_id: int, system: str = DEFAULT_SYSTEM) -> Resco
             await conn.execute_query_dict(
                 "SELECT pg_advisory_xact_lock($1, $2)", [LOCK_SEASON_TOTALS, season]
             )
+        # A big batch statement: sort and hash in memory, and skip JIT compilation.
+        await conn.execute_script("SET LOCAL work_mem = '128MB'; SET LOCAL jit = off")
         rows = await conn.execute_query_dict(RESCORE_SQL, rescore_params(race_id, scoring))
     result = RescoreResult(race_id=race_id, system=scoring.name, season=season)
     for row in rows:

@@ -1,0 +1,145 @@
+"""Generate a season with many teams in the benchmark database, set-based, in seconds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from webapp.catalogue.loader import load_season
+
+USERS_SQL = """
+INSERT INTO users (email, username, display_name, password_hash, is_admin, created_at, updated_at)
+SELECT 'bench' || g || '@bench.invalid', 'bench' || g, 'Bench ' || g, '-', false, now(), now()
+FROM generate_series(1, $1) g
+"""
+TEAMS_SQL = """
+INSERT INTO teams (owner_id, season_id, name, points, created_at, updated_at)
+SELECT u0.id + (g - 1) / 3, $2, 'Team ' || g, 0, now(), now()
+FROM generate_series(1, $1) g, (SELECT min(id) AS id FROM users) u0
+"""
+# Every team saves a lineup a week before the lock; one in three changes it a day before
+# (that one counts); one in ten changes it again after the lock (that one must not count).
+LINEUPS_SQL = """
+INSERT INTO lineups (id, team_id, saved_at, captain_id)
+SELECT row_number() OVER (), x.team_id, x.saved_at, 0
+FROM (
+    SELECT t.id AS team_id, r.lock_at - interval '7 days' AS saved_at
+    FROM teams t, races r WHERE r.id = $1
+    UNION ALL
+    SELECT t.id, r.lock_at - interval '1 day' FROM teams t, races r
+    WHERE r.id = $1 AND t.id % 3 = 0
+    UNION ALL
+    SELECT t.id, r.lock_at + interval '1 hour' FROM teams t, races r
+    WHERE r.id = $1 AND t.id % 10 = 0
+) x
+"""
+# Every 5-driver subset of the first 20 drivers (15,504 of them); each lineup takes one by a
+# hash of its id, and a captain among the five by another: uniform, repeatable picks.
+SUBSETS_SQL = """
+CREATE TEMP TABLE bench_subsets ON COMMIT DROP AS
+WITH d AS (SELECT id FROM drivers WHERE season_id = $1 ORDER BY id LIMIT 20)
+SELECT (row_number() OVER (ORDER BY a.id, b.id, c.id, e.id, f.id) - 1)::int AS n,
+       ARRAY[a.id, b.id, c.id, e.id, f.id] AS ids
+FROM d a JOIN d b ON b.id > a.id JOIN d c ON c.id > b.id
+JOIN d e ON e.id > c.id JOIN d f ON f.id > e.id
+"""
+LINEUP_DRIVERS_SQL = """
+INSERT INTO lineup_drivers (lineup_id, driver_id, is_captain, price)
+SELECT l.id, s.ids[j], j = 1 + (hashint4(l.id + 7919) & 2147483647) % 5, 20.0
+FROM lineups l
+JOIN bench_subsets s ON s.n = (hashint4(l.id) & 2147483647) % 15504
+CROSS JOIN generate_series(1, 5) j
+"""
+CAPTAINS_SQL = """
+UPDATE lineups l SET captain_id = ld.driver_id
+FROM lineup_drivers ld WHERE ld.lineup_id = l.id AND ld.is_captain
+"""
+# A finishing order over the first 20 drivers, with the awkward cases of the rules: the
+# winner on the road disqualified with the fastest lap, a classified retirement, and
+# unclassified finishers.
+RESULTS_SQL = """
+WITH d AS (
+    SELECT id, constructor_id, row_number() OVER (ORDER BY id) AS n
+    FROM drivers WHERE season_id = $2 ORDER BY id LIMIT 20
+)
+INSERT INTO race_results (race_id, version, driver_id, constructor_id, position, position_text,
+                          position_order, grid, laps, status, fastest_lap_rank, points)
+SELECT $1, 1, d.id, d.constructor_id,
+       CASE WHEN d.n BETWEEN 2 AND 17 THEN d.n - 1 END,
+       CASE WHEN d.n = 1 THEN 'D' WHEN d.n = 18 THEN 'R' WHEN d.n = 19 THEN 'N'
+            WHEN d.n = 20 THEN 'W' ELSE (d.n - 1)::text END,
+       d.n, d.n, 57,
+       CASE WHEN d.n = 1 THEN 'Disqualified' WHEN d.n IN (9, 18) THEN 'Retired'
+            ELSE 'Finished' END,
+       CASE WHEN d.n = 1 THEN 1 WHEN d.n = 15 THEN 2 ELSE d.n + 1 END,
+       0
+FROM d
+"""
+
+# The race's result version, one public league, and the sequence past the explicit ids.
+FINISH: list[tuple[str, Callable[[int, int, int], list[int]]]] = [
+    ("SELECT setval('lineups_id_seq', (SELECT max(id) FROM lineups))", lambda r, s, n: []),
+    (
+        "INSERT INTO result_versions (race_id, version, content_hash, source, diff, created_at)"
+        " VALUES ($1, 1, 'bench', 'manual', '{}', now())",
+        lambda r, s, n: [r],
+    ),
+    (
+        "UPDATE races SET results_version = 1, status = 'provisional' WHERE id = $1",
+        lambda r, s, n: [r],
+    ),
+    (
+        "INSERT INTO leagues (season_id, name, is_public, invite_code, owner_id, max_teams,"
+        " scoring_system, created_at) VALUES ($1, 'Bench league', true, 'BENCH234',"
+        " (SELECT min(id) FROM users), 10000, 'classic', now())",
+        lambda r, s, n: [s],
+    ),
+    (
+        "INSERT INTO league_members (league_id, team_id, joined_at)"
+        " SELECT (SELECT max(id) FROM leagues), id, now() FROM teams ORDER BY id LIMIT $1",
+        lambda r, s, n: [n],
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    """What was generated and how long it took."""
+
+    season: int
+    race_id: int
+    teams: int
+    lineups: int
+    seconds: float
+
+
+async def generate(*, teams: int, league_size: int) -> Generated:
+    """Fill an empty, migrated database with a season, `teams` teams and one race's results."""
+    started = time.perf_counter()
+    await load_season()
+    conn = connections.get("default")
+    season = int((await conn.execute_query_dict("SELECT max(year) AS y FROM seasons"))[0]["y"])
+    race = await conn.execute_query_dict(
+        "SELECT id FROM races WHERE season_id = $1 ORDER BY round LIMIT 1", [season]
+    )
+    race_id = int(race[0]["id"])
+    users = (teams + 2) // 3
+    # Generation only: skip foreign-key triggers, the data is consistent by construction.
+    async with in_transaction() as tx:
+        await tx.execute_script("SET LOCAL session_replication_role = replica")
+        await tx.execute_query(USERS_SQL, [users])
+        await tx.execute_query(TEAMS_SQL, [teams, season])
+        await tx.execute_query(LINEUPS_SQL, [race_id])
+        await tx.execute_query_dict(SUBSETS_SQL, [season])
+        await tx.execute_query(LINEUP_DRIVERS_SQL)
+        await tx.execute_query(CAPTAINS_SQL)
+        await tx.execute_query(RESULTS_SQL, [race_id, season])
+        for sql, params in FINISH:
+            await tx.execute_query_dict(sql, params(race_id, season, league_size))
+    await conn.execute_script("VACUUM ANALYZE")
+    lineups = int((await conn.execute_query_dict("SELECT count(*) AS n FROM lineups"))[0]["n"])
+    return Generated(season, race_id, teams, lineups, time.perf_counter() - started)
