@@ -68,8 +68,7 @@ def season_load(file: Path | None) -> None:
         try:
             counts = asyncio.run(_load(settings, path=file))
         except AppError as exc:
-            details = "".join(f"\n  {key}: {value}" for key, value in (exc.details or {}).items())
-            raise click.ClickException(f"{exc.message}{details}") from None
+            raise click.ClickException(exc.message) from None
     click.echo(f"Season loaded: {_describe(counts)}")
 
 
@@ -120,28 +119,25 @@ def services(*, redis: bool) -> Iterator[Settings]:
         settings = get_settings()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-    needed = {
-        "DATABASE_URL": not settings.database_url,
-        "REDIS_URL": redis and not settings.redis_url,
-    }
-    if not any(needed.values()):
+    if settings.database_url and (settings.redis_url or not redis):
         yield settings
         return
     from webapp.embedded import EmbeddedServices
 
     embedded = EmbeddedServices(settings.data_dir)
+    started = []
     try:
-        if needed["DATABASE_URL"]:
+        if not settings.database_url:
             os.environ["DATABASE_URL"] = embedded.start_postgres()
-        if needed["REDIS_URL"]:
+            started.append("PostgreSQL")
+        if redis and not settings.redis_url:
             os.environ["REDIS_URL"] = embedded.start_redis()
-        click.echo(f"Embedded PostgreSQL and Redis running in {embedded.data_dir}")
+            started.append("Redis")
+        click.echo(f"Embedded {' and '.join(started)} in {embedded.data_dir}")
         get_settings.cache_clear()
         yield get_settings()
     finally:
-        previous = {
-            sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)
-        }
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
         try:
             embedded.stop()  # not cut short by a second Ctrl-C
         finally:
