@@ -15,6 +15,7 @@ from typing import Any
 import click
 import psutil
 
+from webapp.auth.cli import admin
 from webapp.db import close_db, init_db, migrate_db
 from webapp.settings import ROOT, Settings, SettingsError, get_settings
 
@@ -27,6 +28,9 @@ SEASON_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.group()
 def main() -> None:
     """Paddock, fantasy Formula 1."""
+
+
+main.add_command(admin)
 
 
 @main.command()
