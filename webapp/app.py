@@ -53,6 +53,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.catalogue.routes import pages as catalogue_pages
     from webapp.leagues.routes import api as leagues_api
     from webapp.ops.routes import blueprint as ops
+    from webapp.results.pages import pages as results_pages
+    from webapp.results.routes import admin_api as results_admin_api
+    from webapp.results.routes import api as results_api
     from webapp.teams.routes import api as teams_api
 
     init_auth(app)
@@ -64,6 +67,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(teams_api, url_prefix="/api/v1")
     app.register_blueprint(leagues_api, url_prefix="/api/v1")
     app.register_blueprint(admin_api, url_prefix="/api/v1")
+    app.register_blueprint(results_api, url_prefix="/api/v1")
+    app.register_blueprint(results_admin_api, url_prefix="/api/v1")
+    app.register_blueprint(results_pages)
 
     owned: dict[str, bool] = {}
 

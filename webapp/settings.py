@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     feed_rate_per_second: int = 4
     feed_rate_per_hour: int = 500
     feed_max_wait_seconds: float = 60.0
+    # A task unacknowledged this long (its worker died) is delivered to another worker.
+    task_idle_timeout_ms: int = 5 * 60 * 1000
+    worker_metrics_port: int | None = None
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod

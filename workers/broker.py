@@ -1,23 +1,30 @@
 """The one taskiq broker (a Redis stream with a consumer group), its results and scheduler.
 
 Workers acknowledge a message when its task has run (`--ack-type when_executed`); a
-message left unacknowledged for IDLE_TIMEOUT_MS by a crashed worker goes to another.
+message left unacknowledged for TASK_IDLE_TIMEOUT_MS by a crashed worker goes to another.
 """
 
 from __future__ import annotations
 
-from taskiq import TaskiqEvents, TaskiqScheduler, TaskiqState
+from taskiq import (
+    ScheduleSource,
+    SmartRetryMiddleware,
+    TaskiqEvents,
+    TaskiqScheduler,
+    TaskiqState,
+)
 from taskiq.schedule_sources import LabelScheduleSource
-from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
+from taskiq_redis import ListRedisScheduleSource, RedisAsyncResultBackend, RedisStreamBroker
 
 from webapp.db import close_db, init_db
 from webapp.redis import close_redis, init_redis
 from webapp.settings import Settings, get_settings
+from workers.middleware import TaskRunMiddleware
 
 QUEUE = "paddock:tasks"
 CONSUMER_GROUP = "paddock-workers"
-# Longer than any task should run: a task still running then is started a second time.
-IDLE_TIMEOUT_MS = 5 * 60 * 1000
+# The idle timeout (settings.task_idle_timeout_ms) must be longer than any task should run:
+# a task still running then is started a second time.
 STREAM_MAXLEN = 100_000  # acknowledged messages stay in a stream until trimmed
 RESULT_TTL_SECONDS = 24 * 3600
 # Importing this module must work without REDIS_URL (the web app imports tasks); using
@@ -36,10 +43,23 @@ def make_broker(settings: Settings) -> RedisStreamBroker:
         queue_name=QUEUE,
         consumer_group_name=CONSUMER_GROUP,
         consumer_id="0",  # a new group also takes messages sent before it existed
-        idle_timeout=IDLE_TIMEOUT_MS,
+        idle_timeout=settings.task_idle_timeout_ms,
         unacknowledged_lock_timeout=30,  # a worker killed holding the claim lock frees it
         maxlen=STREAM_MAXLEN,
     ).with_result_backend(backend)
+    # Retries wait for real: the retry is a timed schedule in Redis that the scheduler sends.
+    retries = ListRedisScheduleSource(url, prefix="paddock:retry")
+    broker.add_middlewares(
+        SmartRetryMiddleware(
+            default_retry_count=4,
+            default_delay=20,
+            use_jitter=True,
+            use_delay_exponent=True,
+            max_delay_exponent=600,
+            schedule_source=retries,
+        ),
+        TaskRunMiddleware(metrics_port=settings.worker_metrics_port),
+    )
     owned: dict[str, bool] = {}
 
     @broker.on_event(TaskiqEvents.CLIENT_STARTUP, TaskiqEvents.WORKER_STARTUP)
@@ -64,8 +84,14 @@ def make_broker(settings: Settings) -> RedisStreamBroker:
 
 
 def make_scheduler(broker: RedisStreamBroker) -> TaskiqScheduler:
-    """Build the scheduler that sends the tasks whose `schedule` label is due."""
-    return TaskiqScheduler(broker, sources=[LabelScheduleSource(broker)])
+    """Build the scheduler that sends tasks whose `schedule` label is due, and due retries."""
+    sources: list[ScheduleSource] = [LabelScheduleSource(broker)]
+    sources += [
+        m.schedule_source
+        for m in broker.middlewares
+        if isinstance(m, SmartRetryMiddleware) and m.schedule_source is not None
+    ]
+    return TaskiqScheduler(broker, sources=sources)
 
 
 broker = make_broker(get_settings())

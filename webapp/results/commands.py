@@ -32,15 +32,27 @@ async def run_sync(settings: Settings, *, season: int) -> dict[str, int]:
         await _close(owned)
 
 
+async def poll_one(settings: Settings, *, race_id: int) -> PollOutcome:
+    """Poll one race now, whatever the timetable says."""
+    async with FeedClient.from_settings(settings) as client:
+        return await poll_race(
+            race_id=race_id, client=client, offsets_hours=settings.verify_offsets_hours
+        )
+
+
+async def poll_due(settings: Settings) -> list[PollOutcome]:
+    """Poll every race the timetable says is due."""
+    async with FeedClient.from_settings(settings) as client:
+        return await poll_due_races(client=client, offsets_hours=settings.verify_offsets_hours)
+
+
 async def run_poll(settings: Settings, *, race_id: int | None) -> list[PollOutcome]:
-    """Poll one race now, or every race the timetable says is due."""
+    """Open the database and Redis, then poll one race now or every race that is due."""
     owned = await _open(settings)
-    offsets = settings.verify_offsets_hours
     try:
-        async with FeedClient.from_settings(settings) as client:
-            if race_id is not None:
-                return [await poll_race(race_id=race_id, client=client, offsets_hours=offsets)]
-            return await poll_due_races(client=client, offsets_hours=offsets)
+        if race_id is not None:
+            return [await poll_one(settings, race_id=race_id)]
+        return await poll_due(settings)
     finally:
         await _close(owned)
 

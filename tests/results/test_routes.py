@@ -1,0 +1,227 @@
+"""Results API and admin pages: public results, manual entry, queued polls, status."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from redis.asyncio import Redis
+
+from webapp.models import Driver, Notification, Race, RaceResult, ResultVersion, Team
+from webapp.results.polling import poll_race
+from workers.broker import QUEUE
+
+from .conftest import OFFSETS, load_fixture
+
+RESULTS = "/2025/1/results.json"
+
+
+async def items_from(name: str) -> list[dict[str, Any]]:
+    """Return a fixture's results as the admin API's items."""
+    ids = {d.ref: d.id for d in await Driver.all()}
+    rows = load_fixture(name)["MRData"]["RaceTable"]["Races"][0]["Results"]
+    return [
+        {
+            "driver_id": ids[r["Driver"]["driverId"]],
+            "position_text": r["positionText"],
+            "grid": int(r["grid"]),
+            "laps": int(r["laps"]),
+            "status": r["status"],
+            "fastest_lap_rank": int(r["FastestLap"]["rank"]) if "FastestLap" in r else None,
+        }
+        for r in rows
+    ]
+
+
+async def test_results_are_404_until_they_exist_then_public(
+    client, feed, feed_client, race_one, players
+):
+    missing = await client.get(f"/api/v1/races/{race_one.id}/results")
+    assert missing.status_code == 404
+    assert (await missing.get_json())["error"]["code"] == "not_found"
+
+    feed.serve_fixture(RESULTS, "2025/1/results.json")
+    await poll_race(
+        race_id=race_one.id,
+        client=feed_client,
+        offsets_hours=OFFSETS,
+        now=race_one.starts_at + timedelta(hours=2),
+    )
+    response = await client.get(f"/api/v1/races/{race_one.id}/results")
+
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert (body["race_id"], body["version"], body["status"]) == (race_one.id, 1, "provisional")
+    first, sainz, hadjar = body["items"][0], body["items"][17], body["items"][19]
+    assert first["position"] == 1 and first["position_text"] == "1" and first["points"] == 25
+    assert first["driver"]["ref"] == "norris" and first["driver"]["code"] == "NOR"
+    assert first["constructor"]["ref"] == "mclaren" and first["fastest_lap_rank"] == 1
+    assert first["grid"] == 1 and first["laps"] == 57 and first["status"] == "Finished"
+    assert sainz["position"] is None and sainz["position_text"] == "R"
+    assert sainz["fastest_lap_rank"] is None  # the feed's rank 0
+    assert hadjar["status"] == "Withdrew"
+
+
+async def test_admin_corrects_results_and_teams_are_rescored(
+    client, race_one, players, make_user, auth_headers
+):
+    admin = await make_user(username="steward", is_admin=True)
+    headers = auth_headers(admin)
+    url = f"/api/v1/admin/races/{race_one.id}/results"
+
+    first = await client.put(
+        url, json={"items": await items_from("2025/1/results.json")}, headers=headers
+    )
+    assert first.status_code == 200, await first.get_json()
+    assert (await first.get_json())["version"] == 1
+    second = await client.put(
+        url, json={"items": await items_from("2025/1/results_corrected.json")}, headers=headers
+    )
+
+    body = await second.get_json()
+    assert second.status_code == 200 and body["version"] == 2
+    assert (
+        body["items"][0]["driver"]["ref"] == "max_verstappen" and body["items"][0]["points"] == 25
+    )
+    dsq = next(i for i in body["items"] if i["driver"]["ref"] == "norris")
+    assert dsq["position"] is None and dsq["position_text"] == "D" and dsq["points"] == 0
+    points = {t.id: t.points for t in await Team.all()}
+    assert points[players.alice.id] == 17 and points[players.bob.id] == 80
+    versions = await ResultVersion.filter(race_id=race_one.id).order_by("version")
+    assert [(v.source, v.created_by_id) for v in versions] == [("manual", admin.id)] * 2  # type: ignore[attr-defined]
+    changed = await Notification.filter(type="results_changed").count()
+    assert changed == 2
+
+
+async def test_manual_results_are_checked_and_bad_ones_change_nothing(
+    client, race_one, players, make_user, auth_headers
+):
+    admin = await make_user(username="steward", is_admin=True)
+    url = f"/api/v1/admin/races/{race_one.id}/results"
+    good = await items_from("2025/1/results.json")
+
+    bad_text = [dict(good[0], position_text="X"), *good[1:]]
+    response = await client.put(url, json={"items": bad_text}, headers=auth_headers(admin))
+    body = await response.get_json()
+    assert response.status_code == 422 and body["error"]["code"] == "validation_error"
+    assert "items.0.position_text" in body["error"]["details"]["fields"]
+
+    gap = [dict(good[2], position_text="7"), *good[3:]]  # no winner, no second
+    response = await client.put(url, json={"items": gap}, headers=auth_headers(admin))
+    body = await response.get_json()
+    assert response.status_code == 422 and "classified positions" in body["error"]["message"]
+
+    unknown = [dict(good[0], driver_id=999_999), *good[1:]]
+    response = await client.put(url, json={"items": unknown}, headers=auth_headers(admin))
+    body = await response.get_json()
+    assert response.status_code == 422 and body["error"]["code"] == "unknown_driver"
+
+    twice = [*good, good[0]]
+    response = await client.put(url, json={"items": twice}, headers=auth_headers(admin))
+    assert response.status_code == 422
+
+    assert await ResultVersion.all().count() == 0 and await RaceResult.all().count() == 0
+    assert await Notification.all().count() == 0
+
+
+async def test_only_admins_use_the_admin_endpoints(client, race_one, make_user, auth_headers):
+    player = await make_user(username="player")
+    url = f"/api/v1/admin/races/{race_one.id}"
+    for method, path in (("PUT", "/results"), ("POST", "/poll")):
+        anonymous = await client.open(url + path, method=method, json={"items": []})
+        assert anonymous.status_code == 401
+        forbidden = await client.open(
+            url + path, method=method, json={"items": []}, headers=auth_headers(player)
+        )
+        assert forbidden.status_code == 403
+    status = await client.get("/api/v1/admin/status", headers=auth_headers(player))
+    assert status.status_code == 403
+    assert (await client.get("/admin/status")).status_code in (302, 303, 401)
+
+
+async def test_poll_now_queues_a_task(client, race_one, make_user, auth_headers, redis: Redis):
+    admin = await make_user(username="steward", is_admin=True)
+
+    response = await client.post(
+        f"/api/v1/admin/races/{race_one.id}/poll", headers=auth_headers(admin)
+    )
+
+    assert response.status_code == 202
+    body = await response.get_json()
+    assert body["race_id"] == race_one.id and body["task_id"]
+    messages = await redis.xrange(QUEUE)
+    assert len(messages) == 1
+    assert "paddock.poll_race" in messages[0][1]["data"]
+    missing = await client.post("/api/v1/admin/races/999999/poll", headers=auth_headers(admin))
+    assert missing.status_code == 404
+    assert await redis.xlen(QUEUE) == 1
+
+
+async def test_status_shows_polls_failures_and_the_queue(
+    app, client, feed, feed_client, race_one, make_user, auth_headers
+):
+    admin = await make_user(username="steward", is_admin=True)
+    app.config["CLOCK"] = lambda: race_one.starts_at + timedelta(hours=3)
+    feed.script(RESULTS, *[{"status": 503}] * 3)
+    await poll_race(
+        race_id=race_one.id,
+        client=feed_client,
+        offsets_hours=OFFSETS,
+        now=race_one.starts_at + timedelta(hours=2),
+    )
+
+    response = await client.get("/api/v1/admin/status", headers=auth_headers(admin))
+
+    assert response.status_code == 200
+    body = await response.get_json()
+    race = next(r for r in body["races"] if r["race_id"] == race_one.id)
+    assert race["last_poll"]["ok"] is False and race["last_poll"]["outcome"] == "unavailable"
+    assert race["last_poll"]["started_at"].endswith("Z")
+    assert race["last_success_at"] is None and race["next_poll_at"].endswith("Z")
+    assert body["poll_failures"][0]["race_id"] == race_one.id
+    assert body["feed"]["last_reached_at"] is None
+    assert set(body["queue"]) == {"stream", "length", "pending", "undelivered", "consumers"}
+    assert body["queue"]["stream"] == QUEUE
+
+
+async def test_admin_pages_enter_results_and_show_status(
+    app, client, race_one, players, make_user, login, csrf_token_for
+):
+    admin = await make_user(username="steward", is_admin=True)
+    await login(client, admin)
+    page = await client.get(f"/admin/races/{race_one.id}/results")
+    assert page.status_code == 200
+    html = (await page.get_data()).decode()
+    driver_ids = re.findall(r'name="driver_id" value="(\d+)"', html)
+    assert len(driver_ids) == 21
+
+    by_id = {i["driver_id"]: i for i in await items_from("2025/1/results.json")}
+    form: dict[str, list[str]] = {
+        k: [] for k in ("driver_id", "position_text", "grid", "laps", "status", "fastest_lap_rank")
+    }
+    for driver_id in driver_ids:
+        item = by_id.get(int(driver_id))
+        form["driver_id"].append(driver_id)
+        form["position_text"].append(item["position_text"] if item else "")
+        form["grid"].append(str(item["grid"]) if item else "")
+        form["laps"].append(str(item["laps"]) if item else "")
+        form["status"].append(item["status"] if item else "")
+        form["fastest_lap_rank"].append(str(item["fastest_lap_rank"] or "") if item else "")
+    token = await csrf_token_for(client)
+    pairs = [(k, v) for k, values in form.items() for v in values]
+    pairs += [("csrf_token", token), ("action", "save")]
+    saved = await client.post(
+        f"/admin/races/{race_one.id}/results",
+        data=urlencode(pairs),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert saved.status_code == 303, (await saved.get_data()).decode()[:500]
+    assert (await Race.get(id=race_one.id)).results_version == 1
+    assert {t.id: t.points for t in await Team.all()}[players.alice.id] == 72
+
+    status = await client.get("/admin/status")
+    assert status.status_code == 200
+    assert "Feed last reached" in (await status.get_data()).decode()

@@ -1,0 +1,170 @@
+"""Admin pages: enter or correct a race's results, queue a poll, watch the feed and queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response, current_app, redirect, render_template, request
+from werkzeug.datastructures import MultiDict
+
+from webapp.auth.current import require_admin
+from webapp.catalogue.queries import current_season, get_race, list_drivers, list_races
+from webapp.errors import AppError
+from webapp.models import RaceResult
+from webapp.results.manual import ManualItem, enter_results
+from webapp.results.polling import feed_last_reached
+from webapp.results.queue import queue_poll, start_sender, stop_sender
+from webapp.results.routes import status_data
+from webapp.teams.deadline import app_now
+
+pages = Blueprint("results_pages", __name__)
+TEMPLATE = "results/admin_race.html"
+
+
+@pages.before_app_serving
+async def _start_sender() -> None:
+    await start_sender(current_app.config["SETTINGS"])
+
+
+@pages.after_app_serving
+async def _stop_sender() -> None:
+    await stop_sender()
+
+
+@pages.app_context_processor
+async def _feed_status() -> dict[str, Any]:
+    # A function: only pages that show when the feed was last reached pay for the lookup.
+    return {"feed_last_reached": feed_last_reached}
+
+
+@pages.before_request
+async def _admins_only() -> None:
+    await require_admin()
+
+
+@pages.get("/admin/results")
+async def races() -> str:
+    """List the season's races with their result versions and status."""
+    season = await current_season()
+    return await render_template(
+        "results/admin_races.html", season=season, races=await list_races(season=season)
+    )
+
+
+def _int(value: str | None, *, field: str, default: int | None = 0) -> int | None:
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise AppError("validation_error", "Enter a whole number", field=field) from None
+
+
+def parse_form(form: MultiDict[str, str]) -> list[ManualItem]:
+    """Turn the results form (one row per driver, blank position = not entered) into items."""
+    items = []
+    columns = zip(
+        form.getlist("driver_id"),
+        form.getlist("position_text"),
+        form.getlist("grid"),
+        form.getlist("laps"),
+        form.getlist("status"),
+        form.getlist("fastest_lap_rank"),
+        strict=False,
+    )
+    for driver_id, text, grid, laps, status, rank in columns:
+        if not text.strip():
+            continue
+        field = f"row-{driver_id}"
+        items.append(
+            ManualItem(
+                driver_id=_int(driver_id, field=field) or 0,
+                position_text=text.strip().upper(),
+                grid=_int(grid, field=field) or 0,
+                laps=_int(laps, field=field) or 0,
+                status=status.strip() or ("Finished" if text.strip().isdigit() else "Retired"),
+                fastest_lap_rank=_int(rank, field=field, default=None),
+            )
+        )
+    if not items:
+        raise AppError("validation_error", "Enter at least one driver's result", field="_form")
+    return items
+
+
+async def race_context(race_id: int, *, form: MultiDict[str, str] | None = None) -> dict[str, Any]:
+    """Return the race, one form row per driver (current results or what was posted)."""
+    race = await get_race(race_id=race_id)
+    drivers = await list_drivers(season=race.season_id)  # type: ignore[attr-defined]
+    current = {
+        r.driver_id: r  # type: ignore[attr-defined]
+        for r in await RaceResult.filter(race_id=race.id, version=race.results_version)
+    }
+    rows = []
+    posted = {}
+    if form is not None:
+        posted = {
+            int(d): (t, g, lp, s, fl)
+            for d, t, g, lp, s, fl in zip(
+                form.getlist("driver_id"),
+                form.getlist("position_text"),
+                form.getlist("grid"),
+                form.getlist("laps"),
+                form.getlist("status"),
+                form.getlist("fastest_lap_rank"),
+                strict=False,
+            )
+            if d.isdigit()
+        }
+    for driver in sorted(
+        drivers,
+        key=lambda d: (current[d.id].position_order if d.id in current else 99, d.last_name),
+    ):
+        if driver.id in posted:
+            text, grid, laps, status, rank = posted[driver.id]
+        elif driver.id in current:
+            r = current[driver.id]
+            text, grid, laps, status = r.position_text, str(r.grid), str(r.laps), r.status
+            rank = str(r.fastest_lap_rank or "")
+        else:
+            text, grid, laps, status, rank = "", "", "", "", ""
+        rows.append(
+            {
+                "driver": driver,
+                "position_text": text,
+                "grid": grid,
+                "laps": laps,
+                "status": status,
+                "fastest_lap_rank": rank,
+            }
+        )
+    return {"race": race, "rows": rows, "errors": {}, "saved": None}
+
+
+@pages.route("/admin/races/<int:race_id>/results", methods=["GET", "POST"])
+async def race_results(race_id: int) -> Response | str:
+    """Show a race's results as a form; save them as a new version."""
+    admin = await require_admin()
+    if request.method == "GET":
+        context = await race_context(race_id)
+        context["saved"] = request.args.get("saved")
+        return await render_template(TEMPLATE, **context)
+    form = await request.form
+    if form.get("action") == "poll":
+        await queue_poll(race_id=race_id)
+        return redirect(f"/admin/races/{race_id}/results?saved=poll", 303)  # type: ignore[return-value]
+    try:
+        await enter_results(
+            race_id=race_id, items=parse_form(form), admin_id=admin.id, now=app_now()
+        )
+    except AppError as error:
+        context = await race_context(race_id, form=form)
+        context["errors"] = error.details.get("fields") or {error.field or "_form": error.message}
+        context["message"] = error.message
+        return Response(await render_template(TEMPLATE, **context), status=422)
+    return redirect(f"/admin/races/{race_id}/results?saved=results", 303)  # type: ignore[return-value]
+
+
+@pages.get("/admin/status")
+async def status() -> str:
+    """Show the feed's state, the last poll per race, recent task runs and the queue."""
+    return await render_template("results/admin_status.html", status=await status_data())
