@@ -1,0 +1,170 @@
+"""Notifications: the JSON API and the `/notifications` page, both over the inbox functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+from quart import Blueprint, Response, redirect, render_template, request
+from quart_schema import hide, validate_querystring, validate_response
+
+from webapp.auth.current import current_user, require_user
+from webapp.fragments import render_block
+from webapp.models import Notification
+from webapp.notifications import inbox
+from webapp.notifications.service import publish, user_channel
+from webapp.schemas import ApiModel, Page, UtcDatetime
+from webapp.teams.pages import wants_fragment
+
+api = Blueprint("notifications_api", __name__)
+pages = Blueprint("notifications_pages", __name__)
+PAGE_SIZE = 20
+
+
+class NotificationQuery(Page):
+    unread: bool = Field(default=False, description="Only unread notifications")
+
+
+class NotificationOut(ApiModel):
+    id: int
+    type: str
+    title: str
+    body: str
+    data: dict[str, Any]
+    read: bool
+    created_at: UtcDatetime
+
+
+class NotificationList(ApiModel):
+    items: list[NotificationOut]
+    total: int
+    unread_count: int
+
+
+def notification_out(note: Notification) -> NotificationOut:
+    """Shape one notification for the API."""
+    return NotificationOut(
+        id=note.id,
+        type=str(note.type),
+        title=note.title,
+        body=note.body,
+        data=note.data,
+        read=note.read_at is not None,
+        created_at=note.created_at,
+    )
+
+
+async def announce_read(user_id: int) -> None:
+    """Let the user's other open pages update their unread badge."""
+    await publish(user_channel(user_id), {"type": "read", "user_id": user_id})
+
+
+@api.get("/notifications")
+@validate_querystring(NotificationQuery)
+@validate_response(NotificationList)
+async def list_notifications(query_args: NotificationQuery) -> NotificationList:
+    """List the caller's notifications, newest first, with the unread count."""
+    user = await require_user()
+    found = await inbox.list_notifications(
+        user_id=user.id,
+        unread=query_args.unread,
+        limit=query_args.clamped,
+        offset=query_args.offset,
+    )
+    return NotificationList(
+        items=[notification_out(n) for n in found.items],
+        total=found.total,
+        unread_count=found.unread_count,
+    )
+
+
+@api.post("/notifications/<int:notification_id>/read")
+async def read_one(notification_id: int) -> Response:
+    """Mark one of the caller's notifications read."""
+    user = await require_user()
+    await inbox.mark_read(user_id=user.id, notification_id=notification_id)
+    await announce_read(user.id)
+    return Response(status=204)
+
+
+@api.post("/notifications/read-all")
+async def read_all() -> Response:
+    """Mark all of the caller's notifications read."""
+    user = await require_user()
+    if await inbox.mark_all_read(user_id=user.id):
+        await announce_read(user.id)
+    return Response(status=204)
+
+
+def _wants_unread() -> bool:
+    return request.args.get("unread", "") in ("1", "true", "on")
+
+
+def _offset() -> int:
+    raw = request.args.get("offset", "")
+    return int(raw) if raw.isdigit() and len(raw) < 9 else 0
+
+
+async def _page(*, unread: bool, offset: int) -> Response:
+    user = await require_user()
+    found = await inbox.list_notifications(
+        user_id=user.id, unread=unread, limit=PAGE_SIZE, offset=offset
+    )
+    context = {
+        "notifications": found.items,
+        "total": found.total,
+        "unread_count": found.unread_count,
+        "unread": unread,
+        "offset": offset,
+        "page_size": PAGE_SIZE,
+    }
+    if wants_fragment():
+        # The list, and the nav badge out of band, so both agree at once.
+        html = await render_block("notifications/index.html", "inbox", **context)
+        html += await render_template("live/_badge.html", count=found.unread_count, oob=True)
+        return Response(html)
+    return Response(await render_template("notifications/index.html", **context))
+
+
+@pages.get("/notifications")
+@hide
+async def notifications_page() -> Response:
+    """Show my notifications, newest first; `?unread=1` shows only the unread ones."""
+    return await _page(unread=_wants_unread(), offset=_offset())
+
+
+@pages.post("/notifications/<int:notification_id>/read")
+@hide
+async def read_one_page(notification_id: int) -> Response:
+    """Mark one notification read, then show the list again."""
+    user = await require_user()
+    await inbox.mark_read(user_id=user.id, notification_id=notification_id)
+    await announce_read(user.id)
+    return await _after_change()
+
+
+@pages.post("/notifications/read-all")
+@hide
+async def read_all_page() -> Response:
+    """Mark every notification read, then show the list again."""
+    user = await require_user()
+    if await inbox.mark_all_read(user_id=user.id):
+        await announce_read(user.id)
+    return await _after_change()
+
+
+async def _after_change() -> Response:
+    unread = _wants_unread()
+    if wants_fragment():
+        return await _page(unread=unread, offset=_offset())
+    return redirect("/notifications?unread=1" if unread else "/notifications", 303)  # type: ignore[return-value]
+
+
+@pages.app_context_processor
+async def _unread_badge() -> dict[str, Any]:
+    # A function, not a value: only templates that show the badge pay for the count.
+    async def unread_badge_count() -> int:
+        user = await current_user()
+        return await inbox.unread_count(user_id=user.id) if user else 0
+
+    return {"unread_badge_count": unread_badge_count}

@@ -1,0 +1,51 @@
+"""Run one web process on Hypercorn: `python -m webapp.serve [--bind HOST:PORT]`.
+
+Why not the `hypercorn` command: on SIGTERM it stops listening and then waits for every
+open connection to end before it runs the app's shutdown (Python >= 3.12 waits in
+`Server.wait_closed`), so an open websocket held a stopping process up until its client
+left. Here the shutdown trigger first closes the live sockets (close code 1001, and the
+htmx ws extension reconnects to another process), then lets Hypercorn finish as usual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from webapp.app import create_app
+from webapp.settings import get_settings
+
+
+async def run(*, bind: str) -> None:
+    """Serve the app on `bind` until SIGINT or SIGTERM."""
+    config = Config.from_object("webapp.hypercorn_config")
+    config.bind = [bind]
+    config.workers = 1  # this process serves; the file's 0 means the same to the CLI
+    app = create_app()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+
+    async def shutdown_trigger() -> None:
+        await stopping.wait()
+        hub = app.extensions.get("live_hub")
+        if hub is not None:
+            hub.close_sockets("shutdown")
+
+    await serve(app, config, shutdown_trigger=shutdown_trigger)
+
+
+def main() -> None:
+    """Parse `--bind` (default 0.0.0.0:PORT) and serve."""
+    parser = argparse.ArgumentParser(prog="python -m webapp.serve", description=__doc__)
+    parser.add_argument("--bind", default=f"0.0.0.0:{get_settings().port}")
+    asyncio.run(run(bind=parser.parse_args().bind))
+
+
+if __name__ == "__main__":
+    main()
