@@ -64,6 +64,18 @@ async def test_results_are_404_until_they_exist_then_public(
     assert hadjar["status"] == "Withdrew"
 
 
+async def test_pages_show_when_the_feed_was_last_reached(client, feed, feed_client, race_one):
+    before = (await (await client.get("/")).get_data()).decode()
+    assert "Results feed last reached" not in before
+
+    feed.serve_fixture(RESULTS, "2025/1/results_empty.json")
+    now = race_one.starts_at + timedelta(hours=1)
+    await poll_race(race_id=race_one.id, client=feed_client, offsets_hours=OFFSETS, now=now)
+
+    after = (await (await client.get("/")).get_data()).decode()
+    assert "Results feed last reached 2025-03-16T05:00:00Z" in after
+
+
 async def test_admin_corrects_results_and_teams_are_rescored(
     client, race_one, players, make_user, auth_headers
 ):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from typing import Any
 
 from quart import Blueprint, Response, current_app, redirect, render_template, request
@@ -17,6 +19,7 @@ from webapp.results.queue import queue_poll, start_sender, stop_sender
 from webapp.results.routes import status_data
 from webapp.teams.deadline import app_now
 
+log = logging.getLogger(__name__)
 pages = Blueprint("results_pages", __name__)
 TEMPLATE = "results/admin_race.html"
 
@@ -31,10 +34,19 @@ async def _stop_sender() -> None:
     await stop_sender()
 
 
+async def last_reached_or_none() -> datetime | None:
+    """Return when the feed was last reached, or None if that cannot be told right now."""
+    try:
+        return await feed_last_reached()
+    except Exception:  # the footer of an error page must render even with Redis down
+        log.warning("cannot tell when the feed was last reached", exc_info=True)
+        return None
+
+
 @pages.app_context_processor
 async def _feed_status() -> dict[str, Any]:
     # A function: only pages that show when the feed was last reached pay for the lookup.
-    return {"feed_last_reached": feed_last_reached}
+    return {"feed_last_reached": last_reached_or_none}
 
 
 @pages.before_request
