@@ -308,3 +308,31 @@ async def test_polls_of_one_race_at_once_store_one_version(feed, feed_client, ra
     assert sorted(o.outcome for o in outcomes) == ["new_version"] + ["unchanged"] * 3
     assert await ResultVersion.all().count() == 1
     assert await Notification.all().count() == 3
+
+
+async def test_the_scheduled_round_polls_only_races_that_are_due(feed, feed_client, race_one):
+    from webapp.results.polling import poll_due_races
+
+    feed.serve_fixture(RESULTS, "2025/1/results.json")
+    now = race_one.starts_at + timedelta(hours=2)
+
+    first = await poll_due_races(client=feed_client, offsets_hours=OFFSETS, now=now)
+    again = await poll_due_races(
+        client=feed_client, offsets_hours=OFFSETS, now=now + timedelta(minutes=10)
+    )
+    check = await poll_due_races(
+        client=feed_client, offsets_hours=OFFSETS, now=now + timedelta(hours=2)
+    )
+
+    assert [(o.race_id, o.outcome) for o in first] == [(race_one.id, "new_version")]
+    assert again == []
+    assert [(o.race_id, o.outcome) for o in check] == [(race_one.id, "unchanged")]
+    assert [path for path, _ in feed.requests] == [RESULTS, RESULTS]
+
+
+async def test_a_scheduled_round_is_skipped_while_another_runs(feed_settings, redis: Redis):
+    from webapp.results.commands import POLL_DUE_LOCK, poll_due
+
+    await redis.set(POLL_DUE_LOCK, "another worker")
+
+    assert await poll_due(feed_settings) == []

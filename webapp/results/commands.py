@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
+from redis.exceptions import LockError
+
 from webapp.db import close_db, init_db
-from webapp.redis import close_redis, init_redis
+from webapp.redis import close_redis, get_redis, init_redis
 from webapp.results.feed import FeedClient
 from webapp.results.polling import PollOutcome, poll_due_races, poll_race
 from webapp.results.sync import sync_season
 from webapp.settings import Settings
+
+POLL_DUE_LOCK = "paddock:lock:poll_due_races"
+POLL_DUE_LOCK_SECONDS = 600
 
 
 async def _open(settings: Settings) -> tuple[bool, bool]:
@@ -41,9 +48,17 @@ async def poll_one(settings: Settings, *, race_id: int) -> PollOutcome:
 
 
 async def poll_due(settings: Settings) -> list[PollOutcome]:
-    """Poll every race the timetable says is due."""
-    async with FeedClient.from_settings(settings) as client:
-        return await poll_due_races(client=client, offsets_hours=settings.verify_offsets_hours)
+    """Poll every race the timetable says is due, unless a previous round is still at it."""
+    # Scheduled every minute; a slow feed must not pile rounds on top of each other.
+    lock = get_redis().lock(POLL_DUE_LOCK, timeout=POLL_DUE_LOCK_SECONDS, blocking=False)
+    if not await lock.acquire():
+        return []
+    try:
+        async with FeedClient.from_settings(settings) as client:
+            return await poll_due_races(client=client, offsets_hours=settings.verify_offsets_hours)
+    finally:
+        with suppress(LockError):
+            await lock.release()
 
 
 async def run_poll(settings: Settings, *, race_id: int | None) -> list[PollOutcome]:
