@@ -88,3 +88,31 @@ async def test_bearer_api_change_needs_no_csrf(
         "/api/v1/users/me", json={"display_name": "Alice"}, headers=auth_headers(alice)
     )
     assert response.status_code == 200
+
+
+async def test_token_survives_login_and_logout_for_htmx_headers(
+    client: TestClientProtocol, make_user: MakeUser, login: Login, csrf_token_for: CsrfFor
+) -> None:
+    # htmx keeps the <body hx-headers> of the first page across boosted navigations.
+    alice = await make_user("alice")
+    before = await csrf_token_for(client)
+    await login(client, alice)
+    assert await csrf_token_for(client) == before
+    response = await client.post("/logout", headers={"X-CSRF-Token": before})
+    assert response.status_code == 303
+    assert (await client.get("/api/v1/users/me")).status_code == 401
+    assert await csrf_token_for(client) == before
+
+
+async def test_valid_form_field_wins_over_a_stale_header(
+    client: TestClientProtocol, make_user: MakeUser, login: Login, csrf_token_for: CsrfFor
+) -> None:
+    alice = await make_user("alice")
+    await login(client, alice)
+    response = await client.post(
+        "/logout",
+        form={"csrf_token": await csrf_token_for(client)},
+        headers={"X-CSRF-Token": "stale"},
+    )
+    assert response.status_code == 303
+    assert (await client.get("/api/v1/users/me")).status_code == 401

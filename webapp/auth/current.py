@@ -66,10 +66,19 @@ async def require_admin() -> User:
     return user
 
 
-async def log_in(user: User) -> None:
-    """Start a browser session for `user`, with a fresh session and CSRF secret."""
-    await end_session(raw=session.get(SESSION_KEY))
+def clear_session() -> None:
+    """Forget the cookie's contents except the CSRF secret."""
+    # htmx keeps <body hx-headers> across boosted navigations, so the token must outlive login.
+    csrf = session.get(CSRF_KEY)
     session.clear()
+    if csrf:
+        session[CSRF_KEY] = csrf
+
+
+async def log_in(user: User) -> None:
+    """Start a browser session for `user` under a fresh session secret."""
+    await end_session(raw=session.get(SESSION_KEY))
+    clear_session()
     session[SESSION_KEY] = await create_session(user=user)
     session.permanent = True
     g.current_user = user
@@ -80,7 +89,7 @@ async def log_in(user: User) -> None:
 async def log_out() -> None:
     """End the browser session everywhere and forget the cookie's contents."""
     await end_session(raw=session.get(SESSION_KEY))
-    session.clear()
+    clear_session()
     g.current_user = None
     g.auth_resolved = True
     user_id_var.set(None)
