@@ -52,6 +52,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.catalogue.routes import api as catalogue_api
     from webapp.catalogue.routes import pages as catalogue_pages
     from webapp.leagues.routes import api as leagues_api
+    from webapp.live.routes import init_live
+    from webapp.notifications.routes import api as notifications_api
+    from webapp.notifications.routes import pages as notifications_pages
     from webapp.ops.routes import blueprint as ops
     from webapp.results.pages import pages as results_pages
     from webapp.results.routes import admin_api as results_admin_api
@@ -70,6 +73,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(results_api, url_prefix="/api/v1")
     app.register_blueprint(results_admin_api, url_prefix="/api/v1")
     app.register_blueprint(results_pages)
+    app.register_blueprint(notifications_api, url_prefix="/api/v1")
+    app.register_blueprint(notifications_pages)
+    init_live(app)
 
     owned: dict[str, bool] = {}
 

@@ -1,4 +1,4 @@
-"""Run one web process on Hypercorn: `python -m webapp.serve [--bind HOST:PORT]`.
+"""Run one web process on Hypercorn: `paddock-web [--bind HOST:PORT]` (the Procfile's web).
 
 Why not the `hypercorn` command: on SIGTERM it stops listening and then waits for every
 open connection to end before it runs the app's shutdown (Python >= 3.12 waits in
@@ -42,7 +42,7 @@ async def run(*, bind: str) -> None:
 
 def main() -> None:
     """Parse `--bind` (default 0.0.0.0:PORT) and serve."""
-    parser = argparse.ArgumentParser(prog="python -m webapp.serve", description=__doc__)
+    parser = argparse.ArgumentParser(prog="paddock-web", description=__doc__)
     parser.add_argument("--bind", default=f"0.0.0.0:{get_settings().port}")
     asyncio.run(run(bind=parser.parse_args().bind))
 

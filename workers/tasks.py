@@ -10,6 +10,7 @@ from taskiq import Context, TaskiqDepends
 from webapp.catalogue.queries import current_season
 from webapp.leaderboards import refresh
 from webapp.models import TaskRun
+from webapp.notifications.producers import announce, notify_lineups_locked
 from webapp.redis import get_redis
 from webapp.results.commands import poll_due, poll_one
 from webapp.results.maintenance import clean_up, update_driver_stats
@@ -36,8 +37,10 @@ async def heartbeat(context: Annotated[Context, TaskiqDepends()]) -> str:
 
 @broker.task(task_name="paddock.lock_due_races", schedule=[{"cron": "* * * * *"}])
 async def lock_due_races() -> list[int]:
-    """Move races whose lineup deadline has come to `locked`; return their ids."""
-    return [race.id for race in await locks.lock_due_races()]
+    """Move races whose lineup deadline has come to `locked`, tell each team; return their ids."""
+    races = await locks.lock_due_races()
+    await announce(await notify_lineups_locked(races=races))
+    return [race.id for race in races]
 
 
 class PollFailed(Exception):

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from webapp.errors import AppError
 from webapp.models import League, LeagueMember, Team, User
+from webapp.notifications.producers import announce_membership, notify_league_joined
 
 # No 0/O, 1/I/L: a code read aloud or off a screen cannot be mistyped into another.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -151,6 +152,7 @@ async def remove_team(*, user: User, league_id: int, team_id: int) -> None:
                 await league.delete()
                 return
         await member.delete()
+    await announce_membership(league_id=league.id, notified=[])
 
 
 async def search_public(
@@ -235,7 +237,11 @@ async def _enter(*, user: User, league_id: int, team_id: int) -> League:
             raise AppError(
                 "league_full", f"This league is full: {count} of {league.max_teams} teams"
             )
-        await LeagueMember.create(league_id=league.id, team_id=team.id)
+        member = await LeagueMember.create(league_id=league.id, team_id=team.id)
+        notified = await notify_league_joined(
+            league_id=league.id, team_id=team.id, member_id=member.id
+        )
+    await announce_membership(league_id=league.id, notified=notified)
     await league.fetch_related("owner")
     return league
 

@@ -14,7 +14,6 @@ from webapp.models import Notification
 from webapp.notifications import inbox
 from webapp.notifications.service import publish, user_channel
 from webapp.schemas import ApiModel, Page, UtcDatetime
-from webapp.teams.pages import wants_fragment
 
 api = Blueprint("notifications_api", __name__)
 pages = Blueprint("notifications_pages", __name__)
@@ -94,6 +93,11 @@ async def read_all() -> Response:
     if await inbox.mark_all_read(user_id=user.id):
         await announce_read(user.id)
     return Response(status=204)
+
+
+def wants_fragment() -> bool:
+    """Tell whether htmx asked for the list rather than a whole page."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
 
 
 def _wants_unread() -> bool:

@@ -22,6 +22,7 @@ from webapp.models import (
     ResultVersion,
     Team,
 )
+from webapp.notifications.producers import notify_rank_changes
 from webapp.notifications.service import (
     NewNotification,
     create_notifications,
@@ -210,6 +211,7 @@ async def store_results(
             ),
             now=now,
         )
+        notified += await notify_rank_changes(rescore=rescore, version=version, now=now)
     log.info(
         "results stored",
         extra={
