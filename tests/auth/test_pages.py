@@ -222,3 +222,24 @@ async def test_pages_fit_a_phone_and_load_no_inline_script(client: TestClientPro
         html = await text(await client.get(path))
         assert 'name="viewport" content="width=device-width' in html
         assert "<script>" not in html and "style=" not in html
+
+
+async def test_session_cookie_is_secure_when_https_is_forced(
+    migrated: object, db: None, redis: object, make_user: MakeUser
+) -> None:
+    from webapp.app import create_app
+
+    await make_user("alice")
+    app = create_app(migrated.model_copy(update={"force_https": True}))  # type: ignore[attr-defined]
+    async with app.test_app():
+        client = app.test_client()
+        page = await text(await client.get("/login", scheme="https"))
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        response = await client.post(
+            "/login",
+            form={"username": "alice", "password": PASSWORD, "csrf_token": token},
+            scheme="https",
+        )
+        assert response.status_code == 303
+        cookie = response.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
