@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.auth.routes import api as auth_api
     from webapp.catalogue.routes import api as catalogue_api
     from webapp.catalogue.routes import pages as catalogue_pages
+    from webapp.leagues.pages import pages as leagues_pages
     from webapp.leagues.routes import api as leagues_api
     from webapp.live.routes import init_live
     from webapp.notifications.routes import api as notifications_api
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.results.pages import pages as results_pages
     from webapp.results.routes import admin_api as results_admin_api
     from webapp.results.routes import api as results_api
+    from webapp.teams.pages import pages as teams_pages
     from webapp.teams.routes import api as teams_api
 
     init_auth(app)
@@ -68,7 +70,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(catalogue_api, url_prefix="/api/v1")
     app.register_blueprint(catalogue_pages)
     app.register_blueprint(teams_api, url_prefix="/api/v1")
+    app.register_blueprint(teams_pages)
     app.register_blueprint(leagues_api, url_prefix="/api/v1")
+    app.register_blueprint(leagues_pages)
     app.register_blueprint(admin_api, url_prefix="/api/v1")
     app.register_blueprint(results_api, url_prefix="/api/v1")
     app.register_blueprint(results_admin_api, url_prefix="/api/v1")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from tortoise.query_utils import Prefetch
 from tortoise.transactions import in_transaction
 
-from webapp.models import Lineup, Race, RaceStatus, Team
+from webapp.models import Lineup, LineupDriver, Race, RaceStatus, Team
 from webapp.teams.service import latest_lineup
 
 
@@ -17,6 +18,12 @@ class LockedLineup:
 
     race: Race
     lineup: Lineup
+
+    @property
+    def entries(self) -> list[LineupDriver]:
+        """Return the lineup's drivers (loaded), by last name."""
+        # A plain list: Jinja's async filters would re-query a relation without its drivers.
+        return sorted(self.lineup.drivers, key=lambda e: e.driver.last_name)
 
 
 async def lineup_for_race(*, team: Team, race: Race) -> Lineup | None:
@@ -45,7 +52,7 @@ async def locked_lineups(*, team: Team, now: datetime | None = None) -> list[Loc
     history = (
         await Lineup.filter(team_id=team.id)
         .order_by("saved_at", "id")
-        .prefetch_related("drivers__driver__constructor")
+        .prefetch_related(Prefetch("drivers", queryset=LineupDriver.all().select_related("driver")))
     )
     shown: list[LockedLineup] = []
     for race in races:

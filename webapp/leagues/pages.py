@@ -1,0 +1,189 @@
+"""League pages: my leagues and search, create, join by code, and the league itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response, redirect, render_template, request
+
+from webapp.auth.current import current_user, require_user
+from webapp.catalogue.queries import current_season
+from webapp.errors import AppError
+from webapp.fragments import render_block
+from webapp.leagues import service
+from webapp.leagues.service import MAX_TEAMS_DEFAULT
+from webapp.models import League, LeagueMember, Team, User
+from webapp.teams.pages import wants_fragment
+from webapp.teams.service import list_my_teams
+
+pages = Blueprint("leagues_pages", __name__)
+PAGE_SIZE = 20
+
+
+def form_errors(error: AppError) -> dict[str, str]:
+    """Return field -> message for a form; `_form` holds a message with no field."""
+    return {error.field or "_form": error.message}
+
+
+def as_int(value: str | None) -> int:
+    """Return a form's numeric field, or -1 (no such row) when it is not a number."""
+    return int(value) if value and value.strip().isdigit() else -1
+
+
+@pages.get("/leagues")
+async def leagues() -> str:
+    """List my leagues and search public ones; htmx gets only the search results."""
+    user = await current_user()
+    season = await current_season()
+    q = request.args.get("q", "").strip()[:50]
+    offset = max(0, as_int(request.args.get("offset")))
+    found, total = await service.search_public(season=season, q=q, limit=PAGE_SIZE, offset=offset)
+    context: dict[str, Any] = {
+        "q": q,
+        "found": found,
+        "total": total,
+        "offset": offset,
+        "page_size": PAGE_SIZE,
+        "mine": await service.my_leagues(user=user, season=season) if user else [],
+    }
+    if wants_fragment():
+        return await render_block("leagues/index.html", "results", **context)
+    return await render_template("leagues/index.html", **context)
+
+
+@pages.route("/leagues/new", methods=["GET", "POST"])
+async def new_league() -> Response:
+    """Show the new-league form, or create the league with one of my teams."""
+    user = await require_user()
+    teams = await list_my_teams(owner=user)
+    values: dict[str, Any] = {"name": "", "is_public": False, "max_teams": MAX_TEAMS_DEFAULT}
+    if request.method == "GET":
+        return await _render("leagues/new.html", teams=teams, values=values)
+    form = await request.form
+    values = {
+        "name": form.get("name", ""),
+        "is_public": bool(form.get("is_public")),
+        "max_teams": form.get("max_teams", ""),
+        "team_id": as_int(form.get("team_id")),
+    }
+    try:
+        max_teams = int(values["max_teams"])
+    except ValueError:
+        error = AppError("validation_error", "Maximum teams must be a number", field="max_teams")
+        return await _render("leagues/new.html", error=error, teams=teams, values=values)
+    try:
+        league = await service.create_league(
+            owner=user,
+            name=values["name"],
+            is_public=values["is_public"],
+            team_id=values["team_id"],
+            max_teams=max_teams,
+        )
+    except AppError as error:
+        return await _render("leagues/new.html", error=error, teams=teams, values=values)
+    return redirect(f"/leagues/{league.id}", 303)  # type: ignore[return-value]
+
+
+@pages.route("/leagues/join", methods=["GET", "POST"])
+async def join_by_code() -> Response:
+    """Show the join-by-code form, or enter one of my teams with the code."""
+    user = await require_user()
+    teams = await list_my_teams(owner=user)
+    if request.method == "GET":
+        values: dict[str, Any] = {"invite_code": request.args.get("code", "")[:40]}
+        return await _render("leagues/join.html", teams=teams, values=values)
+    form = await request.form
+    code, team_id = form.get("invite_code", "")[:40], as_int(form.get("team_id"))
+    values = {"invite_code": code, "team_id": team_id}
+    try:
+        league = await service.join_by_code(user=user, invite_code=code, team_id=team_id)
+    except AppError as error:
+        if error.status == 403:
+            raise
+        return await _render("leagues/join.html", error=error, teams=teams, values=values)
+    return redirect(f"/leagues/{league.id}", 303)  # type: ignore[return-value]
+
+
+@pages.get("/leagues/<int:league_id>")
+async def league_page(league_id: int) -> Response:
+    """Show a league: its table, the invite code to members, join and leave buttons."""
+    user = await current_user()
+    league = await service.get_league(league_id=league_id, viewer=user)
+    return await _render("leagues/league.html", **await _league_context(league, user))
+
+
+@pages.post("/leagues/<int:league_id>/join")
+async def join_public(league_id: int) -> Response:
+    """Enter one of my teams into the league (public, or private with its code)."""
+    user = await require_user()
+    league = await service.get_league(league_id=league_id, viewer=user)
+    team_id = as_int((await request.form).get("team_id"))
+    try:
+        if league.is_public:
+            await service.join_public(user=user, league_id=league.id, team_id=team_id)
+        else:
+            await service.join_by_code(user=user, invite_code=league.invite_code, team_id=team_id)
+    except AppError as error:
+        if error.status in (403, 404):
+            raise
+        context = await _league_context(league, user)
+        return await _render("leagues/league.html", error=error, **context)
+    return redirect(f"/leagues/{league.id}", 303)  # type: ignore[return-value]
+
+
+@pages.post("/leagues/<int:league_id>/teams/<int:team_id>/remove")
+async def remove_team(league_id: int, team_id: int) -> Response:
+    """Leave with my team, or (league owner) remove a team."""
+    user = await require_user()
+    league = await service.get_league(league_id=league_id, viewer=user)
+    try:
+        await service.remove_team(user=user, league_id=league.id, team_id=team_id)
+    except AppError as error:
+        if error.status in (403, 404):
+            raise
+        context = await _league_context(league, user)
+        return await _render("leagues/league.html", error=error, **context)
+    remaining = await League.get_or_none(id=league.id)
+    if remaining is None or not await service.can_see(league=remaining, viewer=user):
+        return redirect("/leagues", 303)  # type: ignore[return-value]
+    return redirect(f"/leagues/{league.id}", 303)  # type: ignore[return-value]
+
+
+async def _league_context(league: League, user: User | None) -> dict[str, Any]:
+    members = await service.league_members(league=league)
+    member = user is not None and await service.is_member(league=league, user=user)
+    joinable: list[Team] = []
+    if user is not None and (league.is_public or member):
+        inside = {t.id for t in members}
+        joinable = [
+            t
+            for t in await list_my_teams(owner=user, season=league.season_id)  # type: ignore[attr-defined]
+            if t.id not in inside
+        ]
+    return {
+        "league": league,
+        "members": members,
+        "standings": ranked(members),
+        "is_member": member,
+        "is_owner": user is not None and user.id == league.owner_id,  # type: ignore[attr-defined]
+        "user": user,
+        "joinable": joinable,
+        "team_count": await LeagueMember.filter(league_id=league.id).count(),
+    }
+
+
+def ranked(teams: list[Team]) -> list[tuple[int, Team]]:
+    """Rank teams by season points; equal points share a rank (1, 2, 2, 4), then team id."""
+    ordered = sorted(teams, key=lambda t: (-t.points, t.id))
+    rows: list[tuple[int, Team]] = []
+    for position, team in enumerate(ordered, start=1):
+        tied = rows and rows[-1][1].points == team.points
+        rows.append((rows[-1][0] if tied else position, team))
+    return rows
+
+
+async def _render(template: str, *, error: AppError | None = None, **context: Any) -> Response:
+    context.setdefault("values", {})
+    context["errors"] = form_errors(error) if error else {}
+    html = await render_template(template, **context)
+    return Response(html, status=422 if error else 200)

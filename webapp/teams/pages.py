@@ -1,0 +1,189 @@
+"""Team pages: the builder (new and edit), the team page and my teams."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+from typing import Any
+
+from quart import Blueprint, Response, current_app, redirect, render_template, request
+from werkzeug.datastructures import MultiDict
+
+from webapp.auth.current import current_user, require_user
+from webapp.catalogue.queries import current_season, list_drivers
+from webapp.errors import AppError
+from webapp.fragments import render_block
+from webapp.models import Driver, League
+from webapp.teams import rules, service
+from webapp.teams.deadline import app_now, next_deadline
+from webapp.teams.locks import locked_lineups
+from webapp.teams.rules import RuleError
+from webapp.teams.service import TeamDetail
+
+pages = Blueprint("teams_pages", __name__)
+TEMPLATE = "teams/builder.html"
+
+
+@pages.app_context_processor
+async def _deadline() -> dict[str, Any]:
+    # A function, not a value: only pages that show the deadline pay for the query.
+    return {"next_deadline": next_deadline}
+
+
+def wants_fragment() -> bool:
+    """Tell whether htmx asked for a piece of the page rather than the whole of it."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+
+
+def parse_ids(values: Sequence[str]) -> list[int]:
+    """Return the picked driver ids of a form, refusing anything that is not a number."""
+    try:
+        return [int(v) for v in values if v.strip()]
+    except ValueError:
+        raise AppError(
+            "validation_error", "Pick drivers from the list", field="driver_ids"
+        ) from None
+
+
+def parse_captain(value: str | None) -> int | None:
+    """Return the captain of a form, or None when none was chosen."""
+    return int(value) if value and value.strip().isdigit() else None
+
+
+async def builder_context(
+    *,
+    form: MultiDict[str, str] | None,
+    detail: TeamDetail | None,
+    error: AppError | None = None,
+) -> dict[str, Any]:
+    """Return what the builder shows: drivers by constructor, picks, totals and errors."""
+    season = detail.team.season_id if detail else await current_season()  # type: ignore[attr-defined]
+    drivers = await list_drivers(season=season)
+    infos = await service.season_drivers(season=season)
+    field_errors: dict[str, str] = {}
+    if form is None:
+        picked = [d.id for d in detail.drivers] if detail else []
+        captain = detail.captain_id if detail else None
+        name = detail.team.name if detail else ""
+        problems: list[RuleError] = []
+    else:
+        name = form.get("name", "")
+        captain = parse_captain(form.get("captain_id"))
+        try:
+            picked = parse_ids(form.getlist("driver_ids"))
+        except AppError as bad:
+            picked, field_errors["driver_ids"] = [], bad.message
+        problems = rules.lineup_errors(driver_ids=picked, captain_id=captain, drivers=infos)
+    if error is not None and error.code not in {p.code for p in problems}:
+        field_errors[error.field or "_form"] = error.message
+    cost = rules.lineup_cost(picked, infos)
+    return {
+        "season": season,
+        "detail": detail,
+        "groups": _by_constructor(drivers),
+        "picked": set(picked),
+        "captain_id": captain,
+        "name": name,
+        "count": len(picked),
+        "size": rules.LINEUP_SIZE,
+        "cost": cost,
+        "budget": rules.BUDGET,
+        "left": rules.BUDGET - cost,
+        "problems": problems,
+        "errors": field_errors,
+        "action": f"/teams/{detail.team.id}" if detail else "/teams/new",
+    }
+
+
+async def render_builder(status: int = 200, **context: Any) -> Response:
+    """Render the builder page, or only its lineup status for htmx."""
+    if wants_fragment():
+        return Response(await render_block(TEMPLATE, "lineup_status", **context))
+    if context.get("detail") is not None:
+        context["history"] = await locked_lineups(team=context["detail"].team, now=app_now())
+        context["leagues"] = await _leagues_of(context["detail"].team.id, private=True)
+    return Response(await render_template(TEMPLATE, **context), status=status)
+
+
+@pages.get("/teams")
+async def my_teams() -> str:
+    """List the caller's teams."""
+    user = await require_user()
+    teams = await service.list_my_teams(owner=user)
+    limit = current_app.config["SETTINGS"].max_teams_per_season
+    return await render_template("teams/mine.html", teams=teams, limit=limit)
+
+
+@pages.route("/teams/new", methods=["GET", "POST"])
+async def new_team() -> Response:
+    """Show the team builder, check a lineup as it is picked, or create the team."""
+    user = await require_user()
+    if request.method == "GET":
+        return await render_builder(**await builder_context(form=None, detail=None))
+    form = await request.form
+    if form.get("check"):
+        return await render_builder(**await builder_context(form=form, detail=None))
+    try:
+        team = await service.create_team(
+            owner=user,
+            name=form.get("name", ""),
+            driver_ids=parse_ids(form.getlist("driver_ids")),
+            captain_id=parse_captain(form.get("captain_id")),
+            now=app_now(),
+        )
+    except AppError as error:
+        context = await builder_context(form=form, detail=None, error=error)
+        return await render_builder(422, **context)
+    return redirect(f"/teams/{team.id}", 303)  # type: ignore[return-value]
+
+
+@pages.route("/teams/<int:team_id>", methods=["GET", "POST"])
+async def team_page(team_id: int) -> Response:
+    """Show a team: the editable builder to its owner, name, points and past lineups to others."""
+    detail = await service.get_team_detail(team_id=team_id)
+    user = await current_user()
+    if user is None or user.id != detail.team.owner.id:
+        if request.method == "POST":
+            await require_user()
+            raise AppError.forbidden("This team is not yours")
+        return Response(await render_template("teams/team.html", **await _public(detail)))
+    if request.method == "GET":
+        return await render_builder(**await builder_context(form=None, detail=detail))
+    form = await request.form
+    if form.get("check"):
+        return await render_builder(**await builder_context(form=form, detail=detail))
+    try:
+        await service.update_team(
+            user=user,
+            team_id=team_id,
+            name=form.get("name", ""),
+            driver_ids=parse_ids(form.getlist("driver_ids")),
+            captain_id=parse_captain(form.get("captain_id")),
+            now=app_now(),
+        )
+    except AppError as error:
+        context = await builder_context(form=form, detail=detail, error=error)
+        return await render_builder(422, **context)
+    return redirect(f"/teams/{team_id}?saved=1", 303)  # type: ignore[return-value]
+
+
+async def _public(detail: TeamDetail) -> dict[str, Any]:
+    return {
+        "team": detail.team,
+        "history": await locked_lineups(team=detail.team, now=app_now()),
+        "leagues": await _leagues_of(detail.team.id, private=False),
+    }
+
+
+async def _leagues_of(team_id: int, *, private: bool) -> list[League]:
+    query = League.filter(members__team_id=team_id)
+    # A private league's name is for its members: only the team's owner sees it here.
+    return await (query if private else query.filter(is_public=True)).order_by("name")
+
+
+def _by_constructor(drivers: list[Driver]) -> list[tuple[str, list[Driver]]]:
+    def team_name(d: Driver) -> str:
+        return d.constructor.name if d.constructor else "No constructor"
+
+    ordered = sorted(drivers, key=lambda d: (team_name(d), -d.price, d.last_name))
+    return [(name, list(group)) for name, group in groupby(ordered, key=team_name)]
