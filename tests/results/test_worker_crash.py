@@ -78,11 +78,11 @@ async def test_a_task_of_a_killed_worker_runs_again_and_completes_once(
         "RESULTS_API_URL": feed.url,
         "FEED_RATE_PER_SECOND": "1000",
         "FEED_TIMEOUT_SECONDS": "30",
-        "TASK_IDLE_TIMEOUT_MS": "1500",
+        "TASK_IDLE_TIMEOUT_MS": "5000",  # longer than a poll takes, even on a busy machine
     }
     feed.serve_fixture(RESULTS, "2025/1/results.json")
     feed.script(RESULTS, {"hang": True})  # the first worker's request never gets an answer
-    sender = make_broker(settings.model_copy(update={"task_idle_timeout_ms": 1500}))
+    sender = make_broker(settings.model_copy(update={"task_idle_timeout_ms": 5000}))
     await sender.startup()
     try:
         async with worker(env, tmp_path / "first.log") as first:
