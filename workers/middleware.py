@@ -30,6 +30,7 @@ class TaskRunMiddleware(TaskiqMiddleware):
         super().__init__()
         self.metrics_port = metrics_port
         self._runs: dict[str, int] = {}
+        self._errors: dict[str, str] = {}
 
     def startup(self) -> None:
         """Serve this worker's metrics when a port is configured."""
@@ -59,16 +60,24 @@ class TaskRunMiddleware(TaskiqMiddleware):
             log.exception("cannot record the start of a task run")
         return message
 
+    async def on_error(
+        self, message: TaskiqMessage, result: TaskiqResult[Any], exception: BaseException
+    ) -> None:
+        """Keep the task's own exception: the retry middleware replaces the result's."""
+        self._errors[message.task_id] = repr(exception)[:ERROR_CHARS]
+
     async def post_execute(self, message: TaskiqMessage, result: TaskiqResult[Any]) -> None:
         """Record the end of a run, its outcome and its duration."""
         outcome = "failure" if result.is_err else "success"
         name = short_name(message.task_name)
         TASK_RUNS.labels(name, outcome).inc()
         TASK_DURATION.labels(name).observe(result.execution_time)
+        error = self._errors.pop(message.task_id, "")
+        if result.is_err and not error:
+            error = repr(result.error)[:ERROR_CHARS]
         run_id = self._runs.pop(message.task_id, None)
         if run_id is None:
             return
-        error = "" if result.error is None else repr(result.error)[:ERROR_CHARS]
         try:
             await TaskRun.filter(id=run_id).update(
                 finished_at=datetime.now(UTC), ok=not result.is_err, error=error

@@ -191,3 +191,22 @@ async def test_client_reports_an_exhausted_budget_without_asking(
             await client.results(2025, 1)
     assert caught.value.kind == "budget"
     assert feed.hits(RESULTS) == 1
+
+
+def test_sprint_shootout_of_2023_counts_as_sprint_qualifying() -> None:
+    from webapp.results.feed_models import FeedRace
+
+    base = load_race()
+    shootout = FeedRace.model_validate(
+        {**base, "SprintShootout": {"date": "2023-04-29", "time": "14:30:00Z"}}
+    )
+    assert shootout.sprint_qualifying is not None
+    assert shootout.sprint_qualifying.starts_at == datetime(2023, 4, 29, 14, 30, tzinfo=UTC)
+    assert FeedRace.model_validate(base).sprint_qualifying is None
+
+
+def load_race() -> dict:
+    from .conftest import load_fixture
+
+    race = load_fixture("2025/1/results.json")["MRData"]["RaceTable"]["Races"][0]
+    return {k: v for k, v in race.items() if k != "Results"}

@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -129,3 +130,40 @@ async def test_a_task_of_a_killed_worker_runs_again_and_completes_once(
         (True, "new_version"),
     ]
     assert await Notification.filter(type="results_published").count() == 3
+
+
+async def test_a_failed_poll_is_retried_later_through_the_scheduler(
+    feed: FakeFeed, settings: Settings, race_one: Race, redis: Redis, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": str(settings.database_url),
+        "REDIS_URL": str(settings.redis_url),
+        "RESULTS_API_URL": feed.url,
+        "FEED_RATE_PER_SECOND": "1000",
+        "FEED_MAX_ATTEMPTS": "1",
+    }
+    feed.script(RESULTS, {"status": 503})
+    sender = make_broker(settings)
+    await sender.startup()
+    try:
+        async with worker(env, tmp_path / "worker.log"):
+            await poll_race.kicker().with_broker(sender).kiq(race_id=race_one.id)
+
+            async def retry_scheduled() -> bool:
+                return bool(await redis.keys("paddock:retry:time:*"))
+
+            await until(retry_scheduled, "a retry to be scheduled", tmp_path / "worker.log")
+    finally:
+        await sender.shutdown()
+
+    run = await TaskRun.get(task_name="poll_race")
+    assert run.finished_at is not None and not run.ok and "unavailable" in run.error
+    (key,) = await redis.keys("paddock:retry:time:*")
+    due = datetime.strptime(key.removeprefix("paddock:retry:time:"), "%Y-%m-%dT%H:%M")
+    # Due some seconds after the failure (at minute resolution), not in the past.
+    failed_minute = run.finished_at.replace(second=0, microsecond=0)
+    assert failed_minute <= due.replace(tzinfo=UTC) <= failed_minute + timedelta(minutes=2)
+    (schedule_id,) = [s for s in await redis.lrange(key, 0, -1)]
+    assert await redis.exists(f"paddock:retry:data:{schedule_id}")
+    assert feed.hits(RESULTS) == 1  # not re-sent at once: the scheduler sends it when due
