@@ -8,10 +8,13 @@ from quart import Quart
 from quart_schema import Info, QuartSchema
 
 from webapp import db
+from webapp.assets import init_assets
+from webapp.compression import init_compression
 from webapp.errors import register_error_handlers
-from webapp.observability import configure_logging, init_observability
+from webapp.observability import configure_logging, init_observability, init_sentry
 from webapp.redis import close_redis, init_redis
 from webapp.schemas import iso_z
+from webapp.security import init_security
 from webapp.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +35,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.jinja_env.filters["iso_z"] = iso_z
     if settings.environment != "test":
         configure_logging(settings.log_level)
+    init_sentry(settings, component="web")
+    # Compression is the first after_request hook registered, so it runs after all others.
+    init_compression(app)
 
     QuartSchema(
         app,
@@ -80,6 +86,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(notifications_api, url_prefix="/api/v1")
     app.register_blueprint(notifications_pages)
     init_live(app)
+    init_assets(app)
+    init_security(app)
 
     owned: dict[str, bool] = {}
 

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import ValidationError
-from quart import Quart, Response, jsonify, redirect, render_template, request
+from quart import Quart, Response, current_app, jsonify, redirect, render_template, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -128,6 +128,9 @@ def register_error_handlers(app: Quart) -> None:
         message = error.description or error.name
         if status == 400 and request.mimetype == "application/json":
             message = "Request body is not valid JSON"
+        if status == 413:
+            limit = current_app.config["MAX_CONTENT_LENGTH"]
+            message = f"Request body is larger than {limit} bytes"
         headers = dict(error.get_headers()) if status == 405 else {}
         headers.pop("Content-Type", None)
         return await render_error(

@@ -9,9 +9,12 @@ import time
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from quart import Quart, Response, g, request
+
+from webapp.settings import Settings
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)
@@ -58,6 +61,40 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for noisy in ("tortoise", "asyncio", "hypercorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def _sentry_context(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+    """Tag an error report with the request id and user id of the log lines around it."""
+    tags = event.setdefault("tags", {})
+    if (rid := request_id_var.get()) is not None:
+        tags["request_id"] = rid
+    if (uid := user_id_var.get()) is not None:
+        event.setdefault("user", {})["id"] = str(uid)
+    return event
+
+
+def init_sentry(settings: Settings, *, component: str, transport: object = None) -> bool:
+    """Report errors to Sentry when SENTRY_DSN is set; return whether it is on."""
+    if not settings.sentry_dsn:
+        return False
+    import sentry_sdk
+
+    integrations = []
+    if component == "web":
+        from sentry_sdk.integrations.quart import QuartIntegration
+
+        integrations.append(QuartIntegration())
+    sentry_sdk.init(
+        dsn=settings.sentry_dsn,
+        environment=settings.environment,
+        integrations=integrations,
+        send_default_pii=False,
+        traces_sample_rate=0.0,
+        before_send=_sentry_context,  # type: ignore[arg-type]
+        transport=transport,  # type: ignore[arg-type]
+    )
+    sentry_sdk.set_tag("component", component)
+    return True
 
 
 def init_observability(app: Quart) -> None:

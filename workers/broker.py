@@ -17,6 +17,7 @@ from taskiq.schedule_sources import LabelScheduleSource
 from taskiq_redis import ListRedisScheduleSource, RedisAsyncResultBackend, RedisStreamBroker
 
 from webapp.db import close_db, init_db
+from webapp.observability import init_sentry
 from webapp.redis import close_redis, init_redis
 from webapp.settings import Settings, get_settings
 from workers.middleware import TaskRunMiddleware
@@ -70,6 +71,7 @@ def make_broker(settings: Settings) -> RedisStreamBroker:
     @broker.on_event(TaskiqEvents.WORKER_STARTUP)
     async def _open(state: TaskiqState) -> None:
         assert settings.redis_url
+        init_sentry(settings, component="worker")
         owned["db"] = await init_db(settings)
         owned["redis"] = await init_redis(settings.redis_url)
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from webapp import cache
 from webapp.errors import AppError
 from webapp.models import Constructor, Driver, Race, RaceStatus
 
@@ -45,6 +46,7 @@ async def update_driver(
                 )
             driver.constructor = constructor
         await driver.save()
+    await cache.bump(cache.DRIVERS)
     await driver.fetch_related("constructor")
     return driver
 

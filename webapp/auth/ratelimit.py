@@ -52,7 +52,10 @@ async def enforce(*, redis: Redis, keys: Iterable[str], rate: str) -> None:
         )
 
 
-def _trusted(address: str, proxies: Iterable[str]) -> bool:
+def is_trusted_proxy(address: str | None, proxies: Iterable[str]) -> bool:
+    """Tell whether `address` is one of the proxies (addresses or networks) we believe."""
+    if not address:
+        return False
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -69,12 +72,12 @@ def _trusted(address: str, proxies: Iterable[str]) -> bool:
 def client_address(*, peer: str | None, forwarded_for: str | None, trusted: list[str]) -> str:
     """Return the client's address, believing `X-Forwarded-For` only from trusted proxies."""
     address = peer or "unknown"
-    if not forwarded_for or not _trusted(address, trusted):
+    if not forwarded_for or not is_trusted_proxy(address, trusted):
         return address
     # Walk back from the nearest hop; the first one we do not trust is the client.
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
     for hop in reversed(hops):
         address = hop
-        if not _trusted(hop, trusted):
+        if not is_trusted_proxy(hop, trusted):
             break
     return address

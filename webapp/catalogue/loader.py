@@ -21,6 +21,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from webapp import cache
 from webapp.errors import AppError
 from webapp.models import Constructor, Driver, Race, Season
 
@@ -276,4 +277,5 @@ async def load_season(*, path: Path | None = None) -> dict[str, int]:
                 counts=counts,
                 kind="races",
             )
+    await cache.bump(cache.DRIVERS)
     return counts

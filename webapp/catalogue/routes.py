@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from quart import Blueprint, render_template
 from quart_schema import validate_querystring, validate_response
 
+from webapp import cache
 from webapp.catalogue import queries
 from webapp.models import Driver, Race
 from webapp.schemas import ApiModel, Number, UtcDatetime
@@ -122,10 +124,16 @@ async def constructors(query_args: SeasonQuery) -> ConstructorList:
 @validate_querystring(SeasonQuery)
 @validate_response(DriverList)
 async def drivers(query_args: SeasonQuery) -> DriverList:
-    """List a season's drivers with prices (public)."""
+    """List a season's drivers with prices and season points (public; cached in Redis)."""
     season = query_args.season or await queries.current_season()
-    items = [driver_out(d) for d in await queries.list_drivers(season=season)]
-    return DriverList(items=items, total=len(items))
+
+    async def build() -> list[dict[str, Any]]:
+        drivers = await queries.list_drivers(season=season)
+        return [driver_out(d).model_dump(mode="json") for d in drivers]
+
+    generation = await cache.generation(cache.DRIVERS)
+    rows = await cache.cached(name=cache.DRIVERS, key=f"{season}:g{generation}", build=build)
+    return DriverList(items=[DriverOut.model_validate(row) for row in rows], total=len(rows))
 
 
 @api.get("/races")

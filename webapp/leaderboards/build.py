@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from prometheus_client import Counter, Histogram
 from redis.asyncio import Redis
 from tortoise import connections
 from tortoise.transactions import in_transaction
@@ -14,6 +16,15 @@ from tortoise.transactions import in_transaction
 from webapp.leaderboards.boards import Scope, encode, marker, meta_key
 
 BATCH = 10_000
+BOARD_BUILDS = Counter(
+    "paddock_leaderboard_builds_total", "Leaderboards rebuilt from PostgreSQL by kind", ["board"]
+)
+BOARD_BUILD_SECONDS = Histogram(
+    "paddock_leaderboard_build_duration_seconds",
+    "Time to rebuild one leaderboard from PostgreSQL",
+    ["board"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
 
 SCORED_RACES_SQL = """
 SELECT r.id FROM races r
@@ -110,6 +121,8 @@ async def build_board(redis: Redis, scope: Scope, races: Sequence[int]) -> int:
     temps = [f"{key}:build:{uuid.uuid4().hex}" for key in targets]
     sql, params = board_query(scope, races)
     count = 0
+    started = time.perf_counter()
+    kind = "league" if scope.league_id is not None else "race" if scope.race_id else "overall"
     try:
         async for batch in _stream(sql, params):
             pipe = redis.pipeline(transaction=False)
@@ -131,4 +144,6 @@ async def build_board(redis: Redis, scope: Scope, races: Sequence[int]) -> int:
             await pipe.execute()
     finally:
         await redis.delete(*temps)
+    BOARD_BUILDS.labels(kind).inc()
+    BOARD_BUILD_SECONDS.labels(kind).observe(time.perf_counter() - started)
     return count

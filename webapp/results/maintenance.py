@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
 
+from webapp import cache
 from webapp.models import Notification, RefreshToken
 from webapp.scoring.systems import DEFAULT_SYSTEM, get_system
 
@@ -70,6 +71,8 @@ async def update_driver_stats(*, season: int) -> int:
             FORM_RACES,
         ],
     )
+    if rows:
+        await cache.bump(cache.DRIVERS)
     return len(rows)
 
 

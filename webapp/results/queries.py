@@ -35,15 +35,27 @@ class RaceResults:
 
 async def race_results(*, race_id: int) -> RaceResults:
     """Return the counting version of a race's results, or `not_found` before there are any."""
+    race = await race_with_results(race_id=race_id)
+    return RaceResults(
+        race=race, rows=await result_rows(race_id=race_id, version=race.results_version)
+    )
+
+
+async def race_with_results(*, race_id: int) -> Race:
+    """Return a race that has results, or fail with `not_found`."""
     race = await Race.get_or_none(id=race_id)
     if race is None or race.results_version == 0:
         raise AppError.not_found("No results for this race yet")
-    rows = (
-        await RaceResult.filter(race_id=race_id, version=race.results_version)
+    return race
+
+
+async def result_rows(*, race_id: int, version: int) -> list[RaceResult]:
+    """Return one version of a race's results in finishing order, drivers and teams loaded."""
+    return (
+        await RaceResult.filter(race_id=race_id, version=version)
         .select_related("driver", "constructor")
         .order_by("position_order")
     )
-    return RaceResults(race=race, rows=rows)
 
 
 async def queue_depth(redis: Redis, *, stream: str, group: str) -> dict[str, Any]:

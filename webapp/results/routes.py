@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field
 from quart import Blueprint, current_app
 from quart_schema import validate_request, validate_response
 
+from webapp import cache
 from webapp.auth.current import require_admin
 from webapp.models import RaceResult
 from webapp.redis import get_redis
@@ -19,6 +20,7 @@ from webapp.teams.deadline import app_now
 
 api = Blueprint("results_api", __name__)
 admin_api = Blueprint("results_admin_api", __name__)
+RESULTS_TTL = 24 * 3600
 
 
 @admin_api.before_request
@@ -169,7 +171,23 @@ def _item(row: RaceResult) -> ResultItem:
 @validate_response(ResultsOut)
 async def get_results(race_id: int) -> ResultsOut:
     """Return the counting version of a race's results (public; 404 until there are some)."""
-    return results_out(await queries.race_results(race_id=race_id))
+    race = await queries.race_with_results(race_id=race_id)
+    version = race.results_version
+
+    async def build() -> list[dict[str, Any]]:
+        rows = await queries.result_rows(race_id=race_id, version=version)
+        return [_item(row).model_dump(mode="json") for row in rows]
+
+    # A version's rows never change, so its entry needs no invalidation.
+    items = await cache.cached(
+        name="race_results", key=f"{race_id}:v{version}", build=build, ttl=RESULTS_TTL
+    )
+    return ResultsOut(
+        race_id=race.id,
+        version=version,
+        status=str(race.status),
+        items=[ResultItem.model_validate(item) for item in items],
+    )
 
 
 @admin_api.put("/admin/races/<int:race_id>/results")

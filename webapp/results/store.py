@@ -11,6 +11,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from webapp import cache
 from webapp.errors import AppError
 from webapp.models import (
     Constructor,
@@ -236,6 +237,8 @@ async def _after_commit(
     notified: list[NewNotification],
 ) -> None:
     """Bring leaderboards up to date and tell live pages; both can be rebuilt if this fails."""
+    # New drivers or constructors may have come with the results.
+    await cache.bump(cache.DRIVERS)
     try:
         from webapp.leaderboards.refresh import refresh_after_rescore
 

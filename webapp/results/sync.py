@@ -15,6 +15,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from webapp import cache
 from webapp.catalogue.loader import RACE_TIMES, lock_time
 from webapp.models import Constructor, Driver, Race, Season
 from webapp.results import feed_models as fm
@@ -152,4 +153,5 @@ async def sync_season(*, season: int, client: FeedClient) -> dict[str, int]:
                 counts["races_updated"] += 1
 
         await conn.execute_query(LATEST_CONSTRUCTOR_SQL, [season])
+    await cache.bump(cache.DRIVERS)
     return counts

@@ -1,0 +1,230 @@
+"""Security headers, HTTPS enforcement behind trusted proxies, CORS and request body limits."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from quart import Quart, Response, current_app, redirect, request, websocket
+from quart_cors import cors, cors_exempt
+
+from webapp.auth.ratelimit import is_trusted_proxy
+from webapp.errors import AppError
+from webapp.settings import Settings
+
+MAX_JSON_DEPTH = 32
+HSTS = "max-age=63072000; includeSubDomains"
+# Load balancers probe these over plain HTTP, straight to the process.
+PLAIN_HTTP_PATHS = frozenset({"/health", "/ready", "/metrics"})
+DOCS_PATH = "/docs"
+# quart-schema's Swagger UI page loads its script and style from this CDN.
+DOCS_CDN = "https://cdnjs.cloudflare.com"
+CORS_HEADERS = ["Authorization", "Content-Type", "X-Request-ID"]
+CORS_EXPOSED = ["Retry-After", "X-Request-ID"]
+
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def static_headers(settings: Settings) -> dict[str, str]:
+    """Return the headers every response carries, whatever its path."""
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    }
+    if settings.force_https:
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
+
+
+def content_security_policy(
+    *, host: str | None, https_only: bool, scripts: Iterable[str] = (), cdn: str | None = None
+) -> str:
+    """Return the CSP: our own files only, no inline script or style, sockets to this host."""
+    connect = ["'self'"]
+    if host and _HOST.match(host):
+        connect += [f"wss://{host}"] if https_only else [f"ws://{host}", f"wss://{host}"]
+    script = ["'self'", *([cdn] if cdn else []), *scripts]
+    style = ["'self'", *([cdn] if cdn else [])]
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": script,
+        "style-src": style,
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": connect,
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
+def inline_script_hashes(html: str) -> list[str]:
+    """Return CSP hash sources for the inline scripts of a page we do not write ourselves."""
+    return [
+        "'sha256-{}'".format(
+            base64.b64encode(hashlib.sha256(body.encode()).digest()).decode("ascii")
+        )
+        for body in _INLINE_SCRIPT.findall(html)
+    ]
+
+
+def json_too_deep(body: bytes, *, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Tell whether arrays and objects nest deeper than `limit` in a JSON text, unparsed."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
+        depth += 1 if match.group() in (b"[", b"{") else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def forwarded_secure(
+    *, scheme: str, peer: str | None, forwarded_proto: str | None, trusted: list[str]
+) -> bool:
+    """Tell whether the client used TLS, believing `X-Forwarded-Proto` only from our proxies."""
+    if scheme in ("https", "wss"):
+        return True
+    if forwarded_proto and is_trusted_proxy(peer, trusted):
+        # The nearest proxy's word counts: a proxy that appends puts its own value last.
+        return forwarded_proto.split(",")[-1].strip().lower() in ("https", "wss")
+    return False
+
+
+class WebsocketHeaders:
+    """ASGI wrapper adding the security headers to websocket handshake answers."""
+
+    def __init__(self, app: Any, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def __call__(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        """Pass HTTP through; add headers to a websocket's accept or refusal."""
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] in ("websocket.accept", "websocket.http.response.start"):
+                present = {name.lower() for name, _ in message.get("headers") or []}
+                extra = [(k, v) for k, v in self.headers if k not in present]
+                message = {**message, "headers": [*(message.get("headers") or []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings
+
+
+async def redirect_to_https() -> Response | None:
+    """Send a plain-HTTP request to its HTTPS address when FORCE_HTTPS is on."""
+    settings = _settings()
+    if not settings.force_https or request.path in PLAIN_HTTP_PATHS:
+        return None
+    if forwarded_secure(
+        scheme=request.scheme,
+        peer=request.remote_addr,
+        forwarded_proto=request.headers.get("X-Forwarded-Proto"),
+        trusted=settings.trusted_proxies,
+    ):
+        return None
+    target = f"https://{request.host}{request.full_path.rstrip('?')}"
+    # 308 keeps the method and body of a POST; GET and HEAD get the familiar 301.
+    return redirect(target, 301 if request.method in ("GET", "HEAD") else 308)  # type: ignore[return-value]
+
+
+async def limit_json_depth() -> None:
+    """Refuse a JSON body nested deeper than MAX_JSON_DEPTH before anything parses it."""
+    if not request.is_json or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    # Reading the body enforces MAX_CONTENT_LENGTH (413) too; the parsed JSON reuses it.
+    body = await request.get_data(cache=True, as_text=False)
+    if json_too_deep(body if isinstance(body, bytes) else body.encode()):
+        raise AppError(
+            "payload_too_large",
+            f"JSON body nests deeper than {MAX_JSON_DEPTH} levels",
+            status=413,
+            details={"max_depth": MAX_JSON_DEPTH},
+        )
+
+
+async def refuse_plain_websocket() -> Response | None:
+    """Refuse a websocket over plain HTTP when FORCE_HTTPS is on (it cannot be redirected)."""
+    settings = _settings()
+    if not settings.force_https or forwarded_secure(
+        scheme=websocket.scheme,
+        peer=websocket.remote_addr,
+        forwarded_proto=websocket.headers.get("X-Forwarded-Proto"),
+        trusted=settings.trusted_proxies,
+    ):
+        return None
+    return Response("Use wss://", status=403)
+
+
+def add_security_headers(
+    response: Response, *, scripts: Iterable[str] = (), cdn: str | None = None
+) -> Response:
+    """Give a response the security headers, the CSP and a default Cache-Control."""
+    response.headers.update(current_app.extensions["security_headers"])
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        content_security_policy(
+            host=request.host, https_only=_settings().force_https, scripts=scripts, cdn=cdn
+        ),
+    )
+    if "Cache-Control" not in response.headers and request.endpoint != "static":
+        # API answers may carry tokens or private data; pages carry the user's name and CSRF token.
+        private = "no-store" if request.path.startswith("/api/") else "private, no-cache"
+        response.headers["Cache-Control"] = private
+    return response
+
+
+def init_security(app: Quart) -> None:
+    """Install headers, HTTPS enforcement, CORS and body limits (after every blueprint)."""
+    settings: Settings = app.config["SETTINGS"]
+    headers = static_headers(settings)
+    app.extensions["security_headers"] = headers
+    app.before_request(redirect_to_https)
+    app.before_request(limit_json_depth)
+    app.before_websocket(refuse_plain_websocket)
+
+    @app.after_request
+    async def _headers(response: Response) -> Response:
+        if request.path == DOCS_PATH and response.mimetype == "text/html":
+            # Swagger UI is quart-schema's page: allow its CDN and its inline script by hash.
+            html = await response.get_data(as_text=True)
+            return add_security_headers(response, scripts=inline_script_hashes(html), cdn=DOCS_CDN)
+        return add_security_headers(response)
+
+    cors(
+        app,
+        allow_origin=[origin.rstrip("/") for origin in settings.cors_origins],
+        allow_credentials=False,
+        allow_headers=CORS_HEADERS,
+        allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        expose_headers=CORS_EXPOSED,
+        max_age=600,
+    )
+    # Websockets check their Origin themselves: this site, or one of CORS_ORIGINS.
+    for rule in app.url_map.iter_rules():
+        if rule.websocket:
+            cors_exempt(app.view_functions[rule.endpoint])  # type: ignore[type-var]
+    app.asgi_app = WebsocketHeaders(app.asgi_app, headers)  # type: ignore[method-assign]
