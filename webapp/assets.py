@@ -47,7 +47,7 @@ def init_assets(app: Quart) -> None:
         original = manifest.original.get(filename)
         response = await app.send_static_file(original or filename)
         response.headers["Cache-Control"] = IMMUTABLE if original else SHORT
-        response.expires = None
+        response.headers.pop("Expires", None)  # Cache-Control says it all
         return response
 
     # Same URL rule (/static/<path:filename>), our view: the endpoint keeps its name.

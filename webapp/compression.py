@@ -28,11 +28,11 @@ GZIP_LEVEL = 6
 
 def choose_encoding(accepted: dict[str, float]) -> str | None:
     """Return `br`, `gzip` or None from the client's Accept-Encoding qualities."""
-    best = None
+    best, best_quality = None, 0.0
     for name in ("br", "gzip"):
         quality = accepted.get(name, accepted.get("*", 0.0))
-        if quality > 0 and (best is None or quality > accepted.get(best, 0.0)):
-            best = name
+        if quality > best_quality:
+            best, best_quality = name, quality
     return best
 
 

@@ -7,7 +7,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import ValidationError
-from quart import Quart, Response, current_app, jsonify, redirect, render_template, request
+from quart import (
+    Quart,
+    Response,
+    current_app,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -96,6 +105,8 @@ def login_redirect() -> Response:
 
 async def render_error(error: AppError) -> Response:
     """Render an error as JSON for the API and as an HTML page elsewhere."""
+    if not has_request_context():  # a websocket handshake: refuse it with the status
+        return Response(error.message, status=error.status, content_type="text/plain")
     if error.status == 401 and not wants_json():
         return login_redirect()
     if wants_json():

@@ -88,7 +88,6 @@ def init_sentry(settings: Settings, *, component: str, transport: object = None)
         dsn=settings.sentry_dsn,
         environment=settings.environment,
         integrations=integrations,
-        send_default_pii=False,
         traces_sample_rate=0.0,
         before_send=_sentry_context,  # type: ignore[arg-type]
         transport=transport,  # type: ignore[arg-type]
