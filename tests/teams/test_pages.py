@@ -76,7 +76,8 @@ async def test_the_status_fragment_shows_the_running_budget(
     response = await post_form(client, "/teams/new", pairs, htmx=True)
     html = await text(response)
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="lineup-status"') and "<html" not in html
+    assert html.lstrip().startswith('<p class="totals">') and "<html" not in html
+    assert "lineup-status" not in html  # the content only: the box itself stays on the page
     assert "<strong>2</strong>/5 drivers" in html
     assert "<strong>13.2</strong> of 100.0" in html and "86.8 left" in html
     assert 'data-code="wrong_driver_count"' in html
@@ -221,3 +222,4 @@ async def test_my_teams_page(
     html = await text(await client.get("/teams"))
     assert all(f"Squad {n}" in html for n in range(3))
     assert "the most a season allows" in html
+

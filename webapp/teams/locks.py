@@ -23,7 +23,8 @@ class LockedLineup:
     def entries(self) -> list[LineupDriver]:
         """Return the lineup's drivers (loaded), by last name."""
         # A plain list: Jinja's async filters would re-query a relation without its drivers.
-        return sorted(self.lineup.drivers, key=lambda e: e.driver.last_name)
+        entries: list[LineupDriver] = list(self.lineup.drivers)  # type: ignore[attr-defined]
+        return sorted(entries, key=lambda e: e.driver.last_name)
 
 
 async def lineup_for_race(*, team: Team, race: Race) -> Lineup | None:
