@@ -10,6 +10,7 @@ from quart_schema import Info, QuartSchema
 from webapp import db
 from webapp.assets import init_assets
 from webapp.compression import init_compression
+from webapp.converters import DbIdConverter
 from webapp.errors import register_error_handlers
 from webapp.observability import configure_logging, init_observability, init_sentry
 from webapp.redis import close_redis, init_redis
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["SECRET_KEY"] = settings.signing_key()
     app.jinja_env.filters["iso_z"] = iso_z
+    app.url_map.converters["int"] = DbIdConverter
     if settings.environment != "test":
         configure_logging(settings.log_level)
     init_sentry(settings, component="web")

@@ -290,3 +290,29 @@ async def test_parallel_requests_keep_the_rules(
     )
     assert sorted(r.status_code for r in creations) == [201, 201, 422, 422]
     assert await Team.filter(owner_id=alice.id).count() == 3
+
+
+async def test_ids_beyond_the_database_range_are_not_found(
+    client: TestClientProtocol, alice: User, auth_headers: Headers
+) -> None:
+    huge = 2**40
+    for url in (
+        f"/api/v1/teams/{huge}",
+        f"/api/v1/leagues/{huge}",
+        f"/teams/{huge}",
+        f"/leagues/{huge}",
+    ):
+        assert (await client.get(url, headers=auth_headers(alice))).status_code == 404, url
+    response = await client.post(
+        "/api/v1/leagues/join",
+        json={"invite_code": "ABCDEFGH", "team_id": huge},
+        headers=auth_headers(alice),
+    )
+    assert response.status_code == 422
+    assert "team_id" in (await response.get_json())["error"]["details"]["fields"]
+    response = await client.post(
+        "/api/v1/teams",
+        json={"name": "Huge", "driver_ids": [huge] * 5, "captain_id": huge},
+        headers=auth_headers(alice),
+    )
+    assert (await response.get_json())["error"]["code"] == "unknown_driver"

@@ -11,6 +11,7 @@ from quart_schema import validate_request, validate_response
 from webapp.admin import service
 from webapp.auth.current import require_admin
 from webapp.catalogue.routes import DriverOut, RaceOut, driver_out, race_out
+from webapp.converters import MAX_ID
 from webapp.models import RaceStatus
 from webapp.schemas import ApiModel
 from webapp.teams.deadline import app_now
@@ -28,7 +29,7 @@ class DriverPatch(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     price: Decimal | None = Field(default=None, allow_inf_nan=False, description="One decimal")
-    constructor_id: int | None = None
+    constructor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class RacePatch(ApiModel):

@@ -8,6 +8,7 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 
 from webapp.auth.current import current_user, require_user
 from webapp.catalogue.queries import current_season
+from webapp.converters import MAX_ID
 from webapp.leagues import service
 from webapp.leagues.service import MAX_TEAMS_DEFAULT, LeagueView
 from webapp.models import User
@@ -21,7 +22,7 @@ class LeagueIn(ApiModel):
 
     name: str = Field(max_length=200)
     is_public: bool
-    team_id: int
+    team_id: int = Field(ge=1, le=MAX_ID)
     max_teams: int = MAX_TEAMS_DEFAULT
 
 
@@ -29,18 +30,18 @@ class JoinByCodeIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     invite_code: str = Field(max_length=40)
-    team_id: int
+    team_id: int = Field(ge=1, le=MAX_ID)
 
 
 class JoinIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
-    team_id: int
+    team_id: int = Field(ge=1, le=MAX_ID)
 
 
 class LeagueQuery(Page):
     q: str = Field(default="", max_length=50, description="Part of the name, any case")
-    season: int | None = None
+    season: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class OwnerRef(ApiModel):

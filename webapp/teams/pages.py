@@ -7,6 +7,7 @@ from itertools import groupby
 from typing import Any
 
 from quart import Blueprint, Response, current_app, redirect, render_template, request
+from quart_schema import hide
 from werkzeug.datastructures import MultiDict
 
 from webapp.auth.current import current_user, require_user
@@ -106,6 +107,7 @@ async def render_builder(status: int = 200, **context: Any) -> Response:
 
 
 @pages.get("/teams")
+@hide
 async def my_teams() -> str:
     """List the caller's teams."""
     user = await require_user()
@@ -115,6 +117,7 @@ async def my_teams() -> str:
 
 
 @pages.route("/teams/new", methods=["GET", "POST"])
+@hide
 async def new_team() -> Response:
     """Show the team builder, check a lineup as it is picked, or create the team."""
     user = await require_user()
@@ -138,6 +141,7 @@ async def new_team() -> Response:
 
 
 @pages.route("/teams/<int:team_id>", methods=["GET", "POST"])
+@hide
 async def team_page(team_id: int) -> Response:
     """Show a team: the editable builder to its owner, name, points and past lineups to others."""
     detail = await service.get_team_detail(team_id=team_id)
