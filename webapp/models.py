@@ -276,6 +276,9 @@ class LeagueMember(Model):
     class Meta:
         table = "league_members"
         unique_together = (("league", "team"),)
+        # A team's leagues (team page, /users/me/leagues) and cascades from teams: see
+        # docs/database.md for the plans before and after.
+        indexes = (("team_id", "league_id"),)
 
 
 class TeamRaceScore(Model):
