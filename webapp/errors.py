@@ -6,6 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
+from asyncpg.exceptions import DataError
 from pydantic import ValidationError
 from quart import (
     Quart,
@@ -18,6 +19,8 @@ from quart import (
     request,
 )
 from quart_schema import RequestSchemaValidationError
+from tortoise.exceptions import OperationalError
+from tortoise.exceptions import ValidationError as TortoiseValidationError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -147,6 +150,32 @@ def register_error_handlers(app: Quart) -> None:
         return await render_error(
             AppError(STATUS_CODES.get(status, "error"), message, status=status, headers=headers)
         )
+
+    @app.errorhandler(TortoiseValidationError)
+    async def _field_value(error: TortoiseValidationError) -> Response:
+        # A value no column can hold (a too-long code, say) reached a query: bad input.
+        field, _, problem = str(error).partition(": ")
+        return await render_error(
+            AppError(
+                "validation_error",
+                f"Invalid input ({error})",
+                details={"fields": {field: problem or str(error)}},
+                field=field,
+            )
+        )
+
+    @app.errorhandler(OperationalError)
+    async def _database_error(error: OperationalError) -> Response:
+        if isinstance(error.__cause__, DataError):
+            # asyncpg refused a parameter, e.g. a number beyond the column's integer range.
+            return await render_error(
+                AppError(
+                    "validation_error",
+                    "Invalid input: a number is out of range",
+                    details={"fields": {}, "reason": "out_of_range"},
+                )
+            )
+        return await _unexpected(error)
 
     @app.errorhandler(Exception)
     async def _unexpected(error: Exception) -> Response:

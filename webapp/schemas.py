@@ -30,7 +30,8 @@ class Page(BaseModel):
     """`limit` and `offset` of a list endpoint; large limits are clamped, not refused."""
 
     limit: int = Field(default=50, ge=1)
-    offset: int = Field(default=0, ge=0)
+    # PostgreSQL takes OFFSET as a bigint; nobody pages two billion rows in.
+    offset: int = Field(default=0, ge=0, le=2**31 - 1)
 
     @property
     def clamped(self) -> int:

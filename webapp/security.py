@@ -151,13 +151,20 @@ async def redirect_to_https() -> Response | None:
     return redirect(target, 301 if request.method in ("GET", "HEAD") else 308)  # type: ignore[return-value]
 
 
-async def limit_json_depth() -> None:
-    """Refuse a JSON body nested deeper than MAX_JSON_DEPTH before anything parses it."""
+async def check_json_body() -> None:
+    """Refuse a JSON body that is not UTF-8 (400) or nests too deep (413), before parsing."""
     if not request.is_json or request.method in ("GET", "HEAD", "OPTIONS"):
         return
     # Reading the body enforces MAX_CONTENT_LENGTH (413) too; the parsed JSON reuses it.
     body = await request.get_data(cache=True, as_text=False)
-    if json_too_deep(body if isinstance(body, bytes) else body.encode()):
+    raw = body if isinstance(body, bytes) else body.encode()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AppError(
+            "bad_request", "Request body is not valid JSON (not UTF-8)", status=400
+        ) from None
+    if json_too_deep(raw):
         raise AppError(
             "payload_too_large",
             f"JSON body nests deeper than {MAX_JSON_DEPTH} levels",
@@ -203,7 +210,7 @@ def init_security(app: Quart) -> None:
     headers = static_headers(settings)
     app.extensions["security_headers"] = headers
     app.before_request(redirect_to_https)
-    app.before_request(limit_json_depth)
+    app.before_request(check_json_body)
     app.before_websocket(refuse_plain_websocket)
 
     @app.after_request
