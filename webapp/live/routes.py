@@ -14,7 +14,7 @@ from quart import Blueprint, Quart, Response, current_app, websocket
 from webapp.auth.current import session_user
 from webapp.live.hub import Hub, Subscriber
 from webapp.live.render import make_renderer
-from webapp.live.topics import resolve_topics
+from webapp.live.topics import SeasonCache, resolve_topics
 from webapp.redis import get_redis
 from webapp.settings import Settings
 
@@ -53,7 +53,8 @@ async def socket() -> Response | None:
     if not origin_allowed(websocket.headers.get("Origin"), host=websocket.host, settings=settings):
         return Response("This origin may not open live updates", status=403)
     user = await session_user()
-    topics = await resolve_topics(websocket.args.get("topics", ""), user=user)
+    seasons: SeasonCache = current_app.extensions["live_seasons"]
+    topics = await resolve_topics(websocket.args.get("topics", ""), user=user, seasons=seasons)
     await websocket.accept()
     hub = get_hub()
     subscriber = Subscriber()
@@ -101,6 +102,7 @@ async def _discard_incoming() -> None:
 def init_live(app: Quart) -> None:
     """Register `/ws` and run one hub per process while the app serves."""
     app.register_blueprint(live)
+    app.extensions["live_seasons"] = SeasonCache()
 
     @app.while_serving
     async def _hub() -> AsyncGenerator[None]:
