@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.auth.routes import api as auth_api
     from webapp.catalogue.routes import api as catalogue_api
     from webapp.catalogue.routes import pages as catalogue_pages
+    from webapp.leaderboards.pages import pages as leaderboards_pages
+    from webapp.leaderboards.routes import api as leaderboards_api
     from webapp.leagues.pages import pages as leagues_pages
     from webapp.leagues.routes import api as leagues_api
     from webapp.live.routes import init_live
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.results.pages import pages as results_pages
     from webapp.results.routes import admin_api as results_admin_api
     from webapp.results.routes import api as results_api
+    from webapp.scoring.routes import api as scoring_api
+    from webapp.scoring.routes import pages as scoring_pages
     from webapp.teams.pages import pages as teams_pages
     from webapp.teams.routes import api as teams_api
 
@@ -87,6 +91,10 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(results_pages)
     app.register_blueprint(notifications_api, url_prefix="/api/v1")
     app.register_blueprint(notifications_pages)
+    app.register_blueprint(scoring_api, url_prefix="/api/v1")
+    app.register_blueprint(scoring_pages)
+    app.register_blueprint(leaderboards_api, url_prefix="/api/v1")
+    app.register_blueprint(leaderboards_pages)
     init_live(app)
     init_assets(app)
     init_security(app)

@@ -27,9 +27,11 @@ Design, in short:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import floor
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 SCALE = 2**31
 LEAGUE_TTL_SECONDS = 1800
@@ -53,11 +55,6 @@ def meta_key(season: int) -> str:
 def league_gen_key(league_id: int) -> str:
     """Return the key of a league's membership generation counter."""
     return f"lb:league:{league_id}:gen"
-
-
-def lock_key(season: int) -> str:
-    """Return the lock that serialises big rebuilds of a season's boards."""
-    return f"lb:{season}:lock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +114,10 @@ local function prev_rank(id)
 end
 local total = redis.call('ZCARD', cur)
 local rows = {}
-local page = redis.call('ZRANGE', cur, offset, offset + limit - 1, 'REV', 'WITHSCORES')
+local page = {}
+if limit > 0 then
+  page = redis.call('ZRANGE', cur, offset, offset + limit - 1, 'REV', 'WITHSCORES')
+end
 local last_points, last_rank = nil, 0
 for i = 1, #page, 2 do
   local id, points = page[i], points_of(page[i + 1])
@@ -169,6 +169,12 @@ def _standings(flat: list[object]) -> list[Standing]:
     return out
 
 
+@lru_cache(maxsize=8)
+def _script(redis: Redis) -> AsyncScript:
+    """Return the read script bound to a client (hashed once, sent by SHA after the first)."""
+    return redis.register_script(READ_SCRIPT)
+
+
 async def read_page(
     redis: Redis,
     *,
@@ -179,7 +185,7 @@ async def read_page(
     mine_ids: list[int],
 ) -> RawPage | None:
     """Read one page and the caller's rows atomically; None when a board must be built."""
-    script = redis.register_script(READ_SCRIPT)
+    script = _script(redis)
     keys = [key, marker(key), prev_key or "", marker(prev_key) if prev_key else ""]
     reply = await script(keys=keys, args=[SCALE, offset, limit, *mine_ids])
     if reply and reply[0] == "missing":

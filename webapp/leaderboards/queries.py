@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import json
+from dataclasses import astuple, dataclass, replace
 
 from tortoise import connections
 
@@ -20,6 +21,21 @@ SELECT t.id, t.name, u.id AS owner_id, u.username
 FROM teams t JOIN users u ON u.id = t.owner_id
 WHERE t.id = ANY($1::int[])
 """
+
+
+PAGE_TTL_SECONDS = 30
+SEASON_KEY = "lb:current-season"
+
+
+async def _current_season() -> int:
+    """Return the current season, remembered in Redis for a minute (asked on every read)."""
+    redis = get_redis()
+    cached = await redis.get(SEASON_KEY)
+    if cached is not None:
+        return int(cached)
+    season = await current_season()
+    await redis.set(SEASON_KEY, season, ex=60)
+    return season
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,32 +65,50 @@ class Leaderboard:
     league: League | None = None
 
 
-async def _read(scope: Scope, *, offset: int, limit: int, mine_ids: list[int]) -> RawPage:
-    """Read a page, building the board (and the one it compares with) when missing."""
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A board with its generations filled in, and the board its rank changes compare with."""
+
+    scope: Scope
+    races: list[int]
+    compare: Scope | None
+    prev_key: str | None
+
+
+async def _resolve(scope: Scope) -> Resolved:
+    """Fill in a board's generations and find what its rank changes compare with."""
     redis = get_redis()
     races, gen = await season_meta(redis, season=scope.season, system=scope.system)
     league_gen = 0
     if scope.league_id is not None:
         league_gen = int(await redis.get(league_gen_key(scope.league_id)) or 0)
     scope = replace(scope, season_gen=gen, league_gen=league_gen)
-    compare: Scope | None = None
     if scope.race_id is None:
         compare = scope if len(races) >= 2 else None
-        prev_key = scope.prev_key() if compare else None
-    else:
-        before = previous_race(races, scope.race_id)
-        compare = replace(scope, race_id=before) if before is not None else None
-        prev_key = compare.key() if compare else None
+        return Resolved(scope, races, compare, scope.prev_key() if compare else None)
+    before = previous_race(races, scope.race_id)
+    compare = replace(scope, race_id=before) if before is not None else None
+    return Resolved(scope, races, compare, compare.key() if compare else None)
+
+
+async def _read(board: Resolved, *, offset: int, limit: int, mine_ids: list[int]) -> RawPage:
+    """Read a page, building the board (and the one it compares with) when missing."""
+    redis = get_redis()
     for _ in range(3):
         page = await read_page(
-            redis, key=scope.key(), prev_key=prev_key, offset=offset, limit=limit, mine_ids=mine_ids
+            redis,
+            key=board.scope.key(),
+            prev_key=board.prev_key,
+            offset=offset,
+            limit=limit,
+            mine_ids=mine_ids,
         )
         if page is not None:
             return page
-        await ensure_built(redis, scope, races)
-        if compare is not None and compare is not scope:
-            await ensure_built(redis, compare, races)
-    raise RuntimeError(f"leaderboard {scope.key()} could not be built")
+        await ensure_built(redis, board.scope, board.races)
+        if board.compare is not None and board.compare is not board.scope:
+            await ensure_built(redis, board.compare, board.races)
+    raise RuntimeError(f"leaderboard {board.scope.key()} could not be built")
 
 
 async def _rows(standings: list[Standing]) -> list[BoardRow]:
@@ -112,22 +146,46 @@ async def _user_team_ids(*, user_id: int | None, season: int, league_id: int | N
     return sorted(int(str(i)) for i in ids)
 
 
+def _encode(total: int, items: list[BoardRow]) -> str:
+    return json.dumps([total, [astuple(row) for row in items]])
+
+
+def _decode(text: str) -> tuple[int, list[BoardRow]]:
+    total, items = json.loads(text)
+    return int(total), [BoardRow(*item) for item in items]
+
+
 async def _page(
     scope: Scope, *, offset: int, limit: int, user_id: int | None
-) -> tuple[RawPage, list[BoardRow], list[BoardRow]]:
-    """Read a board page and resolve names, healing the caller's missing teams."""
+) -> tuple[int, list[BoardRow], list[BoardRow]]:
+    """Return (total, rows, my rows) of a page; the shared part is cached per generation."""
+    redis = get_redis()
     mine_ids = await _user_team_ids(user_id=user_id, season=scope.season, league_id=scope.league_id)
-    page = await _read(scope, offset=offset, limit=limit, mine_ids=mine_ids)
-    missing = set(mine_ids) - {s.team_id for s in page.mine}
-    if missing and scope.race_id is None:
+    for attempt in range(2):
+        board = await _resolve(scope)
+        # Every rescoring or membership change bumps a generation, so the key moves on;
+        # the TTL bounds how long a renamed team keeps its old name here.
+        cache_key = f"{board.scope.key()}:page:g{board.scope.season_gen}:{offset}:{limit}"
+        cached = await redis.get(cache_key)
+        if cached is not None:
+            total, items = _decode(str(cached))
+            if not mine_ids:
+                return total, items, []
+            raw = await _read(board, offset=0, limit=0, mine_ids=mine_ids)
+        else:
+            raw = await _read(board, offset=offset, limit=limit, mine_ids=mine_ids)
+            total, items = raw.total, await _rows(raw.rows)
+            await redis.set(cache_key, _encode(total, items), ex=PAGE_TTL_SECONDS)
+        missing = set(mine_ids) - {s.team_id for s in raw.mine}
+        if not missing or scope.race_id is not None or attempt:
+            return total, items, await _rows(raw.mine)
         # Every team of the season (or league) belongs on a season board: it went stale.
         if scope.league_id is None:
             for team_id in sorted(missing):
                 await add_team_to_boards(team_id=team_id)
         else:
-            await get_redis().incr(league_gen_key(scope.league_id))
-        page = await _read(scope, offset=offset, limit=limit, mine_ids=mine_ids)
-    return page, await _rows(page.rows), await _rows(page.mine)
+            await redis.incr(league_gen_key(scope.league_id))
+    raise AssertionError("unreachable")
 
 
 async def overall_leaderboard(
@@ -153,12 +211,12 @@ async def overall_leaderboard(
             )
         season = race_season
     if season is None:
-        season = await current_season()
+        season = await _current_season()
     scope = Scope(season, DEFAULT_SYSTEM, race_id=race_id)
-    page, items, mine = await _page(scope, offset=offset, limit=limit, user_id=user_id)
-    if page.total == 0 and not await Season.exists(year=season):
+    total, items, mine = await _page(scope, offset=offset, limit=limit, user_id=user_id)
+    if total == 0 and not await Season.exists(year=season):
         raise AppError.not_found(f"No season {season}")
-    return Leaderboard(season, items, page.total, mine, offset, limit, race=race)
+    return Leaderboard(season, items, total, mine, offset, limit, race=race)
 
 
 async def visible_league(*, league_id: int, user_id: int | None) -> League:
@@ -194,5 +252,5 @@ async def league_leaderboard(
         if race is None:
             raise AppError.not_found("No such race in this league's season")
     scope = Scope(season, league.scoring_system, league_id=league_id, race_id=race_id)
-    page, items, mine = await _page(scope, offset=offset, limit=limit, user_id=user_id)
-    return Leaderboard(season, items, page.total, mine, offset, limit, race=race, league=league)
+    total, items, mine = await _page(scope, offset=offset, limit=limit, user_id=user_id)
+    return Leaderboard(season, items, total, mine, offset, limit, race=race, league=league)

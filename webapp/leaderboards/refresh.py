@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import zlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 from tortoise import connections
+from tortoise.transactions import in_transaction
 
-from webapp.leaderboards.boards import Scope, encode, league_gen_key, lock_key, marker, meta_key
+from webapp.leaderboards.boards import Scope, encode, league_gen_key, marker, meta_key
 from webapp.leaderboards.build import build_board, scored_races
 from webapp.redis import get_redis
 from webapp.scoring.systems import DEFAULT_SYSTEM
@@ -20,7 +23,8 @@ if TYPE_CHECKING:
 
 # Past this many changed teams a full rebuild costs no more than updating members one by one.
 INCREMENTAL_LIMIT = 10_000
-LOCK_TIMEOUT = 600
+# Namespace of the advisory lock held while a season's boards are written.
+LOCK_BOARDS = zlib.crc32(b"paddock.leaderboards") & 0x7FFFFFFF
 
 CHANGED_TEAMS_SQL = """
 SELECT t.id, t.points, t.points - COALESCE(sl.points, 0) AS prev_points, sr.points AS race_points
@@ -31,9 +35,12 @@ WHERE t.id = ANY($1::int[])
 """
 
 
-def season_lock(redis: Redis, season: int) -> object:
-    """Return the lock that serialises writers of a season's rescoring-kept boards."""
-    return redis.lock(lock_key(season), timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT)
+@asynccontextmanager
+async def season_lock(season: int) -> AsyncIterator[None]:
+    """Serialise writers of a season's boards; PostgreSQL frees the lock if its holder dies."""
+    async with in_transaction() as conn:
+        await conn.execute_query_dict("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_BOARDS, season])
+        yield
 
 
 async def ensure_built(redis: Redis, scope: Scope, races: Sequence[int]) -> None:
@@ -42,7 +49,7 @@ async def ensure_built(redis: Redis, scope: Scope, races: Sequence[int]) -> None
         # Lazily built, short-lived, small: no lock, the generation in the name keeps it honest.
         await build_board(redis, scope, races)
         return
-    async with season_lock(redis, scope.season):  # type: ignore[attr-defined]
+    async with season_lock(scope.season):
         keys = [scope.key()]
         if scope.race_id is None and len(races) >= 2:
             keys.append(scope.prev_key())
@@ -84,7 +91,7 @@ async def refresh_after_rescore(result: RescoreResult) -> None:
     season, system = result.season, result.system
     meta = meta_key(season)
     if system == DEFAULT_SYSTEM:
-        async with season_lock(redis, season):  # type: ignore[attr-defined]
+        async with season_lock(season):
             cached = await redis.hget(meta, f"races:{system}")
             races = await scored_races(season=season, system=system)
             overall = Scope(season, system)
@@ -132,7 +139,7 @@ async def rebuild_leaderboards(*, season: int) -> RebuildReport:
     """Rebuild every rescoring-kept board of a season from PostgreSQL (maintenance task)."""
     redis = get_redis()
     races = await scored_races(season=season, system=DEFAULT_SYSTEM)
-    async with season_lock(redis, season):  # type: ignore[attr-defined]
+    async with season_lock(season):
         teams = await build_board(redis, Scope(season, DEFAULT_SYSTEM), races)
         for race_id in races:
             await build_board(redis, Scope(season, DEFAULT_SYSTEM, race_id=race_id), races)
@@ -152,7 +159,9 @@ async def add_team_to_boards(*, team_id: int) -> None:
     season = int(rows[0]["season_id"])
     overall = Scope(season, DEFAULT_SYSTEM)
     if not await redis.exists(marker(overall.key())):
-        return  # the next read builds the whole board, this team included
+        # The next read builds the whole board, this team included.
+        await redis.hincrby(meta_key(season), "gen", 1)
+        return
     cached = await redis.hget(meta_key(season), f"races:{DEFAULT_SYSTEM}")
     races = (
         json.loads(cached) if cached else await scored_races(season=season, system=DEFAULT_SYSTEM)
@@ -165,6 +174,8 @@ async def add_team_to_boards(*, team_id: int) -> None:
             pipe.zadd(overall.key(), {str(team_id): encode(row["points"], team_id)})
             if len(races) >= 2:
                 pipe.zadd(overall.prev_key(), {str(team_id): encode(row["prev_points"], team_id)})
+        # Cached pages count the teams: after the board moves, so do their keys.
+        pipe.hincrby(meta_key(season), "gen", 1)
         await pipe.execute()
 
 

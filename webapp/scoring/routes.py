@@ -1,0 +1,120 @@
+"""Scores API, the race pages (calendar, results and race table) and the breakdown partial."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, render_template, request
+from quart_schema import validate_querystring, validate_response
+
+from webapp.auth.current import current_user
+from webapp.catalogue.queries import current_season, get_race, list_races
+from webapp.errors import AppError
+from webapp.fragments import render_block
+from webapp.leaderboards.pages import page_args, pager, wants_fragment
+from webapp.leaderboards.queries import overall_leaderboard
+from webapp.models import RaceResult
+from webapp.schemas import ApiModel, Page
+from webapp.scoring.queries import team_scores
+from webapp.scoring.systems import CLASSIC, score_driver
+
+api = Blueprint("scoring_api", __name__)
+pages = Blueprint("scoring_pages", __name__)
+
+
+class BreakdownOut(ApiModel):
+    driver_id: int
+    captain: bool
+    position_points: int
+    bonus_points: int
+    multiplier: int
+    points: int
+
+
+class RaceScoreOut(ApiModel):
+    race_id: int
+    points: int
+    lineup: list[BreakdownOut]
+
+
+class TeamScoresOut(ApiModel):
+    total: int
+    items: list[RaceScoreOut]
+
+
+@api.get("/teams/<int:team_id>/scores")
+@validate_querystring(Page)
+@validate_response(TeamScoresOut)
+async def scores(team_id: int, query_args: Page) -> TeamScoresOut:
+    """List a team's points per locked race with each driver's share (public)."""
+    rows = await team_scores(team_id=team_id)
+    window = rows[query_args.offset : query_args.offset + query_args.clamped]
+    items = [
+        RaceScoreOut(
+            race_id=row.race.id,
+            points=row.points,
+            lineup=[BreakdownOut(**entry.as_dict()) for entry in row.entries],
+        )
+        for row in window
+    ]
+    return TeamScoresOut(total=len(rows), items=items)
+
+
+@pages.app_context_processor
+async def _breakdowns() -> dict[str, Any]:
+    # A function, so only pages that include scoring/_breakdown.html pay for the query.
+    return {"team_scores": team_scores}
+
+
+class SeasonArgs(ApiModel):
+    season: int | None = None
+
+
+@pages.get("/races")
+@validate_querystring(SeasonArgs)
+async def races(query_args: SeasonArgs) -> str:
+    """Show a season's calendar with each race's status."""
+    season = query_args.season or await current_season()
+    return await render_template(
+        "scoring/races.html", season=season, races=await list_races(season=season)
+    )
+
+
+@pages.get("/races/<int:race_id>")
+async def race(race_id: int) -> str:
+    """Show a race: its counting results and the teams' points for it."""
+    found = await get_race(race_id=race_id)
+    results = (
+        await RaceResult.filter(race_id=race_id, version=found.results_version)
+        .select_related("driver", "constructor")
+        .order_by("position_order")
+    )
+    fantasy = {
+        row.driver_id: score_driver(  # type: ignore[attr-defined]
+            CLASSIC,
+            driver_id=row.driver_id,  # type: ignore[attr-defined]
+            position_text=row.position_text,
+            fastest_lap_rank=row.fastest_lap_rank,
+            captain=False,
+        ).points
+        for row in results
+    }
+    offset, limit = page_args(request.args)
+    user = await current_user()
+    try:
+        board = await overall_leaderboard(
+            race_id=race_id, offset=offset, limit=limit, user_id=user.id if user else None
+        )
+    except AppError:
+        board = None
+    context = {
+        "race": found,
+        "results": results,
+        "fantasy": fantasy,
+        "board": board,
+        "pager": pager(board, path=f"/races/{race_id}") if board else None,
+        "live_topics": [f"race:{race_id}"] if board and board.offset == 0 else [],
+    }
+    if wants_fragment() and board:
+        return await render_block("scoring/race.html", "board", **context)
+    return await render_template("scoring/race.html", **context)
