@@ -1,4 +1,5 @@
-# One command each: `make run`, `make test`, `make lint`, `make fmt` (CI runs the same ones).
+# One command each: `make run`, `make test`, `make lint`, `make fmt` (CI runs the same ones),
+# and `make bench` for the benchmarks (ARGS="--teams 1000000" for the big run).
 # Setup is incremental: the stamps below make it instant once done.
 
 UV_VERSION := 0.13.9
@@ -13,7 +14,7 @@ PY = $(shell for p in $(PY_CANDIDATES); do \
 VENV_STAMP := .venv/.synced
 VENDOR := static/vendor/htmx.min.js static/vendor/ws.js
 
-.PHONY: run test lint fmt setup
+.PHONY: run test lint fmt setup bench
 .DELETE_ON_ERROR:
 
 run: setup
@@ -30,6 +31,9 @@ lint: $(VENV_STAMP)
 fmt: $(VENV_STAMP)
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
+
+bench: setup
+	.venv/bin/python -m bench $(ARGS)
 
 setup: $(VENV_STAMP) $(VENDOR)
 

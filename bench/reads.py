@@ -7,6 +7,7 @@ import asyncio
 import os
 import random
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -121,8 +122,18 @@ async def run_load(
     return Load(name, total, time.perf_counter() - started, latencies, errors)
 
 
-async def main(*, clients: int, total: int, rate: float, workers: int, port: int) -> None:
+def free_port() -> int:
+    """Return a TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def main(
+    *, clients: int = 200, total: int = 4000, rate: float = 200.0, workers: int = 1, port: int = 0
+) -> None:
     """Measure every endpoint at saturation and at a paced rate, in one run."""
+    port = port or free_port()
     async with bench_services(fresh=False):
         user = await User.filter(teams__isnull=False).order_by("id").first()
         league = await League.filter(is_public=True).order_by("id").first()
@@ -168,7 +179,7 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--rate", type=float, default=200.0, help="paced run: req/s in all")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="0: any free port")
     args = parser.parse_args()
     asyncio.run(
         main(
