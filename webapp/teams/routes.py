@@ -58,16 +58,24 @@ class TeamDriverOut(ApiModel):
     price: Number
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
+# Others get no lineup keys at all, not empty ones: nothing to copy before a deadline.
+OwnerOnly = Field(default=None, exclude_if=_absent, description="Owner only; absent for others")
+
+
 class TeamOut(ApiModel):
     id: int
     name: str
     season: int
     owner: OwnerRef
     points: int
-    drivers: list[TeamDriverOut] | None = Field(description="Owner only; null for others")
-    captain_id: int | None = Field(description="Owner only; null for others")
-    budget_used: Number | None = Field(description="Owner only; null for others")
-    budget_left: Number | None = Field(description="Owner only; null for others")
+    drivers: list[TeamDriverOut] | None = OwnerOnly
+    captain_id: int | None = OwnerOnly
+    budget_used: Number | None = OwnerOnly
+    budget_left: Number | None = OwnerOnly
 
 
 class TeamList(ApiModel):
