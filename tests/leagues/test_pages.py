@@ -98,6 +98,14 @@ async def test_start_a_private_league_with_a_friend(
     page = await text(await bob.get(f"/leagues/{league.id}"))
     assert "Alice Racing" in page and "Bob Racing" in page and league.invite_code in page
     assert "2/10 teams" in page
+    # The table is the live league board, picking out the viewer's own team.
+    assert f'<tbody id="lb-body-league-{league.id}">' in page
+    assert f"topics=league%3A{league.id}" in page
+    assert f'<tr id="lb-row-{bob_team.id}" class="mine">' in page
+    fragment = await text(
+        await bob.get(f"/leagues/{league.id}?page=1", headers={"HX-Request": "true"})
+    )
+    assert fragment.lstrip().startswith('<div id="league-board">') and "<html" not in fragment
     assert "Garage Friends" in await text(await bob.get("/leagues"))
 
     outsider = app.test_client()

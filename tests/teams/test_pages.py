@@ -223,3 +223,17 @@ async def test_my_teams_page(
     assert all(f"Squad {n}" in html for n in range(3))
     assert "the most a season allows" in html
 
+
+async def test_the_team_page_shows_points_by_race(
+    client: TestClientProtocol,
+    alice: User,
+    login: Login,
+    csrf_token_for: CsrfFor,
+    cheap: list[int],
+) -> None:
+    await login(client, alice)
+    token = await csrf_token_for(client)
+    await post_form(client, "/teams/new", lineup_form("Scored", cheap, cheap[0], token))
+    team = await Team.get(name="Scored")
+    html = await text(await client.get(f"/teams/{team.id}"))
+    assert 'id="scores"' in html and "No points yet" in html

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response, redirect, render_template, request
+from quart_schema import hide
 
 from webapp.auth.current import current_user, require_user
 from webapp.catalogue.queries import current_season
+from webapp.converters import MAX_ID
 from webapp.errors import AppError
 from webapp.fragments import render_block
+from webapp.leaderboards.pages import page_args, pager
+from webapp.leaderboards.queries import league_leaderboard
 from webapp.leagues import service
 from webapp.leagues.service import MAX_TEAMS_DEFAULT
 from webapp.models import League, LeagueMember, Team, User
@@ -26,11 +30,13 @@ def form_errors(error: AppError) -> dict[str, str]:
 
 
 def as_int(value: str | None) -> int:
-    """Return a form's numeric field, or -1 (no such row) when it is not a number."""
-    return int(value) if value and value.strip().isdigit() else -1
+    """Return a form's id or offset, or -1 (no such row) when it is not one."""
+    number = int(value) if value and value.strip().isdigit() else -1
+    return number if number <= MAX_ID else -1
 
 
 @pages.get("/leagues")
+@hide
 async def leagues() -> str:
     """List my leagues and search public ones; htmx gets only the search results."""
     user = await current_user()
@@ -52,6 +58,7 @@ async def leagues() -> str:
 
 
 @pages.route("/leagues/new", methods=["GET", "POST"])
+@hide
 async def new_league() -> Response:
     """Show the new-league form, or create the league with one of my teams."""
     user = await require_user()
@@ -85,6 +92,7 @@ async def new_league() -> Response:
 
 
 @pages.route("/leagues/join", methods=["GET", "POST"])
+@hide
 async def join_by_code() -> Response:
     """Show the join-by-code form, or enter one of my teams with the code."""
     user = await require_user()
@@ -105,14 +113,19 @@ async def join_by_code() -> Response:
 
 
 @pages.get("/leagues/<int:league_id>")
+@hide
 async def league_page(league_id: int) -> Response:
-    """Show a league: its table, the invite code to members, join and leave buttons."""
+    """Show a league: its live table, the invite code to members, join and leave buttons."""
     user = await current_user()
     league = await service.get_league(league_id=league_id, viewer=user)
-    return await _render("leagues/league.html", **await _league_context(league, user))
+    context = await _league_context(league, user)
+    if wants_fragment():
+        return Response(await render_block("leagues/league.html", "board", **context))
+    return await _render("leagues/league.html", **context)
 
 
 @pages.post("/leagues/<int:league_id>/join")
+@hide
 async def join_public(league_id: int) -> Response:
     """Enter one of my teams into the league (public, or private with its code)."""
     user = await require_user()
@@ -132,6 +145,7 @@ async def join_public(league_id: int) -> Response:
 
 
 @pages.post("/leagues/<int:league_id>/teams/<int:team_id>/remove")
+@hide
 async def remove_team(league_id: int, team_id: int) -> Response:
     """Leave with my team, or (league owner) remove a team."""
     user = await require_user()
@@ -150,6 +164,10 @@ async def remove_team(league_id: int, team_id: int) -> Response:
 
 
 async def _league_context(league: League, user: User | None) -> dict[str, Any]:
+    offset, limit = page_args(request.args)
+    board = await league_leaderboard(
+        league_id=league.id, offset=offset, limit=limit, user_id=user.id if user else None
+    )
     members = await service.league_members(league=league)
     member = user is not None and await service.is_member(league=league, user=user)
     joinable: list[Team] = []
@@ -163,23 +181,18 @@ async def _league_context(league: League, user: User | None) -> dict[str, Any]:
     return {
         "league": league,
         "members": members,
-        "standings": ranked(members),
+        "board": board,
+        "pager": pager(board, path=f"/leagues/{league.id}"),
+        "mine_ids": {row.team_id for row in board.mine},
+        # The first page updates live; other pages stay as read.
+        "live_topics": [f"league:{league.id}"] if offset == 0 else [],
+        "body_id": f"lb-body-league-{league.id}" if offset == 0 else "lb-body-page",
         "is_member": member,
         "is_owner": user is not None and user.id == league.owner_id,  # type: ignore[attr-defined]
         "user": user,
         "joinable": joinable,
         "team_count": await LeagueMember.filter(league_id=league.id).count(),
     }
-
-
-def ranked(teams: list[Team]) -> list[tuple[int, Team]]:
-    """Rank teams by season points; equal points share a rank (1, 2, 2, 4), then team id."""
-    ordered = sorted(teams, key=lambda t: (-t.points, t.id))
-    rows: list[tuple[int, Team]] = []
-    for position, team in enumerate(ordered, start=1):
-        tied = rows and rows[-1][1].points == team.points
-        rows.append((rows[-1][0] if tied else position, team))
-    return rows
 
 
 async def _render(template: str, *, error: AppError | None = None, **context: Any) -> Response:
