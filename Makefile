@@ -21,7 +21,7 @@ run: setup
 	.venv/bin/paddock dev
 
 test: setup
-	.venv/bin/pytest $(ARGS)
+	.venv/bin/pytest --cov --cov-report=term-missing:skip-covered $(ARGS)
 
 lint: $(VENV_STAMP)
 	.venv/bin/ruff check .

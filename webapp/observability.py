@@ -89,6 +89,7 @@ def init_sentry(settings: Settings, *, component: str, transport: object = None)
         environment=settings.environment,
         integrations=integrations,
         traces_sample_rate=0.0,
+        max_request_body_size="never",  # bodies carry passwords and tokens
         before_send=_sentry_context,  # type: ignore[arg-type]
         transport=transport,  # type: ignore[arg-type]
     )

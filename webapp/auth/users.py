@@ -226,6 +226,6 @@ async def create_admin(
                 await existing.save(update_fields=["is_admin", "updated_at"])
             return existing, False
     if not password:
-        raise invalid({"password": "A password is needed to create an account"})
+        raise invalid({"password": "A password is needed to create an account"})  # nosec B105
     user = await register(email=email, username=username, password=password, is_admin=True)
     return user, True

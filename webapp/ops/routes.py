@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from prometheus_client import Gauge
 from quart import Blueprint, Response, jsonify
 from quart_schema import hide
 from tortoise import connections
@@ -12,6 +13,9 @@ from webapp.observability import metrics_response
 from webapp.redis import get_redis
 
 blueprint = Blueprint("ops", __name__)
+DEPENDENCY_UP = Gauge(
+    "paddock_dependency_up", "1 when the dependency answered the last check, else 0", ["dependency"]
+)
 
 
 async def _check_postgres() -> None:
@@ -29,10 +33,8 @@ async def health() -> Response:
     return jsonify({"status": "ok"})
 
 
-@blueprint.get("/ready")
-@hide
-async def ready() -> tuple[Response, int]:
-    """Answer 200 when PostgreSQL and Redis both answer, else 503 naming the failures."""
+async def failed_dependencies() -> list[str]:
+    """Check PostgreSQL and Redis, record each in DEPENDENCY_UP, return those that failed."""
     checks = {"postgresql": _check_postgres, "redis": _check_redis}
     failed = []
     for name, check in checks.items():
@@ -40,6 +42,15 @@ async def ready() -> tuple[Response, int]:
             await asyncio.wait_for(check(), timeout=2.0)
         except Exception:
             failed.append(name)
+        DEPENDENCY_UP.labels(name).set(0 if name in failed else 1)
+    return failed
+
+
+@blueprint.get("/ready")
+@hide
+async def ready() -> tuple[Response, int]:
+    """Answer 200 when PostgreSQL and Redis both answer, else 503 naming the failures."""
+    failed = await failed_dependencies()
     if failed:
         body = {"status": "unavailable", "failed": failed, "message": f"{', '.join(failed)} down"}
         return jsonify(body), 503
@@ -49,5 +60,6 @@ async def ready() -> tuple[Response, int]:
 @blueprint.get("/metrics")
 @hide
 async def metrics() -> Response:
-    """Expose Prometheus metrics."""
+    """Expose Prometheus metrics, with a fresh check of the dependencies readiness needs."""
+    await failed_dependencies()
     return metrics_response()
