@@ -92,7 +92,12 @@ async def web_process(port: int) -> AsyncIterator[str]:
     finally:
         if proc.returncode is None:
             proc.terminate()
-            await asyncio.wait_for(proc.wait(), 60)
+            try:
+                await asyncio.wait_for(proc.wait(), 60)
+            except TimeoutError:
+                print("the web process did not stop within 60 s of SIGTERM", file=sys.stderr)
+                proc.kill()
+                await proc.wait()
         if proc.returncode not in (0, -15):
             log.seek(0)
             print(log.read().decode(errors="replace")[-3000:], file=sys.stderr)

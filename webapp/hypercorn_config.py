@@ -6,6 +6,9 @@
 workers = 0
 # Ping websockets so a dead client is found without waiting for a write to fail.
 websocket_ping_interval = 20.0
+# A connection that sends nothing for this long, not even the pongs to two pings, is dead
+# (or will never answer a closing handshake): let it go, so it cannot hold up a shutdown.
+read_timeout = 45
 # Hypercorn ignores this on Python >= 3.12 (hypercorn#308): the app closes its own
 # websockets on after_serving so that open sockets cannot hold up a shutdown.
 graceful_timeout = 5.0

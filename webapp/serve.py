@@ -4,7 +4,9 @@ Why not the `hypercorn` command: on SIGTERM it stops listening and then waits fo
 open connection to end before it runs the app's shutdown (Python >= 3.12 waits in
 `Server.wait_closed`), so an open websocket held a stopping process up until its client
 left. Here the shutdown trigger first closes the live sockets (close code 1001, and the
-htmx ws extension reconnects to another process), then lets Hypercorn finish as usual.
+htmx ws extension reconnects to another process), then lets Hypercorn finish as usual. A
+client that never answers the closing handshake is let go by `read_timeout` (see
+webapp/hypercorn_config.py).
 """
 
 from __future__ import annotations

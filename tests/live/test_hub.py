@@ -151,3 +151,20 @@ async def test_stopping_closes_every_socket(hub: tuple[Hub, Renders]) -> None:
     await live.join(subscriber, [RACE])
     live.close_sockets("shutdown")
     assert subscriber.closed.is_set() and subscriber.reason == "shutdown"
+
+
+async def test_sockets_joining_together_share_one_snapshot_render(
+    hub: tuple[Hub, Renders],
+) -> None:
+    live, renders = hub
+    crowd = [Subscriber() for _ in range(20)]
+
+    async def arrive(subscriber: Subscriber) -> None:
+        await live.join(subscriber, [LEAGUE])
+        await live.catch_up(subscriber, [LEAGUE])
+
+    await asyncio.gather(*(arrive(s) for s in crowd))
+    assert renders.calls == {"league:7": 1}
+    assert {await next_message(s) for s in crowd} == {
+        '<div id="league:7" hx-swap-oob="true">now</div>'
+    }

@@ -103,6 +103,7 @@ class Hub:
         # topic -> (generation, rendered at, html): generations count the topic's events.
         self._snapshots: dict[str, tuple[int, float, str | None]] = {}
         self._generations: dict[str, int] = {}
+        self._snapshot_locks: dict[str, asyncio.Lock] = {}
         self._reconnected = False
         self.dropped = 0
 
@@ -169,6 +170,7 @@ class Hub:
                 topic = self._topics.pop(key)
                 self._snapshots.pop(key, None)
                 self._generations.pop(key, None)
+                self._snapshot_locks.pop(key, None)
                 for channel in topic.channels:
                     self._channel_refs[channel] -= 1
                     if self._channel_refs[channel] <= 0:
@@ -178,21 +180,38 @@ class Hub:
     async def catch_up(self, subscriber: Subscriber, topics: Iterable[Topic]) -> None:
         """Queue the current state of each topic for a socket that just joined them."""
         for topic in topics:
-            generation = self._generations.get(topic.key, 0)
-            cached = self._snapshots.get(topic.key)
-            fresh = cached is not None and self._clock() - cached[1] < SNAPSHOT_SECONDS
-            if cached is not None and fresh and cached[0] == generation:
-                if cached[2] is not None:
-                    subscriber.offer(cached[2])
+            try:
+                html = await self._snapshot(topic)
+            except Exception:
+                # The socket still gets every event from now on; only the catch-up is lost.
+                log.exception("live snapshot failed", extra={"topic": topic.key})
                 continue
+            if html is not None:
+                subscriber.offer(html)
+
+    async def _snapshot(self, topic: Topic) -> str | None:
+        """Return a topic's state, rendered once for all sockets joining at about the same time.
+
+        None when an event came in meanwhile: its push, fresher, is queued already.
+        """
+        generation = self._generations.get(topic.key, 0)
+        async with self._snapshot_locks.setdefault(topic.key, asyncio.Lock()):
+            if self._generations.get(topic.key, 0) != generation:
+                return None
+            cached = self._snapshots.get(topic.key)
+            if (
+                cached is not None
+                and cached[0] == generation
+                and self._clock() - cached[1] < SNAPSHOT_SECONDS
+            ):
+                return cached[2]
             started = self._clock()
             html = await self._render(topic, SYNC)
             if self._generations.get(topic.key, 0) != generation:
-                continue  # an event arrived meanwhile: its fresher push is already queued
+                return None
             if topic.key in self._members:
                 self._snapshots[topic.key] = (generation, started, html)
-            if html is not None:
-                subscriber.offer(html)
+            return html
 
     async def dispatch(self, channel: str, event: dict[str, Any]) -> None:
         """Render an event once per interested topic and offer it to each of its sockets."""
