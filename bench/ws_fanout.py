@@ -64,8 +64,8 @@ def raise_open_files() -> int:
 
 
 @asynccontextmanager
-async def web_process(port: int) -> AsyncIterator[str]:
-    """Run one web process on the benchmark services; yield its base URL."""
+async def web_process(port: int) -> AsyncIterator[tuple[str, int]]:
+    """Run one web process on the benchmark services; yield its base URL and pid."""
     db_url, redis_url = bench_urls()
     env = os.environ | {
         "DATABASE_URL": db_url,
@@ -88,7 +88,7 @@ async def web_process(port: int) -> AsyncIterator[str]:
                     await asyncio.sleep(0.1)
             else:
                 raise SystemExit("the benchmark web process did not start within 30 s")
-        yield base
+        yield base, proc.pid
     finally:
         if proc.returncode is None:
             proc.terminate()
@@ -181,8 +181,14 @@ async def open_sockets(base: str, count: int) -> list[FrameCounter]:
     return list(await asyncio.gather(*(one() for _ in range(count))))
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def measure(
-    base: str, *, sockets: int, publishes: int, season: int, race_id: int
+    base: str, pid: int, *, sockets: int, publishes: int, season: int, race_id: int
 ) -> list[object]:
     """Open the sockets, publish `publishes` times, and return the table row."""
     opened_at = time.perf_counter()
@@ -195,14 +201,17 @@ async def measure(
     lasts: list[float] = []
     each: list[float] = []
     event = json.dumps({"type": "scores", "season": season, "race_id": race_id})
+    busy = 0.0
     try:
         for _ in range(publishes):
+            cpu_before = cpu_seconds(pid)
             current = Round(expected=sockets)
             rounds.append(current)
             current.sent_at = time.perf_counter()
             await get_redis().publish(season_channel(season), event)
             await asyncio.wait_for(current.done.wait(), WAIT_SECONDS)
             lasts.append(max(current.arrivals) - current.sent_at)
+            busy += cpu_seconds(pid) - cpu_before
             each.extend(t - current.sent_at for t in current.arrivals)
             await asyncio.sleep(0.2)  # let the sockets go quiet between publishes
     finally:
@@ -217,6 +226,7 @@ async def measure(
         ms(percentile(lasts, 99)),
         ms(statistics.median(each)),
         ms(percentile(each, 99)),
+        ms(busy / publishes),
     ]
 
 
@@ -245,10 +255,11 @@ async def main(*, counts: list[int], publishes: int, teams: int, port: int) -> N
     async with bench_services(fresh=True):
         generated = await generate(teams=teams, league_size=min(teams, 1000))
         await rescore_race(race_id=generated.race_id)
-        async with web_process(port) as base:
+        async with web_process(port) as (base, pid):
             rows = [
                 await measure(
                     base,
+                    pid,
                     sockets=count,
                     publishes=publishes,
                     season=generated.season,
@@ -267,6 +278,7 @@ async def main(*, counts: list[int], publishes: int, teams: int, port: int) -> N
             "last socket p99 (ms)",
             "any socket p50 (ms)",
             "any socket p99 (ms)",
+            "server CPU per publish (ms)",
         ],
         rows,
     )
