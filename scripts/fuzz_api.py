@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,15 +44,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def seed(database_url: str, redis_url: str) -> str:
-    """Empty and migrate the database, load the season, return an admin's bearer token."""
+async def seed(database_url: str, redis_url: str) -> tuple[str, dict[str, int]]:
+    """Empty and migrate the database, load the season; return an admin's token and ids."""
     from redis.asyncio import Redis
 
     from webapp import db
     from webapp.auth.tokens import create_access_token
     from webapp.auth.users import register
     from webapp.catalogue.loader import load_season
+    from webapp.leagues.service import create_league
+    from webapp.models import Driver, Race
     from webapp.settings import load_settings
+    from webapp.teams.service import create_team
 
     dsn = database_url.replace("postgres://", "postgresql://", 1).split("?")[0]
     conn = await asyncpg.connect(dsn)
@@ -72,9 +76,21 @@ async def seed(database_url: str, redis_url: str) -> str:
             email="fuzz@example.com", username="fuzz", password=password, is_admin=True
         )
         token, _ = create_access_token(user=admin)
+        cheap = ("bortoleto", "albon", "hadjar", "lawson", "doohan")
+        drivers = [d.id for d in await Driver.filter(ref__in=cheap)]
+        team = await create_team(
+            owner=admin, name="Fuzz GP", driver_ids=drivers, captain_id=drivers[0]
+        )
+        league = await create_league(
+            owner=admin, name="Fuzz league", is_public=True, team_id=team.id
+        )
+        race = await Race.filter(round=1).first()
+        assert race is not None
     finally:
         await db.close_db()
-    return token
+    # Existing ids for path parameters, so that requests reach the handlers' logic.
+    ids = {"team_id": team.id, "league_id": league.id, "race_id": race.id, "driver_id": drivers[0]}
+    return token, ids
 
 
 def wait_ready(process: subprocess.Popen[bytes], base: str) -> None:
@@ -101,7 +117,7 @@ def main() -> None:
         ENVIRONMENT="test", SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48)
     )
     os.environ.update(UNLIMITED)
-    token = asyncio.run(seed(database_url, redis_url))
+    token, ids = asyncio.run(seed(database_url, redis_url))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(  # noqa: S603
@@ -112,8 +128,12 @@ def main() -> None:
     try:
         wait_ready(server, base)
         args = sys.argv[1:] or DEFAULT_ARGS
+        config = Path(tempfile.mkdtemp()) / "schemathesis.toml"
+        config.write_text("[parameters]\n" + "".join(f'"path.{k}" = {v}\n' for k, v in ids.items()))
         command = [
             str(BIN / "schemathesis"),
+            "--config-file",
+            str(config),
             "run",
             f"{base}/openapi.json",
             "--checks",
