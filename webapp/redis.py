@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
+
+# Requests beyond this many concurrent Redis commands wait (up to POOL_WAIT_SECONDS) for a
+# free connection instead of failing: the default pool raises "Too many connections".
+MAX_CONNECTIONS = 100
+POOL_WAIT_SECONDS = 10
 
 _client: Redis | None = None
 
@@ -12,7 +17,14 @@ async def init_redis(url: str) -> bool:
     global _client
     if _client is not None:
         return False
-    _client = Redis.from_url(url, decode_responses=True, health_check_interval=30)
+    pool = BlockingConnectionPool.from_url(
+        url,
+        decode_responses=True,
+        health_check_interval=30,
+        max_connections=MAX_CONNECTIONS,
+        timeout=POOL_WAIT_SECONDS,
+    )
+    _client = Redis.from_pool(pool)
     return True
 
 
