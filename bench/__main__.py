@@ -1,20 +1,19 @@
-"""Run every benchmark in one go: rescoring (baseline beside it), then leaderboard reads."""
+"""Run every benchmark in one go: rescoring (baseline beside it), then leaderboard reads.
+
+Each step runs in a process of its own, on a fresh benchmark database for each team count;
+the reads run against the boards the last rescoring left.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import subprocess
+import sys
 
-from bench import reads, rescore
 
-
-async def main(args: argparse.Namespace) -> None:
-    """Rescore generated teams, then read the resulting boards through a real server."""
-    await rescore.main(args.teams or [100_000])
-    if not args.skip_reads:
-        await reads.main(
-            clients=args.clients, total=args.requests, rate=args.rate, workers=args.workers
-        )
+def run(*args: str) -> None:
+    """Run one benchmark module with the same interpreter, stopping on failure."""
+    subprocess.run([sys.executable, "-m", *args], check=True)  # noqa: S603
 
 
 if __name__ == "__main__":
@@ -25,4 +24,14 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--workers", type=int, default=1)
-    asyncio.run(main(parser.parse_args()))
+    args = parser.parse_args()
+    for teams in args.teams or [100_000]:
+        run("bench.rescore", "--teams", str(teams))
+    if not args.skip_reads:
+        run(
+            "bench.reads",
+            "--clients", str(args.clients),
+            "--requests", str(args.requests),
+            "--rate", str(args.rate),
+            "--workers", str(args.workers),
+        )  # fmt: skip

@@ -112,18 +112,16 @@ async def run(teams: int) -> list[list[object]]:
     return rows
 
 
-async def main(team_counts: list[int]) -> None:
-    """Run the rescoring benchmark for each team count on a fresh database."""
-    rows: list[list[object]] = []
-    for teams in team_counts:
-        async with bench_services(fresh=True):
-            rows += await run(teams)
+async def main(teams: int) -> None:
+    """Run the rescoring benchmark for `teams` teams on a fresh database."""
+    async with bench_services(fresh=True):
+        rows = await run(teams)
     print()
     print_table(["teams", "run", "seconds", "teams/s", "note"], rows)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--teams", type=int, action="append", help="team count (repeatable)")
+    parser.add_argument("--teams", type=int, default=100_000)
     args = parser.parse_args()
-    asyncio.run(main(args.teams or [100_000]))
+    asyncio.run(main(args.teams))

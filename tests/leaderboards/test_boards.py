@@ -213,10 +213,15 @@ async def test_league_boards_follow_membership(season: dict) -> None:
         "Open", owner=season["owner"], teams=[season["alpha"]], public=True
     )
     assert table(await league_leaderboard(league_id=league.id)) == [(1, "Alpha", 44, 0)]
-    await LeagueMember.create(league=league, team=season["bravo"])
-    await league_membership_changed(league_id=league.id)
+    # Joining is noticed without being told...
+    joined = await LeagueMember.create(league=league, team=season["bravo"])
     board = await league_leaderboard(league_id=league.id)
     assert table(board) == [(1, "Bravo", 86, 0), (2, "Alpha", 44, 0)]
+    await joined.delete()
+    assert table(await league_leaderboard(league_id=league.id)) == [(1, "Alpha", 44, 0)]
+    # ...and a caller can still ask for a rebuild.
+    await league_membership_changed(league_id=league.id)
+    assert table(await league_leaderboard(league_id=league.id)) == [(1, "Alpha", 44, 0)]
 
 
 async def test_private_league_is_hidden_from_outsiders(season: dict) -> None:

@@ -18,8 +18,9 @@ Design, in short:
   half a board. A missing marker makes the reader rebuild from PostgreSQL.
 - Overall season and overall race boards are kept up to date by rescoring. League boards
   are built lazily on first read under a name that carries a season generation (bumped
-  by each rescoring) and a league generation (bumped when membership changes), and
-  expire; a bump makes the old keys unreachable, so nothing has to find and delete them.
+  by each rescoring) and a league generation (the league's member count and newest
+  membership id, so any join or leave changes it, plus a counter bumped on request), and
+  expire; a new name makes the old keys unreachable, so nothing has to find and delete them.
 - A small hash ``lb:{season}:meta`` caches the scored races of the season per scoring
   system and the season generation.
 """
@@ -66,7 +67,7 @@ class Scope:
     league_id: int | None = None
     race_id: int | None = None
     season_gen: int = 0
-    league_gen: int = 0
+    league_gen: str = "0"
 
     def key(self) -> str:
         """Return the sorted-set key of this board."""

@@ -23,6 +23,10 @@ WHERE t.id = ANY($1::int[])
 """
 
 
+# Changes whenever a team joins or leaves: part of a league board's name.
+MEMBERS_SQL = """
+SELECT count(*) AS n, COALESCE(max(id), 0) AS top FROM league_members WHERE league_id = $1
+"""
 PAGE_TTL_SECONDS = 30
 SEASON_KEY = "lb:current-season"
 
@@ -79,9 +83,11 @@ async def _resolve(scope: Scope) -> Resolved:
     """Fill in a board's generations and find what its rank changes compare with."""
     redis = get_redis()
     races, gen = await season_meta(redis, season=scope.season, system=scope.system)
-    league_gen = 0
+    league_gen = "0"
     if scope.league_id is not None:
-        league_gen = int(await redis.get(league_gen_key(scope.league_id)) or 0)
+        counter = int(await redis.get(league_gen_key(scope.league_id)) or 0)
+        rows = await connections.get("default").execute_query_dict(MEMBERS_SQL, [scope.league_id])
+        league_gen = f"{counter}.{rows[0]['n']}.{rows[0]['top']}"
     scope = replace(scope, season_gen=gen, league_gen=league_gen)
     if scope.race_id is None:
         compare = scope if len(races) >= 2 else None
