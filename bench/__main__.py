@@ -1,4 +1,4 @@
-"""Run every benchmark in one go: rescoring (baseline beside it), then leaderboard reads.
+"""Run every benchmark in one go: rescoring (baseline beside it), leaderboard reads, live fan-out.
 
 Each step runs in a process of its own, on a fresh benchmark database for each team count;
 the reads run against the boards the last rescoring left.
@@ -24,6 +24,7 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--skip-live", action="store_true")
     args = parser.parse_args()
     for teams in args.teams or [100_000]:
         run("bench.rescore", "--teams", str(teams))
@@ -35,3 +36,5 @@ if __name__ == "__main__":
             "--rate", str(args.rate),
             "--workers", str(args.workers),
         )  # fmt: skip
+    if not args.skip_live:
+        run("bench.ws_fanout")

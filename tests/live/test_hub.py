@@ -168,3 +168,16 @@ async def test_sockets_joining_together_share_one_snapshot_render(
     assert {await next_message(s) for s in crowd} == {
         '<div id="league:7" hx-swap-oob="true">now</div>'
     }
+
+
+async def test_an_event_that_changes_nothing_on_screen_sends_nothing(
+    hub: tuple[Hub, Renders], redis: Redis
+) -> None:
+    live, renders = hub
+    subscriber = Subscriber()
+    await live.join(subscriber, [RACE])
+    for n in (1, 1, 2):
+        await send(redis, "test:hub:race:3", n=n)
+    assert await next_message(subscriber) == '<div id="race:3" hx-swap-oob="true">1</div>'
+    assert await next_message(subscriber) == '<div id="race:3" hx-swap-oob="true">2</div>'
+    assert renders.calls == {"race:3": 3}  # rendered each time, sent only when it differed

@@ -104,6 +104,7 @@ class Hub:
         self._snapshots: dict[str, tuple[int, float, str | None]] = {}
         self._generations: dict[str, int] = {}
         self._snapshot_locks: dict[str, asyncio.Lock] = {}
+        self._last: dict[str, str] = {}  # the last message pushed, per topic
         self._reconnected = False
         self.dropped = 0
 
@@ -171,6 +172,7 @@ class Hub:
                 self._snapshots.pop(key, None)
                 self._generations.pop(key, None)
                 self._snapshot_locks.pop(key, None)
+                self._last.pop(key, None)
                 for channel in topic.channels:
                     self._channel_refs[channel] -= 1
                     if self._channel_refs[channel] <= 0:
@@ -231,8 +233,9 @@ class Hub:
         except Exception:
             log.exception("live render failed", extra={"topic": topic.key, "event": event})
             return
-        if html is None:
-            return
+        if html is None or html == self._last.get(topic.key):
+            return  # nothing on screen would change
+        self._last[topic.key] = html
         for subscriber in list(self._members.get(topic.key, ())):
             was_open = not subscriber.closed.is_set()
             if not subscriber.offer(html) and was_open:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from prometheus_client import Counter, Gauge
 from quart import Blueprint, Quart, Response, current_app, websocket
+from quart.wrappers.base import ClientDisconnectedError
 
 from webapp.auth.current import session_user
 from webapp.live.hub import Hub, Subscriber
@@ -47,7 +48,7 @@ def get_hub() -> Hub:
 
 
 @live.websocket("/ws")
-async def socket() -> Response | None:
+async def live_socket() -> Response | None:
     """Stream OOB fragments for the topics the page asked for and the caller may see."""
     settings: Settings = current_app.config["SETTINGS"]
     if not origin_allowed(websocket.headers.get("Origin"), host=websocket.host, settings=settings):
@@ -68,7 +69,11 @@ async def socket() -> Response | None:
             asyncio.create_task(_discard_incoming()),
             asyncio.create_task(subscriber.closed.wait()),
         ]
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            error = None if task.cancelled() else task.exception()
+            if error is not None and not isinstance(error, ClientDisconnectedError):
+                raise error
         if subscriber.closed.is_set():
             if subscriber.reason == "too slow":
                 DROPPED.inc()
