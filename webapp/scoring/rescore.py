@@ -42,7 +42,7 @@ driver_scores AS (
       ON pt.position = CASE WHEN rr.position_text ~ $8 THEN rr.position_text::int END
 ),
 chosen AS (
-    SELECT DISTINCT ON (l.team_id) l.team_id, l.id AS lineup_id, l.captain_id
+    SELECT DISTINCT ON (l.team_id) l.team_id, t.owner_id, l.id AS lineup_id, l.captain_id
     FROM lineups l
     JOIN teams t ON t.id = l.team_id
     JOIN race ON t.season_id = race.season_id AND l.saved_at < race.lock_at
@@ -75,13 +75,13 @@ entries AS MATERIALIZED (
     ) e
 ),
 lineup_keys AS (
-    SELECT c.team_id, c.lineup_id, c.captain_id,
+    SELECT c.team_id, c.owner_id, c.lineup_id, c.captain_id,
            bit_or(CASE WHEN di.idx < 63 THEN 1::bigint << di.idx ELSE 0 END) AS mask_lo,
            bit_or(CASE WHEN di.idx >= 63 THEN 1::bigint << (di.idx - 63) ELSE 0 END) AS mask_hi
     FROM chosen c
     JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
     JOIN driver_index di ON di.driver_id = ld.driver_id
-    GROUP BY c.team_id, c.lineup_id, c.captain_id
+    GROUP BY c.team_id, c.owner_id, c.lineup_id, c.captain_id
 ),
 -- Many teams share a lineup: points and breakdown are worked out once per distinct one.
 compositions AS (
@@ -95,7 +95,7 @@ compositions AS (
     GROUP BY k.mask_lo, k.mask_hi, k.captain_id
 ),
 scored AS (
-    SELECT k.team_id, k.lineup_id, co.points, co.breakdown
+    SELECT k.team_id, k.owner_id, k.lineup_id, co.points, co.breakdown
     FROM lineup_keys k JOIN compositions co USING (mask_lo, mask_hi, captain_id)
 ),
 old AS (
@@ -104,8 +104,8 @@ old AS (
 ),
 -- Only new, different and vanished scores go on: unchanged rows are never touched.
 diff AS (
-    SELECT COALESCE(sc.team_id, o.team_id) AS team_id, sc.lineup_id, sc.breakdown,
-           o.points AS old_points, sc.points AS new_points
+    SELECT COALESCE(sc.team_id, o.team_id) AS team_id, sc.owner_id, sc.lineup_id,
+           sc.breakdown, o.points AS old_points, sc.points AS new_points
     FROM scored sc FULL JOIN old o ON o.team_id = sc.team_id
     WHERE sc.team_id IS NULL OR o.team_id IS NULL
        OR (o.lineup_id, o.points, o.breakdown, o.result_version)
@@ -137,8 +137,11 @@ totals AS (
     WHERE $10 AND t.id = d.team_id
       AND COALESCE(d.new_points, 0) <> COALESCE(d.old_points, 0)
 )
-SELECT d.team_id, t.owner_id, d.old_points, d.new_points
-FROM diff d JOIN teams t ON t.id = d.team_id
+-- Owners come with the lineups; only teams whose score vanished need looking up.
+SELECT d.team_id,
+       COALESCE(d.owner_id, (SELECT t.owner_id FROM teams t WHERE t.id = d.team_id)),
+       d.old_points, d.new_points
+FROM diff d
 """
 
 
@@ -216,19 +219,15 @@ async def rescore_scores(*, race_id: int, system: str = DEFAULT_SYSTEM) -> Resco
             )
         # A big batch statement: sort and hash in memory, and skip JIT compilation.
         await conn.execute_script("SET LOCAL work_mem = '128MB'; SET LOCAL jit = off")
-        rows = await conn.execute_query_dict(RESCORE_SQL, rescore_params(race_id, scoring))
+        # Plain records, not dicts: a first scoring returns a row per team.
+        _, records = await conn.execute_query(RESCORE_SQL, rescore_params(race_id, scoring))
     result = RescoreResult(race_id=race_id, system=scoring.name, season=season)
-    for row in rows:
-        team_id, old, new = int(row["team_id"]), row["old_points"], row["new_points"]
+    for team_id, owner_id, old, new in records:
         result.touched_team_ids.append(team_id)
         if new is None:
             result.removed_team_ids.append(team_id)
         elif old != new:
-            result.changes.append(
-                ScoreChange(
-                    team_id=team_id, owner_id=int(row["owner_id"]), old_points=old, new_points=new
-                )
-            )
+            result.changes.append(ScoreChange(team_id, owner_id, old, new))
     return result
 
 
