@@ -139,6 +139,9 @@ class Hub:
                 await self._task
             self._task = None
         if self._pubsub is not None:
+            if self._pubsub.connection is not None:
+                # The connection goes back to the shared pool: it must not call us any more.
+                self._pubsub.connection.deregister_connect_callback(self._on_connect)
             await self._pubsub.aclose()
             self._pubsub = None
         self._subscribed.clear()
