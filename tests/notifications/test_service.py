@@ -12,7 +12,10 @@ from webapp.notifications.service import (
     NewNotification,
     create_notifications,
     publish_results,
+    race_channel,
     results_notifications,
+    season_channel,
+    user_channel,
 )
 
 
@@ -86,7 +89,7 @@ def test_results_notifications_follow_the_api_shapes() -> None:
 
 async def test_results_are_announced_on_race_season_and_user_channels(redis: Redis) -> None:
     pubsub = redis.pubsub()
-    await pubsub.subscribe("paddock:race:9", "paddock:season:2025", "paddock:user:20")
+    await pubsub.subscribe(race_channel(9), season_channel(2025), user_channel(20))
     for _ in range(3):
         await pubsub.get_message(timeout=1)
     note = NewNotification(
@@ -109,7 +112,14 @@ async def test_results_are_announced_on_race_season_and_user_channels(redis: Red
         received[message["channel"]] = json.loads(message["data"])
     await pubsub.aclose()
     assert received == {
-        "paddock:race:9": {"type": "results", "race_id": 9, "version": 2, "status": "provisional"},
-        "paddock:season:2025": {"type": "scores", "season": 2025, "race_id": 9},
-        "paddock:user:20": {"type": "notifications", "user_id": 20, "count": 2},
+        race_channel(9): {"type": "results", "race_id": 9, "version": 2, "status": "provisional"},
+        season_channel(2025): {"type": "scores", "season": 2025, "race_id": 9},
+        user_channel(20): {"type": "notifications", "user_id": 20, "count": 2},
     }
+
+
+async def test_channels_are_named_per_redis_database(redis: Redis) -> None:
+    # Pub/sub ignores database numbers: two deployments on one server must not hear each other.
+    db = redis.connection_pool.connection_kwargs.get("db", 0)
+    assert race_channel(9) == f"paddock:{db}:race:9"
+    assert user_channel(20) == f"paddock:{db}:user:20"

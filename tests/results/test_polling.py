@@ -22,6 +22,7 @@ from webapp.models import (
     ResultVersion,
     Team,
 )
+from webapp.notifications.service import race_channel, season_channel, user_channel
 from webapp.results.feed import FeedClient
 from webapp.results.polling import poll_race
 
@@ -90,7 +91,7 @@ async def test_disqualified_winner_rescores_and_notifies_the_affected(
     pubsub = redis.pubsub()
     users = [t.owner_id for t in (players.alice, players.bob, players.carol)]  # type: ignore[attr-defined]
     await pubsub.subscribe(
-        f"paddock:race:{race_one.id}", "paddock:season:2025", *[f"paddock:user:{u}" for u in users]
+        race_channel(race_one.id), season_channel(2025), *[user_channel(u) for u in users]
     )
 
     feed.serve_fixture(RESULTS, "2025/1/results_corrected.json")
@@ -124,14 +125,14 @@ async def test_disqualified_winner_rescores_and_notifies_the_affected(
         if message is None:
             continue
         channels.add(message["channel"])
-        if message["channel"] == f"paddock:race:{race_id}":
+        if message["channel"] == race_channel(race_id):
             assert json.loads(message["data"])["version"] == 2
     await pubsub.aclose()
     assert channels == {
-        f"paddock:race:{race_id}",
-        "paddock:season:2025",
-        f"paddock:user:{users[0]}",
-        f"paddock:user:{users[1]}",
+        race_channel(race_id),
+        season_channel(2025),
+        user_channel(users[0]),
+        user_channel(users[1]),
     }
 
 

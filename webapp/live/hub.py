@@ -23,15 +23,21 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from webapp.redis import channel
+
 log = logging.getLogger(__name__)
 
 # Keeps the pub/sub connection subscribed (and the listener reading) while no socket is open.
-CONTROL_CHANNEL = "paddock:live:control"
 QUEUE_SIZE = 32
 # A reconnect storm (a restart, a network blip) asks for the same snapshot many times.
 SNAPSHOT_SECONDS = 2.0
 # The listener wakes this often without traffic, so the client's health check can run.
 POLL_SECONDS = 15.0
+
+
+def control_channel() -> str:
+    """Return the channel every hub listens on from the start, so its connection exists."""
+    return channel("live", "control")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +126,7 @@ class Hub:
     async def start(self) -> None:
         """Open the pub/sub connection and start listening."""
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await self._pubsub.subscribe(CONTROL_CHANNEL)
+        await self._pubsub.subscribe(control_channel())
         assert self._pubsub.connection is not None
         self._pubsub.connection.register_connect_callback(self._on_connect)
         self._task = asyncio.create_task(self._listen(), name="live-hub")
@@ -285,7 +291,7 @@ class Hub:
             if not message or message.get("type") != "message":
                 continue
             channel = message["channel"]
-            if channel == CONTROL_CHANNEL:
+            if channel == control_channel():
                 continue
             try:
                 event = json.loads(message["data"])

@@ -26,6 +26,7 @@ from webapp.notifications.service import (
     publish,
     user_channel,
 )
+from webapp.redis import channel
 
 if TYPE_CHECKING:
     from webapp.scoring.rescore import RescoreResult
@@ -101,7 +102,7 @@ async def announce(notified: Sequence[NewNotification]) -> None:
 
 def league_channel(league_id: int) -> str:
     """Return the pub/sub channel of one league's membership (`{"type": "members"}`)."""
-    return f"paddock:league:{league_id}"
+    return channel("league", league_id)
 
 
 async def announce_membership(*, league_id: int, notified: Sequence[NewNotification]) -> None:

@@ -1,11 +1,12 @@
 """Create notifications in bulk, once per event, and announce changes on Redis pub/sub.
 
-Channels (JSON messages, small on purpose; listeners re-read what they show):
-- `paddock:race:{race_id}` — `{"type": "results", "race_id", "version", "status"}` when a
+Channels (JSON messages, small on purpose; listeners re-read what they show), each named
+with the Redis database number after `paddock:` (see `webapp.redis.channel`):
+- `paddock:{db}:race:{race_id}` — `{"type": "results", "race_id", "version", "status"}` when a
   race's results get a new version.
-- `paddock:season:{year}` — `{"type": "scores", "season", "race_id"}` when team points of
+- `paddock:{db}:season:{year}` — `{"type": "scores", "season", "race_id"}` when team points of
   the season changed (leaderboards should refresh).
-- `paddock:user:{user_id}` — `{"type": "notifications", "user_id", "count"}` when the user
+- `paddock:{db}:user:{user_id}` — `{"type": "notifications", "user_id", "count"}` when the user
   got `count` new notifications.
 """
 
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 from tortoise import connections
 
 from webapp.models import NotificationType
-from webapp.redis import get_redis
+from webapp.redis import channel, get_redis
 
 INSERT_SQL = """
 INSERT INTO notifications (user_id, type, title, body, data, dedup_key, created_at)
@@ -34,17 +35,17 @@ RETURNING user_id, dedup_key
 
 def race_channel(race_id: int) -> str:
     """Return the pub/sub channel of one race."""
-    return f"paddock:race:{race_id}"
+    return channel("race", race_id)
 
 
 def season_channel(season: int) -> str:
     """Return the pub/sub channel of one season's standings."""
-    return f"paddock:season:{season}"
+    return channel("season", season)
 
 
 def user_channel(user_id: int) -> str:
     """Return the pub/sub channel of one user's notifications."""
-    return f"paddock:user:{user_id}"
+    return channel("user", user_id)
 
 
 @dataclass(frozen=True, slots=True)
