@@ -1,0 +1,1 @@
+"""Scoring: systems as data, set-based rescoring of races, and reading scores."""
