@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
     )
     init_observability(app)
+    # Before the feature hooks: plain HTTP is redirected before limits or CSRF look at it.
+    init_security(app)
     register_error_handlers(app)
 
     from webapp.admin.routes import api as admin_api
@@ -97,7 +99,6 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(leaderboards_pages)
     init_live(app)
     init_assets(app)
-    init_security(app)
 
     owned: dict[str, bool] = {}
 

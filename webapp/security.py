@@ -205,7 +205,7 @@ def add_security_headers(
 
 
 def init_security(app: Quart) -> None:
-    """Install headers, HTTPS enforcement, CORS and body limits (after every blueprint)."""
+    """Install headers, HTTPS enforcement, CORS and body limits, ahead of the features' hooks."""
     settings: Settings = app.config["SETTINGS"]
     headers = static_headers(settings)
     app.extensions["security_headers"] = headers
@@ -230,8 +230,12 @@ def init_security(app: Quart) -> None:
         expose_headers=CORS_EXPOSED,
         max_age=600,
     )
-    # Websockets check their Origin themselves: this site, or one of CORS_ORIGINS.
-    for rule in app.url_map.iter_rules():
-        if rule.websocket:
-            cors_exempt(app.view_functions[rule.endpoint])  # type: ignore[type-var]
+
+    @app.before_serving
+    async def _exempt_websockets() -> None:
+        # Websockets check their Origin themselves: this site, or one of CORS_ORIGINS.
+        for rule in app.url_map.iter_rules():
+            if rule.websocket:
+                cors_exempt(app.view_functions[rule.endpoint])  # type: ignore[type-var]
+
     app.asgi_app = WebsocketHeaders(app.asgi_app, headers)  # type: ignore[method-assign]

@@ -30,6 +30,14 @@ async def test_plain_post_keeps_its_method_through_a_308(forced: Any) -> None:
     assert response.headers["Location"] == "https://localhost/api/v1/auth/login"
 
 
+async def test_the_redirect_comes_before_csrf_and_limits(forced: Any) -> None:
+    response = await forced.post(
+        "/login", form={"username": "a", "password": "b"}, scope_base={"client": STRANGER}
+    )
+    assert response.status_code == 308
+    assert response.headers["Location"] == "https://localhost/login"
+
+
 async def test_a_trusted_proxy_saying_https_is_believed(forced: Any) -> None:
     response = await forced.get(
         "/api/v1/auth/me-not-here",
