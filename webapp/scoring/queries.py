@@ -4,35 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from webapp.errors import AppError
 from webapp.models import Driver, Race, Team, TeamRaceScore
-from webapp.scoring.systems import DEFAULT_SYSTEM
+from webapp.scoring.systems import DEFAULT_SYSTEM, DriverScore
 
 
 @dataclass(frozen=True, slots=True)
-class BreakdownEntry:
+class BreakdownEntry(DriverScore):
     """One driver's line in a race score, with the driver for display."""
 
-    driver_id: int
-    captain: bool
-    position_points: int
-    bonus_points: int
-    multiplier: int
-    points: int
-    driver: Driver | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the entry as the API shows it."""
-        return {
-            "driver_id": self.driver_id,
-            "captain": self.captain,
-            "position_points": self.position_points,
-            "bonus_points": self.bonus_points,
-            "multiplier": self.multiplier,
-            "points": self.points,
-        }
+    driver: Driver | None = None
 
 
 @dataclass(frozen=True, slots=True)
