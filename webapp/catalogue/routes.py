@@ -12,7 +12,7 @@ from quart_schema import validate_querystring, validate_response
 
 from webapp import cache
 from webapp.catalogue import queries
-from webapp.models import Driver, Race
+from webapp.models import Constructor, Driver, Race
 from webapp.schemas import ApiModel, Number, UtcDatetime
 
 api = Blueprint("catalogue_api", __name__)
@@ -75,9 +75,13 @@ class RaceList(ApiModel):
     total: int
 
 
+def constructor_ref(team: Constructor | None) -> ConstructorRef | None:
+    """Shape a driver's constructor, when it has one, for the API."""
+    return ConstructorRef(id=team.id, ref=team.ref, name=team.name) if team else None
+
+
 def driver_out(driver: Driver) -> DriverOut:
     """Shape a driver (with its constructor loaded) for the API."""
-    team = driver.constructor
     return DriverOut(
         id=driver.id,
         ref=driver.ref,
@@ -85,7 +89,7 @@ def driver_out(driver: Driver) -> DriverOut:
         number=driver.number,
         first_name=driver.first_name,
         last_name=driver.last_name,
-        constructor=ConstructorRef(id=team.id, ref=team.ref, name=team.name) if team else None,
+        constructor=constructor_ref(driver.constructor),
         price=Decimal(driver.price),
         season_points=driver.season_points,
     )

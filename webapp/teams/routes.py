@@ -9,6 +9,7 @@ from quart import Blueprint
 from quart_schema import validate_request, validate_response
 
 from webapp.auth.current import current_user, require_user
+from webapp.catalogue.routes import ConstructorRef, constructor_ref
 from webapp.models import Driver
 from webapp.schemas import ApiModel, Number
 from webapp.teams import service
@@ -40,12 +41,6 @@ class TeamPatch(ApiModel):
 class OwnerRef(ApiModel):
     id: int
     username: str
-
-
-class ConstructorRef(ApiModel):
-    id: int
-    ref: str
-    name: str
 
 
 class TeamDriverOut(ApiModel):
@@ -85,14 +80,13 @@ class TeamList(ApiModel):
 
 def team_driver_out(driver: Driver) -> TeamDriverOut:
     """Shape a lineup driver (constructor loaded) for the API."""
-    team = driver.constructor
     return TeamDriverOut(
         id=driver.id,
         ref=driver.ref,
         code=driver.code,
         first_name=driver.first_name,
         last_name=driver.last_name,
-        constructor=ConstructorRef(id=team.id, ref=team.ref, name=team.name) if team else None,
+        constructor=constructor_ref(driver.constructor),
         price=Decimal(driver.price),
     )
 
