@@ -5,8 +5,9 @@ benchmark database, starts the Procfile's web process (`paddock-web`), opens the
 on `/ws?topics=leaderboard` (as /leaderboard pages do). Each round corrects the race's
 results and rescores (untimed), then publishes the `scores` event as `store_results`
 does, and times how long until every socket has the new table: the server renders it
-once and sends the same message to every socket. The clients only count whole frames
-(deflate negotiated as a browser does), and share the machine with the server.
+once and sends the same message to every socket. The clients offer permessage-deflate as a browser
+does and only count whole frames; they share the machine with the server. It runs once
+with the server's default (WS_COMPRESSION off) and once with compression on, to compare.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def raise_open_files() -> int:
 
 
 @asynccontextmanager
-async def web_process(port: int) -> AsyncIterator[tuple[str, int]]:
+async def web_process(port: int, *, compression: bool) -> AsyncIterator[tuple[str, int]]:
     """Run one web process on the benchmark services; yield its base URL and pid."""
     db_url, redis_url = bench_urls()
     env = os.environ | {
@@ -75,6 +76,7 @@ async def web_process(port: int) -> AsyncIterator[tuple[str, int]]:
         "SECRET_KEY": secrets.token_urlsafe(48),
         "ENVIRONMENT": "development",
         "LOG_LEVEL": "WARNING",
+        "WS_COMPRESSION": str(compression).lower(),
     }
     args = [str(BIN / "paddock-web"), "--bind", f"127.0.0.1:{port}"]
     log = tempfile.TemporaryFile()  # noqa: SIM115
@@ -270,29 +272,34 @@ async def dropped(base: str) -> int:
     return int(float(match.group(1))) if match else 0
 
 
-async def main(*, counts: list[int], publishes: int, teams: int, port: int) -> None:
+async def main(
+    *, counts: list[int], publishes: int, teams: int, port: int, compression: list[bool]
+) -> None:
     limit = raise_open_files()
     if limit < max(counts) * 2 + 200:
         raise SystemExit(f"open-files limit {limit} is too low for {max(counts)} sockets")
     async with bench_services(fresh=True):
         generated = await generate(teams=teams, league_size=min(teams, 1000))
         await rescore_race(race_id=generated.race_id)
-        async with web_process(port) as (base, pid):
-            rows = [
-                await measure(
-                    base,
-                    pid,
-                    sockets=count,
-                    publishes=publishes,
-                    season=generated.season,
-                    race_id=generated.race_id,
-                )
-                for count in counts
-            ]
-            lost = await dropped(base)
+        rows: list[list[object]] = []
+        lost = 0
+        for compressed in compression:
+            async with web_process(port, compression=compressed) as (base, pid):
+                for count in counts:
+                    row = await measure(
+                        base,
+                        pid,
+                        sockets=count,
+                        publishes=publishes,
+                        season=generated.season,
+                        race_id=generated.race_id,
+                    )
+                    rows.append(["on" if compressed else "off (default)", *row])
+                lost += await dropped(base)
     print(f"\nLive fan-out: one web process, {teams:,} teams, topic `leaderboard` (top 50 rows)\n")
     print_table(
         [
+            "permessage-deflate",
             "sockets",
             "publishes",
             "connect all (s)",
@@ -313,7 +320,20 @@ if __name__ == "__main__":
     parser.add_argument("--publishes", type=int, default=20)
     parser.add_argument("--teams", type=int, default=10_000)
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument(
+        "--compression",
+        choices=["off", "on"],
+        nargs="+",
+        default=["off", "on"],
+        help="WS_COMPRESSION of the web process; both by default, the setting's own first",
+    )
     args = parser.parse_args()
     asyncio.run(
-        main(counts=args.sockets, publishes=args.publishes, teams=args.teams, port=args.port)
+        main(
+            counts=args.sockets,
+            publishes=args.publishes,
+            teams=args.teams,
+            port=args.port,
+            compression=[c == "on" for c in args.compression],
+        )
     )

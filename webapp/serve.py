@@ -14,16 +14,40 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from collections.abc import Iterable
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
+from hypercorn.protocol import ws_stream
+from wsproto.connection import Connection
 
 from webapp.app import create_app
 from webapp.settings import get_settings
 
+HYPERCORN_HANDSHAKE = ws_stream.Handshake
+
+
+class UncompressedHandshake(HYPERCORN_HANDSHAKE):
+    """Hypercorn's websocket handshake, declining the client's permessage-deflate offer."""
+
+    def accept(
+        self, subprotocol: str | None, additional_headers: Iterable[tuple[bytes, bytes]]
+    ) -> tuple[int, list[tuple[bytes, bytes]], Connection]:
+        """Accept as Hypercorn does, with no extension: every message goes uncompressed."""
+        self.extensions = None
+        return super().accept(subprotocol, additional_headers)
+
+
+def use_websocket_compression(enabled: bool) -> None:
+    """Make Hypercorn accept permessage-deflate on websockets (its default) or decline it."""
+    # Hypercorn 0.18 has no setting for this and always accepts it. Compressing costs the
+    # server one deflate per socket per message: most of a fan-out to thousands of sockets.
+    ws_stream.Handshake = HYPERCORN_HANDSHAKE if enabled else UncompressedHandshake  # type: ignore[misc]
+
 
 async def run(*, bind: str) -> None:
     """Serve the app on `bind` until SIGINT or SIGTERM."""
+    use_websocket_compression(get_settings().ws_compression)
     config = Config.from_object("webapp.hypercorn_config")
     config.bind = [bind]
     config.workers = 1  # this process serves; the file's 0 means the same to the CLI

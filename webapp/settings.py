@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # A task unacknowledged this long (its worker died) is delivered to another worker.
     task_idle_timeout_ms: int = 5 * 60 * 1000
     worker_metrics_port: int | None = None
+    # permessage-deflate on /ws: it saves bytes but costs the server a compression per socket
+    # per message, the largest part of a fan-out to thousands of sockets (docs/live.md).
+    ws_compression: bool = False
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
