@@ -204,24 +204,31 @@ async def test_callers_new_team_is_healed_onto_the_board(season: dict) -> None:
     assert board.total == 5 and late.id in {r.team_id for r in board.items}
 
 
-async def test_league_boards_follow_membership(season: dict) -> None:
-    from webapp.leaderboards.refresh import league_membership_changed
-    from webapp.models import LeagueMember
+async def test_league_boards_follow_membership(season: dict, redis: Redis) -> None:
+    from webapp.leaderboards.boards import members_key
+    from webapp.leagues.service import join_public, remove_team
+    from webapp.models import LeagueMember, User
 
     await rescore_race(race_id=season["belgium"].id)
     league = await season["world"].league(
         "Open", owner=season["owner"], teams=[season["alpha"]], public=True
     )
     assert table(await league_leaderboard(league_id=league.id)) == [(1, "Alpha", 44, 0)]
-    # Joining is noticed without being told...
-    joined = await LeagueMember.create(league=league, team=season["bravo"])
+    # Joining and leaving show at once...
+    bravo_owner = await User.get(id=season["bravo"].owner_id)
+    await join_public(user=bravo_owner, league_id=league.id, team_id=season["bravo"].id)
     board = await league_leaderboard(league_id=league.id)
     assert table(board) == [(1, "Bravo", 86, 0), (2, "Alpha", 44, 0)]
-    await joined.delete()
+    await remove_team(user=bravo_owner, league_id=league.id, team_id=season["bravo"].id)
     assert table(await league_leaderboard(league_id=league.id)) == [(1, "Alpha", 44, 0)]
-    # ...and a caller can still ask for a rebuild.
-    await league_membership_changed(league_id=league.id)
+    # ...and a change made behind the leagues' back (a team deleted with its memberships)
+    # once the few seconds the members' signature is remembered are over.
+    await LeagueMember.create(league=league, team=season["bravo"])
     assert table(await league_leaderboard(league_id=league.id)) == [(1, "Alpha", 44, 0)]
+    assert 0 < await redis.ttl(members_key(league.id)) <= 5
+    await redis.delete(members_key(league.id))
+    board = await league_leaderboard(league_id=league.id)
+    assert table(board) == [(1, "Bravo", 86, 0), (2, "Alpha", 44, 0)]
 
 
 async def test_private_league_is_hidden_from_outsiders(season: dict) -> None:

@@ -58,6 +58,11 @@ def league_gen_key(league_id: int) -> str:
     return f"lb:league:{league_id}:gen"
 
 
+def members_key(league_id: int) -> str:
+    """Return the key remembering a league's membership signature with its counter."""
+    return f"lb:league:{league_id}:members"
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Which board: a season's overall or league table, or a race's."""

@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 from dataclasses import astuple, dataclass, replace
 
+from redis.asyncio import Redis
 from tortoise import connections
 
 from webapp.catalogue.queries import current_season
 from webapp.errors import AppError
-from webapp.leaderboards.boards import RawPage, Scope, Standing, league_gen_key, read_page
+from webapp.leaderboards.boards import (
+    RawPage,
+    Scope,
+    Standing,
+    league_gen_key,
+    members_key,
+    read_page,
+)
 from webapp.leaderboards.build import previous_race, season_meta
 from webapp.leaderboards.refresh import add_team_to_boards, ensure_built
 from webapp.models import League, LeagueMember, Race, Season, Team
@@ -28,6 +36,7 @@ MEMBERS_SQL = """
 SELECT count(*) AS n, COALESCE(max(id), 0) AS top FROM league_members WHERE league_id = $1
 """
 PAGE_TTL_SECONDS = 30
+MEMBERS_TTL_SECONDS = 5
 SEASON_KEY = "lb:current-season"
 
 
@@ -79,15 +88,30 @@ class Resolved:
     prev_key: str | None
 
 
+async def _league_generation(redis: Redis, league_id: int) -> str:
+    """Return the league's membership generation: its counter and its members' signature."""
+    # Joining and leaving bump the counter, which shows at once; the signature (counted in
+    # PostgreSQL, remembered a few seconds) also catches changes that do not, such as a
+    # team deleted with its memberships.
+    raw_counter, remembered = await redis.mget(league_gen_key(league_id), members_key(league_id))
+    counter = int(raw_counter or 0)
+    if remembered is not None:
+        remembered_counter, signature = str(remembered).split(":", 1)
+        if int(remembered_counter) == counter:
+            return f"{counter}.{signature}"
+    rows = await connections.get("default").execute_query_dict(MEMBERS_SQL, [league_id])
+    signature = f"{rows[0]['n']}.{rows[0]['top']}"
+    await redis.set(members_key(league_id), f"{counter}:{signature}", ex=MEMBERS_TTL_SECONDS)
+    return f"{counter}.{signature}"
+
+
 async def _resolve(scope: Scope) -> Resolved:
     """Fill in a board's generations and find what its rank changes compare with."""
     redis = get_redis()
     races, gen = await season_meta(redis, season=scope.season, system=scope.system)
     league_gen = "0"
     if scope.league_id is not None:
-        counter = int(await redis.get(league_gen_key(scope.league_id)) or 0)
-        rows = await connections.get("default").execute_query_dict(MEMBERS_SQL, [scope.league_id])
-        league_gen = f"{counter}.{rows[0]['n']}.{rows[0]['top']}"
+        league_gen = await _league_generation(redis, scope.league_id)
     scope = replace(scope, season_gen=gen, league_gen=league_gen)
     if scope.race_id is None:
         compare = scope if len(races) >= 2 else None

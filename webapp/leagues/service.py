@@ -11,6 +11,7 @@ from tortoise.functions import Count, Lower
 from tortoise.transactions import in_transaction
 
 from webapp.errors import AppError
+from webapp.leaderboards.refresh import league_membership_changed
 from webapp.models import League, LeagueMember, Team, User
 from webapp.notifications.producers import announce_membership, notify_league_joined
 
@@ -152,6 +153,7 @@ async def remove_team(*, user: User, league_id: int, team_id: int) -> None:
                 await league.delete()
                 return
         await member.delete()
+    await league_membership_changed(league_id=league.id)
     await announce_membership(league_id=league.id, notified=[])
 
 
@@ -241,6 +243,7 @@ async def _enter(*, user: User, league_id: int, team_id: int) -> League:
         notified = await notify_league_joined(
             league_id=league.id, team_id=team.id, member_id=member.id
         )
+    await league_membership_changed(league_id=league.id)
     await announce_membership(league_id=league.id, notified=notified)
     await league.fetch_related("owner")
     return league
