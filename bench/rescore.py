@@ -16,13 +16,8 @@ from webapp.scoring.rescore import rescore_scores
 # (no change detection, no season totals, no parameters).
 BASELINE_SQL = """
 INSERT INTO team_race_scores
-    (team_id, race_id, scoring_system, lineup_id, points, breakdown, result_version, updated_at)
-SELECT c.team_id, r.id, 'classic', c.lineup_id, SUM(x.points)::int,
-       jsonb_agg(jsonb_build_object(
-           'driver_id', ld.driver_id, 'captain', ld.driver_id = c.captain_id,
-           'position_points', x.pp, 'bonus_points', x.bp, 'multiplier', x.m, 'points', x.points
-       ) ORDER BY ld.driver_id),
-       r.results_version, now()
+    (team_id, race_id, scoring_system, lineup_id, points, result_version, updated_at)
+SELECT c.team_id, r.id, 'classic', c.lineup_id, SUM(x.points)::int, r.results_version, now()
 FROM races r
 JOIN (
     SELECT DISTINCT ON (l.team_id) l.team_id, l.id AS lineup_id, l.captain_id
@@ -34,7 +29,7 @@ JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
 LEFT JOIN race_results rr
   ON rr.race_id = r.id AND rr.version = r.results_version AND rr.driver_id = ld.driver_id
 CROSS JOIN LATERAL (
-    SELECT pp, bp, m, (pp + bp) * m AS points FROM (SELECT
+    SELECT (pp + bp) * m AS points FROM (SELECT
         CASE rr.position_text WHEN '1' THEN 25 WHEN '2' THEN 18 WHEN '3' THEN 15
             WHEN '4' THEN 12 WHEN '5' THEN 10 WHEN '6' THEN 8 WHEN '7' THEN 6 WHEN '8' THEN 4
             WHEN '9' THEN 2 WHEN '10' THEN 1 ELSE 0 END AS pp,
@@ -46,9 +41,18 @@ GROUP BY c.team_id, c.lineup_id, r.id
 """
 CHECKSUM_SQL = """
 SELECT count(*) AS rows, COALESCE(sum(points), 0) AS points,
-       COALESCE(sum(hashtext(team_id || ':' || lineup_id || ':' || points || ':'
-                             || breakdown::text)::bigint), 0) AS hash
+       COALESCE(sum(hashtext(team_id || ':' || lineup_id || ':' || points)::bigint), 0) AS hash
 FROM team_race_scores WHERE race_id = $1
+"""
+# Teams whose breakdown (their lineup's drivers' entries for the race) does not add up.
+BREAKDOWNS_BAD_SQL = """
+SELECT count(*) AS bad FROM team_race_scores s
+JOIN lineups l ON l.id = s.lineup_id
+WHERE s.race_id = $1 AND s.points <> (
+    SELECT COALESCE(sum(e.points), 0) FROM lineup_drivers ld
+    JOIN race_driver_scores e ON e.race_id = s.race_id AND e.scoring_system = s.scoring_system
+     AND e.driver_id = ld.driver_id AND e.captain = (ld.driver_id = l.captain_id)
+    WHERE ld.lineup_id = l.id)
 """
 TOTALS_OK_SQL = """
 SELECT count(*) AS bad FROM teams t
@@ -84,30 +88,38 @@ async def run(teams: int) -> list[list[object]]:
     def row(what: str, seconds: float, note: str = "") -> None:
         rows.append([f"{teams:,}", what, f"{seconds:.2f}", f"{teams / seconds:,.0f}", note])
 
+    # Each timed statement starts after a checkpoint, so none pays for an earlier one's
+    # writes being flushed while it runs.
+    await conn.execute_script("CHECKPOINT")
     _, base_s = await timed(lambda: conn.execute_query(BASELINE_SQL, [race]))
     expected = await checksum(race)
     row("baseline: one hand-written INSERT … SELECT", base_s, f"{expected[0]:,} scores")
     await conn.execute_script("TRUNCATE team_race_scores")
     await conn.execute_script("VACUUM ANALYZE team_race_scores")
 
+    await conn.execute_script("CHECKPOINT")
     first, first_s = await timed(lambda: rescore_scores(race_id=race))
     got = await checksum(race)
     same = "identical to baseline" if got == expected else f"DIFFERENT: {got} vs {expected}"
     row("rescore_race, first scoring (scores + totals)", first_s, same)
     _, board_s = await timed(lambda: refresh_after_rescore(first))
     row("  then leaderboards (full build)", board_s, f"{len(first.changes):,} changes")
+    await conn.execute_script("CHECKPOINT")
     again, again_s = await timed(lambda: rescore_scores(race_id=race))
     row("rescore_race again, nothing changed", again_s, f"{len(again.changes)} changes")
 
     await conn.execute_query(CORRECTION_SQL, [race])
     await conn.execute_query("UPDATE races SET results_version = 2 WHERE id = $1", [race])
+    await conn.execute_script("CHECKPOINT")
     fixed, fixed_s = await timed(lambda: rescore_scores(race_id=race))
     row("rescore_race after a correction (P1/P2 swap)", fixed_s, f"{len(fixed.changes):,} changes")
     _, board2_s = await timed(lambda: refresh_after_rescore(fixed))
     row("  then leaderboards", board2_s, "")
     bad = (await conn.execute_query_dict(TOTALS_OK_SQL))[0]["bad"]
     print(f"season totals equal the sum of race scores: {'yes' if bad == 0 else f'NO ({bad})'}")
-    if got != expected or bad:
+    wrong = (await conn.execute_query_dict(BREAKDOWNS_BAD_SQL, [race]))[0]["bad"]
+    print(f"every breakdown adds up to its score: {'yes' if wrong == 0 else f'NO ({wrong})'}")
+    if got != expected or bad or wrong:
         raise SystemExit("rescoring disagrees with the baseline")
     return rows
 

@@ -204,7 +204,8 @@ class Team(Model):
     class Meta:
         table = "teams"
         unique_together = (("owner", "season", "name"),)
-        indexes = (("season_id", "points"),)
+        # No index on points: rescoring updates every team's total, and leaderboards are
+        # sorted in Redis (built from a scan of the season's teams), never here.
 
 
 class Lineup(Model):
@@ -294,15 +295,41 @@ class TeamRaceScore(Model):
         "models.Lineup", related_name="scores", on_delete=fields.CASCADE
     )
     points = fields.IntField()
-    # [{driver_id, captain, position_points, bonus_points, multiplier, points}]
-    breakdown: list[dict[str, Any]] = fields.JSONField(default=list)
     result_version = fields.IntField()
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "team_race_scores"
         unique_together = (("team", "race", "scoring_system"),)
-        indexes = (("race_id", "scoring_system", "points"),)
+        # Not on points: a rescoring that changes points can then update rows in place.
+        indexes = (("race_id", "scoring_system"),)
+
+
+class RaceDriverScore(Model):
+    """A driver's points in a race under a system, as captain or not: what breakdowns show.
+
+    A team's breakdown is the rows of its lineup's drivers (captain as captain), so the
+    rescoring writes a few dozen of these per race instead of a breakdown per team.
+    """
+
+    id = fields.IntField(primary_key=True)
+    race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
+        "models.Race", related_name="driver_scores", on_delete=fields.CASCADE
+    )
+    scoring_system = fields.CharField(max_length=20)
+    result_version = fields.IntField()
+    driver: fields.ForeignKeyRelation[Driver] = fields.ForeignKeyField(
+        "models.Driver", related_name="race_scores", on_delete=fields.CASCADE
+    )
+    captain = fields.BooleanField()
+    position_points = fields.IntField()
+    bonus_points = fields.IntField()
+    multiplier = fields.IntField()
+    points = fields.IntField()
+
+    class Meta:
+        table = "race_driver_scores"
+        unique_together = (("race", "scoring_system", "driver", "captain"),)
 
 
 class Notification(Model):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from webapp.errors import AppError
-from webapp.models import Driver, Race, Team, TeamRaceScore
+from webapp.models import Driver, LineupDriver, Race, RaceDriverScore, Team, TeamRaceScore
 from webapp.scoring.systems import DEFAULT_SYSTEM, DriverScore
 
 
@@ -35,11 +35,24 @@ async def team_scores(
     now = now or datetime.now(UTC)
     rows = (
         await TeamRaceScore.filter(team_id=team_id, scoring_system=system, race__lock_at__lte=now)
-        .select_related("race")
+        .select_related("race", "lineup")
         .order_by("race__round")
     )
-    ids = {entry["driver_id"] for row in rows for entry in row.breakdown}
-    drivers = {d.id: d for d in await Driver.filter(id__in=ids)} if ids else {}
+    if not rows:
+        return []
+    # A breakdown is the race's entries for the lineup's drivers, the captain's as captain.
+    picks = await LineupDriver.filter(lineup_id__in={row.lineup_id for row in rows}).values_list(  # type: ignore[attr-defined]
+        "lineup_id", "driver_id"
+    )
+    drivers_of: dict[int, list[int]] = {}
+    for lineup_id, driver_id in picks:
+        drivers_of.setdefault(int(lineup_id), []).append(int(driver_id))
+    entries = {
+        (e.race_id, e.driver_id, e.captain): e  # type: ignore[attr-defined]
+        for e in await RaceDriverScore.filter(
+            race_id__in={row.race.id for row in rows}, scoring_system=system
+        ).select_related("driver")
+    }
     return [
         RaceScore(
             race=row.race,
@@ -47,15 +60,21 @@ async def team_scores(
             entries=sorted(
                 (
                     BreakdownEntry(
-                        driver_id=entry["driver_id"],
-                        captain=entry["captain"],
-                        position_points=entry["position_points"],
-                        bonus_points=entry["bonus_points"],
-                        multiplier=entry["multiplier"],
-                        points=entry["points"],
-                        driver=drivers.get(entry["driver_id"]),
+                        driver_id=driver_id,
+                        captain=entry.captain,
+                        position_points=entry.position_points,
+                        bonus_points=entry.bonus_points,
+                        multiplier=entry.multiplier,
+                        points=entry.points,
+                        driver=entry.driver,
                     )
-                    for entry in row.breakdown
+                    for driver_id in drivers_of.get(row.lineup.id, [])
+                    if (
+                        entry := entries.get(
+                            (row.race.id, driver_id, driver_id == row.lineup.captain_id)  # type: ignore[attr-defined]
+                        )
+                    )
+                    is not None
                 ),
                 # Captain first, then by points: the order that answers "why this score?".
                 key=lambda e: (not e.captain, -e.points, e.driver_id),

@@ -53,26 +53,25 @@ driver_index AS MATERIALIZED (
     SELECT d.id AS driver_id, (row_number() OVER (ORDER BY d.id) - 1)::int AS idx
     FROM drivers d JOIN race ON d.season_id = race.season_id
 ),
--- Every driver as a non-captain and as a captain (a few dozen rows), with its breakdown
--- entry already written as JSON text.
+-- Every driver as a non-captain and as a captain: a few dozen rows, kept for breakdowns.
 entries AS MATERIALIZED (
-    SELECT e.driver_id, e.captain, e.points,
-           jsonb_build_object(
-               'driver_id', e.driver_id, 'captain', e.captain,
-               'position_points', e.position_points, 'bonus_points', e.bonus_points,
-               'multiplier', e.multiplier, 'points', e.points
-           )::text AS entry
-    FROM (
-        SELECT di.driver_id, c.captain,
-               COALESCE(ds.position_points, 0) AS position_points,
-               COALESCE(ds.bonus_points, 0) AS bonus_points,
-               CASE WHEN c.captain THEN $9::int ELSE 1 END AS multiplier,
-               (COALESCE(ds.position_points, 0) + COALESCE(ds.bonus_points, 0))
-                   * CASE WHEN c.captain THEN $9::int ELSE 1 END AS points
-        FROM driver_index di
-        CROSS JOIN (VALUES (false), (true)) AS c(captain)
-        LEFT JOIN driver_scores ds ON ds.driver_id = di.driver_id
-    ) e
+    SELECT di.driver_id, c.captain,
+           COALESCE(ds.position_points, 0) AS position_points,
+           COALESCE(ds.bonus_points, 0) AS bonus_points,
+           CASE WHEN c.captain THEN $9::int ELSE 1 END AS multiplier,
+           (COALESCE(ds.position_points, 0) + COALESCE(ds.bonus_points, 0))
+               * CASE WHEN c.captain THEN $9::int ELSE 1 END AS points
+    FROM driver_index di
+    CROSS JOIN (VALUES (false), (true)) AS c(captain)
+    LEFT JOIN driver_scores ds ON ds.driver_id = di.driver_id
+),
+stored_entries AS (
+    INSERT INTO race_driver_scores
+        (race_id, scoring_system, result_version, driver_id, captain, position_points,
+         bonus_points, multiplier, points)
+    SELECT race.id, $2, race.results_version, e.driver_id, e.captain, e.position_points,
+           e.bonus_points, e.multiplier, e.points
+    FROM entries e CROSS JOIN race
 ),
 lineup_keys AS (
     SELECT c.team_id, c.owner_id, c.lineup_id, c.captain_id,
@@ -83,10 +82,9 @@ lineup_keys AS (
     JOIN driver_index di ON di.driver_id = ld.driver_id
     GROUP BY c.team_id, c.owner_id, c.lineup_id, c.captain_id
 ),
--- Many teams share a lineup: points and breakdown are worked out once per distinct one.
+-- Many teams share a lineup: its points are worked out once per distinct one.
 compositions AS (
-    SELECT k.mask_lo, k.mask_hi, k.captain_id, SUM(e.points)::int AS points,
-           ('[' || string_agg(e.entry, ',' ORDER BY e.driver_id) || ']')::jsonb AS breakdown
+    SELECT k.mask_lo, k.mask_hi, k.captain_id, SUM(e.points)::int AS points
     FROM (SELECT DISTINCT mask_lo, mask_hi, captain_id FROM lineup_keys) k
     JOIN driver_index di
       ON CASE WHEN di.idx < 63 THEN (k.mask_lo >> di.idx) & 1
@@ -95,40 +93,42 @@ compositions AS (
     GROUP BY k.mask_lo, k.mask_hi, k.captain_id
 ),
 scored AS (
-    SELECT k.team_id, k.owner_id, k.lineup_id, co.points, co.breakdown
+    SELECT k.team_id, k.owner_id, k.lineup_id, co.points
     FROM lineup_keys k JOIN compositions co USING (mask_lo, mask_hi, captain_id)
 ),
 old AS (
-    SELECT team_id, lineup_id, points, breakdown, result_version
+    SELECT id, team_id, lineup_id, points, result_version
     FROM team_race_scores WHERE race_id = $1 AND scoring_system = $2
 ),
 -- Only new, different and vanished scores go on: unchanged rows are never touched.
 diff AS (
     SELECT COALESCE(sc.team_id, o.team_id) AS team_id, sc.owner_id, sc.lineup_id,
-           sc.breakdown, o.points AS old_points, sc.points AS new_points
+           o.id AS score_id, o.points AS old_points, sc.points AS new_points
     FROM scored sc FULL JOIN old o ON o.team_id = sc.team_id
     WHERE sc.team_id IS NULL OR o.team_id IS NULL
-       OR (o.lineup_id, o.points, o.breakdown, o.result_version)
-          IS DISTINCT FROM
-          (sc.lineup_id, sc.points, sc.breakdown, (SELECT results_version FROM race))
+       OR (o.lineup_id, o.points, o.result_version)
+          IS DISTINCT FROM (sc.lineup_id, sc.points, (SELECT results_version FROM race))
 ),
-upserted AS (
-    INSERT INTO team_race_scores AS s
-        (team_id, race_id, scoring_system, lineup_id, points, breakdown, result_version,
-         updated_at)
-    SELECT d.team_id, race.id, $2, d.lineup_id, d.new_points, d.breakdown,
-           race.results_version, now()
+-- New rows are plain inserts: overlapping runs queue on the advisory lock, so no other
+-- run can add the same row meanwhile (ON CONFLICT would cost a speculative insert each).
+inserted AS (
+    INSERT INTO team_race_scores
+        (team_id, race_id, scoring_system, lineup_id, points, result_version, updated_at)
+    SELECT d.team_id, race.id, $2, d.lineup_id, d.new_points, race.results_version, now()
     FROM diff d CROSS JOIN race
-    WHERE d.new_points IS NOT NULL
-    ON CONFLICT (team_id, race_id, scoring_system) DO UPDATE
-    SET lineup_id = EXCLUDED.lineup_id, points = EXCLUDED.points,
-        breakdown = EXCLUDED.breakdown, result_version = EXCLUDED.result_version,
-        updated_at = EXCLUDED.updated_at
+    WHERE d.old_points IS NULL AND d.new_points IS NOT NULL
+),
+updated AS (
+    UPDATE team_race_scores s
+    SET lineup_id = d.lineup_id, points = d.new_points, result_version = race.results_version,
+        updated_at = now()
+    FROM diff d CROSS JOIN race
+    -- By primary key: the plan stays a keyed lookup however few rows the planner expects.
+    WHERE d.old_points IS NOT NULL AND d.new_points IS NOT NULL AND s.id = d.score_id
 ),
 removed AS (
     DELETE FROM team_race_scores s USING diff d
-    WHERE d.new_points IS NULL AND s.team_id = d.team_id
-      AND s.race_id = $1 AND s.scoring_system = $2
+    WHERE d.new_points IS NULL AND s.id = d.score_id
 ),
 totals AS (
     UPDATE teams t
@@ -219,6 +219,12 @@ async def rescore_scores(*, race_id: int, system: str = DEFAULT_SYSTEM) -> Resco
             )
         # A big batch statement: sort and hash in memory, and skip JIT compilation.
         await conn.execute_script("SET LOCAL work_mem = '128MB'; SET LOCAL jit = off")
+        # The statement writes the race's driver entries afresh (its parts cannot delete
+        # and insert the same keys).
+        await conn.execute_query(
+            "DELETE FROM race_driver_scores WHERE race_id = $1 AND scoring_system = $2",
+            [race_id, scoring.name],
+        )
         # Plain records, not dicts: a first scoring returns a row per team.
         _, records = await conn.execute_query(RESCORE_SQL, rescore_params(race_id, scoring))
     result = RescoreResult(race_id=race_id, system=scoring.name, season=season)

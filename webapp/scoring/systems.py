@@ -59,7 +59,7 @@ def get_system(name: str) -> ScoringSystem:
 
 @dataclass(frozen=True, slots=True)
 class DriverScore:
-    """One driver's share of a team's race points, as kept in the breakdown."""
+    """One driver's share of a team's race points: a line of its breakdown."""
 
     driver_id: int
     captain: bool
@@ -69,7 +69,7 @@ class DriverScore:
     points: int
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the breakdown entry stored with the team's race score."""
+        """Return the entry as the scores API shows it."""
         return {
             "driver_id": self.driver_id,
             "captain": self.captain,
