@@ -190,6 +190,24 @@ async def test_a_new_team_appears_at_the_bottom(season: dict) -> None:
     assert board.total == 5
 
 
+async def test_a_team_created_by_its_owner_shows_on_everyones_board(season: dict) -> None:
+    from webapp.teams.service import create_team
+
+    await rescore_race(race_id=season["belgium"].id)
+    assert (await overall_leaderboard(season=2024)).total == 4
+    world = season["world"]
+    picks = [driver.id for driver in list(world.drivers.values())[:5]]
+    await create_team(
+        owner=await world.user("newcomer"),
+        name="Fresh",
+        driver_ids=picks,
+        captain_id=picks[0],
+        season=2024,
+    )
+    board = await overall_leaderboard(season=2024)  # an anonymous reader's
+    assert board.total == 5 and table(board)[-1] == (4, "Fresh", 0, 0)
+
+
 async def test_callers_new_team_is_healed_onto_the_board(season: dict) -> None:
     await rescore_race(race_id=season["belgium"].id)
     await overall_leaderboard(season=2024)

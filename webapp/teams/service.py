@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from webapp.catalogue.queries import current_season
 from webapp.errors import AppError
+from webapp.leaderboards.refresh import add_team_to_boards
 from webapp.models import Driver, Lineup, LineupDriver, Team, User
 from webapp.settings import get_settings
 from webapp.teams import rules
@@ -84,6 +85,8 @@ async def create_team(
             drivers=drivers,
             saved_at=saved_at,
         )
+    # Everyone's leaderboard shows the new team (at 0 points) from now on.
+    await add_team_to_boards(team_id=team.id)
     team.owner = owner
     return team
 
