@@ -49,6 +49,9 @@ class Migration(migrations.Migration):
                      (e->>'captain')::boolean, s.result_version DESC
             """
         ),
+        # Every rescoring rewrites every team's season total: with room left on each page
+        # the new row version stays on its page and no index entry is written (a HOT update).
+        ops.RunSQL("ALTER TABLE teams SET (fillfactor = 50)", "ALTER TABLE teams RESET (fillfactor)"),
         ops.RemoveIndex(
             model_name='Team',
             name=None,
@@ -58,6 +61,17 @@ class Migration(migrations.Migration):
             model_name='TeamRaceScore',
             name=None,
             fields=['race_id', 'scoring_system', 'points'],
+        ),
+        ops.AlterField(
+            model_name='TeamRaceScore',
+            name='lineup',
+            field=fields.ForeignKeyField('models.Lineup', source_field='lineup_id', db_constraint=False, to_field='id', related_name='scores', on_delete=OnDelete.CASCADE),
+        ),
+        # AlterField records db_constraint=False but leaves the constraint in place.
+        ops.RunSQL(
+            "ALTER TABLE team_race_scores DROP CONSTRAINT team_race_scores_lineup_id_fkey",
+            "ALTER TABLE team_race_scores ADD CONSTRAINT team_race_scores_lineup_id_fkey"
+            " FOREIGN KEY (lineup_id) REFERENCES lineups (id) ON DELETE CASCADE",
         ),
         ops.RemoveField(model_name='TeamRaceScore', name='breakdown'),
         ops.AddIndex(

@@ -291,8 +291,11 @@ class TeamRaceScore(Model):
         "models.Race", related_name="team_scores", on_delete=fields.CASCADE
     )
     scoring_system = fields.CharField(max_length=20, default="classic")
+    # No database constraint: checking it cost a lookup per row written (a million per
+    # first scoring of a big season) and guarded nothing the team's does not. A lineup is
+    # only deleted with its team, whose scores go with it.
     lineup: fields.ForeignKeyRelation[Lineup] = fields.ForeignKeyField(
-        "models.Lineup", related_name="scores", on_delete=fields.CASCADE
+        "models.Lineup", related_name="scores", on_delete=fields.CASCADE, db_constraint=False
     )
     points = fields.IntField()
     result_version = fields.IntField()

@@ -218,7 +218,7 @@ async def rescore_scores(*, race_id: int, system: str = DEFAULT_SYSTEM) -> Resco
                 "SELECT pg_advisory_xact_lock($1, $2)", [LOCK_SEASON_TOTALS, season]
             )
         # A big batch statement: sort and hash in memory, and skip JIT compilation.
-        await conn.execute_script("SET LOCAL work_mem = '128MB'; SET LOCAL jit = off")
+        await conn.execute_script("SET LOCAL work_mem = '256MB'; SET LOCAL jit = off")
         # The statement writes the race's driver entries afresh (its parts cannot delete
         # and insert the same keys).
         await conn.execute_query(
