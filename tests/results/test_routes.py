@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from redis.asyncio import Redis
 
 from webapp.models import Driver, Notification, Race, RaceResult, ResultVersion, Team
-from webapp.results.polling import poll_race
+from webapp.results.polling import LAST_REACHED_KEY, poll_race
 from workers.broker import QUEUE
 
 from .conftest import OFFSETS, load_fixture
@@ -74,6 +74,21 @@ async def test_pages_show_when_the_feed_was_last_reached(client, feed, feed_clie
 
     after = (await (await client.get("/")).get_data()).decode()
     assert "Results feed last reached 2025-03-16T05:00:00Z" in after
+
+
+async def test_the_feeds_last_contact_outlives_a_redis_flush(
+    client, feed, feed_client, race_one, redis
+):
+    feed.serve_fixture(RESULTS, "2025/1/results_empty.json")
+    now = race_one.starts_at + timedelta(hours=1)
+    await poll_race(race_id=race_one.id, client=feed_client, offsets_hours=OFFSETS, now=now)
+    await redis.flushdb()
+
+    page = (await (await client.get("/")).get_data()).decode()
+
+    assert "Results feed last reached 2025-03-16T05:00:00Z" in page
+    # Read back from PostgreSQL once, then kept for the pages after it.
+    assert await redis.get(LAST_REACHED_KEY) == "2025-03-16T05:00:00+00:00"
 
 
 async def test_admin_corrects_results_and_teams_are_rescored(

@@ -21,6 +21,8 @@ from webapp.results.timetable import CLOSED, RaceClock, is_due, verified
 log = logging.getLogger(__name__)
 
 LAST_REACHED_KEY = "paddock:feed:last_reached"
+NEVER_REACHED = "never"
+NEVER_TTL_SECONDS = 60
 # Outcomes of a poll that reached the feed and got a usable answer.
 OK_OUTCOMES = ("new_version", "unchanged", "no_results")
 
@@ -140,8 +142,15 @@ async def poll_due_races(
 
 async def feed_last_reached() -> datetime | None:
     """Return when a poll last got a usable answer from the feed."""
-    value = await get_redis().get(LAST_REACHED_KEY)
+    redis = get_redis()
+    value = await redis.get(LAST_REACHED_KEY)
     if value:
-        return datetime.fromisoformat(str(value))
+        return None if value == NEVER_REACHED else datetime.fromisoformat(str(value))
+    # Redis lost the key (or no poll has succeeded yet): every page shows this, so the
+    # answer from PostgreSQL is kept until a successful poll writes a newer one.
     row = await FeedPoll.filter(ok=True).order_by("-started_at").first()
-    return row.started_at if row else None
+    if row is None:
+        await redis.set(LAST_REACHED_KEY, NEVER_REACHED, ex=NEVER_TTL_SECONDS, nx=True)
+        return None
+    await redis.set(LAST_REACHED_KEY, row.started_at.isoformat(), nx=True)
+    return row.started_at

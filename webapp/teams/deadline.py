@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +14,8 @@ from webapp.catalogue.routes import Countdown, countdown
 from webapp.models import Race
 
 log = logging.getLogger(__name__)
+DEADLINE_EXTENSION = "paddock_next_deadline"
+REMEMBER_SECONDS = 5.0
 
 
 def app_now() -> datetime:
@@ -29,13 +32,35 @@ class Deadline:
     left: Countdown
 
 
+@dataclass
+class _Remembered:
+    race: Race | None
+    asked_at: datetime  # the request clock when it was looked up
+    until: float  # event-loop time it may be reused until
+
+
 async def next_deadline() -> Deadline | None:
     """Return the next lineup deadline of the current season, if any."""
-    try:
-        now = app_now()
-        race = await next_race(season=await current_season(), now=now)
-    except Exception:
-        # Pages (error pages included) must render even when this cannot be read.
-        log.warning("next deadline unavailable", exc_info=True)
-        return None
+    now = app_now()
+    # Every page shows it: one lookup per process every few seconds, not two per page.
+    # An admin's change to a race's lock time shows within REMEMBER_SECONDS.
+    remembered: _Remembered | None = current_app.extensions.get(DEADLINE_EXTENSION)
+    clock = asyncio.get_running_loop().time()
+    if (
+        remembered is not None
+        and clock < remembered.until
+        and remembered.asked_at <= now
+        and (remembered.race is None or remembered.race.lock_at > now)
+    ):
+        race = remembered.race
+    else:
+        try:
+            race = await next_race(season=await current_season(), now=now)
+        except Exception:
+            # Pages (error pages included) must render even when this cannot be read.
+            log.warning("next deadline unavailable", exc_info=True)
+            return None
+        current_app.extensions[DEADLINE_EXTENSION] = _Remembered(
+            race, now, clock + REMEMBER_SECONDS
+        )
     return Deadline(race=race, left=countdown(race.lock_at, now)) if race else None
