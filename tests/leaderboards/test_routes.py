@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from quart import Quart
 from quart.typing import TestClientProtocol
 
 from tests.scoring.factories import BELGIUM, BELGIUM_LOCK, SINGAPORE, SINGAPORE_LOCK, World
@@ -136,7 +137,7 @@ async def test_private_league_board_is_for_members(
 
 
 async def test_leaderboard_page_marks_my_rows(
-    client: TestClientProtocol, scored: dict, make_user, login
+    app: Quart, client: TestClientProtocol, scored: dict, make_user, login
 ) -> None:
     s = scored
     me = await make_user("petra")
@@ -145,12 +146,18 @@ async def test_leaderboard_page_marks_my_rows(
         mine, ["HAM", "VER", "NOR", "SAI", "PER"], captain="HAM", saved_at=EARLY
     )
     await rescore_race(race_id=s["belgium"].id)
+    anonymous = (await (await client.get("/leaderboard")).get_data()).decode()
     await login(client, me)
     html = (await (await client.get("/leaderboard")).get_data()).decode()
     assert f'<tr id="lb-row-{mine.id}" class="mine">' in html
     assert f'<tr id="lb-row-{s["alpha"].id}">' in html
     assert 'id="lb-body-leaderboard"' in html
     assert "Your teams" in html and "Petra&#39;s" in html
+    # The table anonymous readers share (rendered once for all of them) marks nobody's row,
+    # before and after a player's page marked theirs.
+    again = await (await app.test_client().get("/leaderboard")).get_data()
+    for page in (anonymous, again.decode()):
+        assert f'<tr id="lb-row-{mine.id}">' in page and 'class="mine"' not in page
 
 
 async def test_leaderboard_pages_through_with_htmx(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
-from quart import Blueprint, render_template, request
+from markupsafe import Markup
+from quart import Blueprint, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from webapp.auth.current import current_user
@@ -14,6 +18,8 @@ from webapp.leaderboards.queries import Leaderboard, overall_leaderboard
 
 pages = Blueprint("leaderboards_pages", __name__)
 PAGE_SIZE = 50
+BODY_TEMPLATE = "live/_board.html"
+BODIES_EXTENSION = "paddock_board_bodies"
 
 
 def wants_fragment() -> bool:
@@ -53,6 +59,41 @@ def pager(board: Leaderboard, *, path: str, **params: object) -> Pager:
         prev_url=url(page - 1) if page > 1 else None,
         next_url=url(page + 1) if page < pages else None,
     )
+
+
+BODIES_KEPT = 64
+
+
+async def board_body(
+    board: Leaderboard, body_id: str | None = None, mine_ids: Collection[int] | None = None
+) -> Markup:
+    """Return a board's table body as HTML, rendered once for every viewer who sees it alike.
+
+    Every anonymous reader of a page, and every player whose teams are not on it, sees the
+    same rows: keyed by the rows themselves, the render is shared until a row changes.
+    """
+    mine = frozenset(mine_ids or ()) & {row.team_id for row in board.items}
+    key = (tuple(board.items), body_id, mine)
+    kept: OrderedDict[object, Markup] = current_app.extensions.setdefault(
+        BODIES_EXTENSION, OrderedDict()
+    )
+    html = kept.get(key)
+    if html is None:
+        # The template's output, whose every value Jinja escaped: safe as it stands.
+        html = Markup(  # noqa: S704
+            await render_template(BODY_TEMPLATE, board=board, body_id=body_id, mine_ids=mine)
+        )
+        kept[key] = html
+        if len(kept) > BODIES_KEPT:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(key)
+    return html
+
+
+@pages.app_context_processor
+async def _board_body() -> dict[str, Any]:
+    return {"board_body": board_body}
 
 
 @pages.get("/leaderboard")
