@@ -7,6 +7,7 @@ the reads run against the boards the last rescoring left.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -23,7 +24,12 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="web processes (default: one per core, as docs/deployment.md runs them)",
+    )
     parser.add_argument("--skip-live", action="store_true")
     args = parser.parse_args()
     for teams in args.teams or [100_000]:

@@ -222,7 +222,12 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--rate", type=float, default=200.0, help="paced run: req/s in all")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="web processes (default: one per core, as docs/deployment.md runs them)",
+    )
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     args = parser.parse_args()
     asyncio.run(
