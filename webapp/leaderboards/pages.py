@@ -80,7 +80,7 @@ async def board_body(
     html = kept.get(key)
     if html is None:
         # The template's output, whose every value Jinja escaped: safe as it stands.
-        html = Markup(  # noqa: S704
+        html = Markup(  # noqa: S704  # nosec B704
             await render_template(BODY_TEMPLATE, board=board, body_id=body_id, mine_ids=mine)
         )
         kept[key] = html
