@@ -28,6 +28,7 @@ DEFAULT_TTL = 300
 
 # Generation names bumped by writers.
 DRIVERS = "drivers"
+RACES = "races"  # a race rescheduled, cancelled or added
 
 
 async def generation(name: str) -> int:

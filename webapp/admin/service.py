@@ -85,6 +85,7 @@ async def update_race(
             race.status = RaceStatus.SCHEDULED
         race.starts_at, race.lock_at = new_start, new_lock
         await race.save()
+    await cache.bump(cache.RACES)
     return race
 
 

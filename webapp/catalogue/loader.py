@@ -278,4 +278,5 @@ async def load_season(*, path: Path | None = None) -> dict[str, int]:
                 kind="races",
             )
     await cache.bump(cache.DRIVERS)
+    await cache.bump(cache.RACES)
     return counts

@@ -154,4 +154,5 @@ async def sync_season(*, season: int, client: FeedClient) -> dict[str, int]:
 
         await conn.execute_query(LATEST_CONSTRUCTOR_SQL, [season])
     await cache.bump(cache.DRIVERS)
+    await cache.bump(cache.RACES)
     return counts
