@@ -54,6 +54,7 @@ async def seed(database_url: str, redis_url: str) -> tuple[str, dict[str, int]]:
     from webapp.catalogue.loader import load_season
     from webapp.leagues.service import create_league
     from webapp.models import Driver, Race
+    from webapp.redis import close_redis, init_redis
     from webapp.settings import load_settings
     from webapp.teams.service import create_team
 
@@ -69,6 +70,7 @@ async def seed(database_url: str, redis_url: str) -> tuple[str, dict[str, int]]:
     settings = load_settings()
     await db.migrate_db(settings)
     await db.init_db(settings)
+    await init_redis(redis_url)  # seeding runs the domain code, which keeps boards in Redis
     try:
         await load_season()
         password = secrets.token_urlsafe(16)
@@ -87,6 +89,7 @@ async def seed(database_url: str, redis_url: str) -> tuple[str, dict[str, int]]:
         race = await Race.filter(round=1).first()
         assert race is not None
     finally:
+        await close_redis()
         await db.close_db()
     # Existing ids for path parameters, so that requests reach the handlers' logic.
     ids = {"team_id": team.id, "league_id": league.id, "race_id": race.id, "driver_id": drivers[0]}
