@@ -208,6 +208,31 @@ async def test_a_team_created_by_its_owner_shows_on_everyones_board(season: dict
     assert board.total == 5 and table(board)[-1] == (4, "Fresh", 0, 0)
 
 
+async def test_my_rows_follow_my_new_team_and_the_next_rescoring(season: dict) -> None:
+    from webapp.teams.service import create_team
+
+    world, owner = season["world"], season["owner"]
+    await rescore_race(race_id=season["belgium"].id)
+    before = await overall_leaderboard(season=2024, user_id=owner.id)
+    assert [(r.team_name, r.rank) for r in before.mine] == [("Alpha", 3), ("Charlie", 4)]
+    picks = [driver.id for driver in list(world.drivers.values())[:5]]
+    await create_team(owner=owner, name="Third", driver_ids=picks, captain_id=picks[0], season=2024)
+    await overall_leaderboard(season=2024)  # someone else's read caches the new page
+    after = await overall_leaderboard(season=2024, user_id=owner.id)
+    assert [(r.team_name, r.rank) for r in after.mine] == [
+        ("Alpha", 3),
+        ("Charlie", 4),
+        ("Third", 4),  # 0 points, like Charlie: ties share a rank
+    ]
+    await rescore_race(race_id=season["singapore"].id)
+    await overall_leaderboard(season=2024)
+    moved = await overall_leaderboard(season=2024, user_id=owner.id)
+    assert [(r.team_name, r.points) for r in moved.mine] == [
+        (r.team_name, r.points) for r in moved.items if r.team_id in {m.team_id for m in moved.mine}
+    ]
+    assert moved.mine != after.mine
+
+
 async def test_callers_new_team_is_healed_onto_the_board(season: dict) -> None:
     await rescore_race(race_id=season["belgium"].id)
     await overall_leaderboard(season=2024)

@@ -195,18 +195,28 @@ def _decode(text: str) -> tuple[int, list[BoardRow]]:
 async def _page(
     scope: Scope, *, offset: int, limit: int, user_id: int | None
 ) -> tuple[int, list[BoardRow], list[BoardRow]]:
-    """Return (total, rows, my rows) of a page; the shared part is cached per generation."""
+    """Return (total, rows, my rows) of a page; both parts are cached per generation."""
     redis = get_redis()
-    mine_ids = await _user_team_ids(user_id=user_id, season=scope.season, league_id=scope.league_id)
     for attempt in range(2):
         board = await _resolve(scope)
-        # Every rescoring or membership change bumps a generation, so the key moves on;
-        # the TTL bounds how long a renamed team keeps its old name here.
+        # Every rescoring or membership change bumps a generation, so the keys move on (a
+        # new team bumps it too); the TTL bounds how long a renamed team keeps its old name.
         cache_key = f"{board.scope.key()}:page:g{board.scope.season_gen}:{offset}:{limit}"
-        cached = await redis.get(cache_key)
+        if user_id is None:
+            cached, cached_mine = await redis.get(cache_key), None
+        else:
+            mine_key = f"{board.scope.key()}:mine:g{board.scope.season_gen}:{user_id}"
+            cached, cached_mine = await redis.mget(cache_key, mine_key)
+            if cached is not None and cached_mine is not None:
+                total, items = _decode(str(cached))
+                return total, items, _decode(str(cached_mine))[1]
+        mine_ids = await _user_team_ids(
+            user_id=user_id, season=scope.season, league_id=scope.league_id
+        )
         if cached is not None:
             total, items = _decode(str(cached))
             if not mine_ids:
+                await _remember_mine(redis, user_id, board, [])
                 return total, items, []
             raw = await _read(board, offset=0, limit=0, mine_ids=mine_ids)
         else:
@@ -215,7 +225,9 @@ async def _page(
             await redis.set(cache_key, _encode(total, items), ex=PAGE_TTL_SECONDS)
         missing = set(mine_ids) - {s.team_id for s in raw.mine}
         if not missing or scope.race_id is not None or attempt:
-            return total, items, await _rows(raw.mine)
+            mine = await _rows(raw.mine)
+            await _remember_mine(redis, user_id, board, mine)
+            return total, items, mine
         # Every team of the season (or league) belongs on a season board: it went stale.
         if scope.league_id is None:
             for team_id in sorted(missing):
@@ -223,6 +235,15 @@ async def _page(
         else:
             await redis.incr(league_gen_key(scope.league_id))
     raise AssertionError("unreachable")
+
+
+async def _remember_mine(
+    redis: Redis, user_id: int | None, board: Resolved, mine: list[BoardRow]
+) -> None:
+    """Keep a player's own rows of a board for as long as its generation lasts (or the TTL)."""
+    if user_id is not None:
+        mine_key = f"{board.scope.key()}:mine:g{board.scope.season_gen}:{user_id}"
+        await redis.set(mine_key, _encode(len(mine), mine), ex=PAGE_TTL_SECONDS)
 
 
 async def overall_leaderboard(
