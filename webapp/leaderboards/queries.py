@@ -205,8 +205,7 @@ async def _page(
         if user_id is None:
             cached, cached_mine = await redis.get(cache_key), None
         else:
-            mine_key = f"{board.scope.key()}:mine:g{board.scope.season_gen}:{user_id}"
-            cached, cached_mine = await redis.mget(cache_key, mine_key)
+            cached, cached_mine = await redis.mget(cache_key, _mine_key(board, user_id))
             if cached is not None and cached_mine is not None:
                 total, items = _decode(str(cached))
                 return total, items, _decode(str(cached_mine))[1]
@@ -237,13 +236,17 @@ async def _page(
     raise AssertionError("unreachable")
 
 
+def _mine_key(board: Resolved, user_id: int) -> str:
+    """Return the key of a player's own rows of a board in its current generation."""
+    return f"{board.scope.key()}:mine:g{board.scope.season_gen}:{user_id}"
+
+
 async def _remember_mine(
     redis: Redis, user_id: int | None, board: Resolved, mine: list[BoardRow]
 ) -> None:
     """Keep a player's own rows of a board for as long as its generation lasts (or the TTL)."""
     if user_id is not None:
-        mine_key = f"{board.scope.key()}:mine:g{board.scope.season_gen}:{user_id}"
-        await redis.set(mine_key, _encode(len(mine), mine), ex=PAGE_TTL_SECONDS)
+        await redis.set(_mine_key(board, user_id), _encode(len(mine), mine), ex=PAGE_TTL_SECONDS)
 
 
 async def overall_leaderboard(
