@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.live.servers import child_env, free_port, stop_all, wait_ready, web
+from tests.live.servers import child_env, running_web
 
 
 @pytest.mark.parametrize(
@@ -19,17 +19,15 @@ async def test_websockets_are_compressed_only_when_the_setting_asks(
     env.pop("WS_COMPRESSION", None)
     if setting is not None:
         env["WS_COMPRESSION"] = setting
-    port = free_port()
-    process = web(port, env).start()
-    try:
-        base = f"http://127.0.0.1:{port}"
-        await wait_ready(process, base)
+    async with (
+        running_web(env) as base,
         # The client offers permessage-deflate, as browsers do.
-        async with connect(
-            f"ws://127.0.0.1:{port}/ws?topics=leaderboard", origin=base, compression="deflate"
-        ) as socket:
-            extensions = socket.response.headers.get("Sec-WebSocket-Extensions")
-            assert (extensions or "").split(";")[0] == (answer or "")
-            assert "<" in str(await socket.recv())  # the page's catch-up still arrives
-    finally:
-        stop_all([process])
+        connect(
+            base.replace("http", "ws", 1) + "/ws?topics=leaderboard",
+            origin=base,
+            compression="deflate",
+        ) as socket,
+    ):
+        extensions = socket.response.headers.get("Sec-WebSocket-Extensions")
+        assert (extensions or "").split(";")[0] == (answer or "")
+        assert "<" in str(await socket.recv())  # the page's catch-up still arrives

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from tests.live.servers import child_env, free_port, wait_ready, web
+from tests.live.servers import running_web
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package")
@@ -16,14 +16,8 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromiu
 
 @pytest.fixture
 async def server(db: None, redis: Redis, season: int) -> AsyncIterator[str]:
-    port = free_port()
-    process = web(port, child_env()).start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        await wait_ready(process, base)
+    async with running_web() as base:
         yield base
-    finally:
-        process.stop()
 
 
 async def test_register_log_out_and_back_in_on_a_phone(server: str) -> None:

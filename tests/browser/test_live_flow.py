@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.live.scenario import CHEAP
-from tests.live.servers import child_env, free_port, wait_ready, web
+from tests.live.servers import running_web
 from webapp.auth.tokens import create_access_token
 from webapp.models import Driver, Race, User
 
@@ -56,13 +56,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 async def site(season: int, redis: object) -> AsyncIterator[str]:
     """Run one web process on the test services; return its base URL."""
-    port = free_port()
-    process = web(port, child_env()).start()
-    try:
-        await wait_ready(process, f"http://127.0.0.1:{port}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.stop()
+    async with running_web() as base:
+        yield base
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from tortoise import connections
 
 from tests.conftest import asyncpg_dsn
-from tests.live.servers import child_env, free_port, stop_all, wait_ready, web
+from tests.live.servers import child_env, running_web
 from webapp.models import User
 from webapp.settings import ROOT, Settings
 
@@ -105,23 +105,19 @@ async def test_restore_brings_a_backup_back_and_the_app_serves_it(
     assert again.returncode == 1
     assert "already has" in again.stderr and "new, empty database" in again.stderr
 
-    port = free_port()
-    server = web(port, child_env(DATABASE_URL=empty_database)).start()
-    try:
-        base = f"http://127.0.0.1:{port}"
-        await wait_ready(server, base)
-        async with httpx.AsyncClient(base_url=base, timeout=10.0) as client:
-            assert (await client.get("/ready")).status_code == 200
-            drivers = (await client.get("/api/v1/drivers")).json()
-            assert drivers["total"] == 21
-            assert "Verstappen" in (await client.get("/")).text
-            login = await client.post(
-                "/api/v1/auth/login",
-                json={"username": "survivor", "password": "correct horse battery"},
-            )
-            assert login.status_code == 200, login.text
-    finally:
-        stop_all([server])
+    async with (
+        running_web(child_env(DATABASE_URL=empty_database)) as base,
+        httpx.AsyncClient(base_url=base, timeout=10.0) as client,
+    ):
+        assert (await client.get("/ready")).status_code == 200
+        drivers = (await client.get("/api/v1/drivers")).json()
+        assert drivers["total"] == 21
+        assert "Verstappen" in (await client.get("/")).text
+        login = await client.post(
+            "/api/v1/auth/login",
+            json={"username": "survivor", "password": "correct horse battery"},
+        )
+        assert login.status_code == 200, login.text
 
 
 async def test_restore_refuses_what_is_not_a_backup(tmp_path: Path, empty_database: str) -> None:

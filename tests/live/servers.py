@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -126,3 +128,16 @@ async def wait_ready(process: Process, base_url: str) -> None:
             if asyncio.get_running_loop().time() > deadline:
                 raise process.failed(f"{base_url}/health not ready within {STARTUP_SECONDS:.0f} s")
             await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def running_web(env: dict[str, str] | None = None) -> AsyncIterator[str]:
+    """Run one web process (`child_env()` by default) until the block ends; yield its URL."""
+    port = free_port()
+    process = web(port, env if env is not None else child_env()).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_ready(process, base)
+        yield base
+    finally:
+        process.stop()

@@ -5,16 +5,12 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from tests.live.servers import child_env, free_port, stop_all, wait_ready, web
+from tests.live.servers import running_web
 from webapp.settings import ROOT
 
 
 async def test_headers_of_page_api_and_websocket_upgrade(season: int) -> None:
-    port = free_port()
-    server = web(port, child_env()).start()
-    try:
-        base = f"http://127.0.0.1:{port}"
-        await wait_ready(server, base)
+    async with running_web() as base:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             str(ROOT / "scripts" / "check_headers.py"),
@@ -23,8 +19,6 @@ async def test_headers_of_page_api_and_websocket_upgrade(season: int) -> None:
             stderr=asyncio.subprocess.STDOUT,
         )
         output, _ = await asyncio.wait_for(process.communicate(), 60)
-    finally:
-        stop_all([server])
     text = output.decode()
     assert process.returncode == 0, text
     sections = text.split("\n== ")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from tests.live.servers import child_env, free_port, wait_ready, web
+from tests.live.servers import running_web
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package")
@@ -20,14 +20,8 @@ SHOTS = os.environ.get("PADDOCK_SCREENSHOTS")  # a folder, to look at the pages 
 
 @pytest.fixture
 async def server(db: None, redis: Redis, season: int) -> AsyncIterator[str]:
-    port = free_port()
-    process = web(port, child_env()).start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        await wait_ready(process, base)
+    async with running_web() as base:
         yield base
-    finally:
-        process.stop()
 
 
 async def register(page: Any, server: str, name: str) -> None:
