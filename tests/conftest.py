@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -132,6 +133,26 @@ def asyncpg_dsn(url: str) -> str:
     parts = urlsplit(url)
     query = "&".join(p for p in parts.query.split("&") if p and not p.startswith(("min", "max")))
     return urlunsplit(("postgresql", parts.netloc, parts.path, query, ""))
+
+
+def with_database(url: str, name: str) -> str:
+    """Return `url` with database `name` in place of the one it names."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+
+
+@asynccontextmanager
+async def scratch_database(url: str, suffix: str) -> AsyncIterator[str]:
+    """Create an empty database beside the one `url` names; yield its URL, then drop it."""
+    name = f"{urlsplit(url).path.lstrip('/')}_{suffix}"
+    admin = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield with_database(url, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 def fixture_path(name: str) -> Path:

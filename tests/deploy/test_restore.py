@@ -8,14 +8,12 @@ import shutil
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
 from tortoise import connections
 
-from tests.conftest import asyncpg_dsn
+from tests.conftest import asyncpg_dsn, scratch_database
 from tests.live.servers import child_env, running_web
 from webapp.models import User
 from webapp.settings import ROOT, Settings
@@ -48,11 +46,6 @@ async def client_bin() -> Path:
     raise AssertionError(f"no pg_dump of PostgreSQL {server}: install its client programs")
 
 
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
-
-
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603
         args, capture_output=True, text=True, env={**os.environ, **env}, timeout=120, check=False
@@ -63,16 +56,8 @@ def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
 async def empty_database(settings: Settings, db: None) -> AsyncIterator[str]:
     """Create an empty database beside the test one; return its URL."""
     assert settings.database_url
-    current = await connections.get("default").execute_query_dict("SELECT current_database() AS d")
-    name = f"{current[0]['d']}_restored"
-    admin = await asyncpg.connect(asyncpg_dsn(settings.database_url))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield with_database(settings.database_url, name)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_database(settings.database_url, "restored") as url:
+        yield url
 
 
 async def test_restore_brings_a_backup_back_and_the_app_serves_it(
