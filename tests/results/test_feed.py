@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -61,6 +62,44 @@ async def test_server_error_is_retried_with_backoff(feed, feed_client, sleeps) -
     # Exponential steps of 0.5 s and 1 s, each jittered to between half and one and a half.
     assert len(sleeps) == 2
     assert 0.25 <= sleeps[0] <= 0.75 and 0.5 <= sleeps[1] <= 1.5
+
+
+async def test_each_rejected_answer_is_logged_once_with_its_reason_and_delay(
+    feed, feed_client, sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    feed.serve_fixture(RESULTS, "2025/1/results.json")
+    feed.script(RESULTS, {"status": 503}, {"status": 500})
+    caplog.set_level(logging.WARNING, logger="webapp.results.feed")
+
+    await feed_client.results(2025, 1)
+
+    lines = [r for r in caplog.records if r.getMessage().startswith("feed answer rejected")]
+    assert len(lines) == 2
+    for record, status, slept in zip(lines, (503, 500), sleeps, strict=True):
+        message = record.getMessage()
+        assert f"{feed.url}{RESULTS}" in message
+        assert f"HTTP {status}" in message
+        assert f"retrying in {slept:.1f} s" in message
+        assert record.status == status  # type: ignore[attr-defined]
+
+
+async def test_last_rejected_answer_says_it_gives_up_and_names_the_exception(
+    redis: Redis, sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    budget = RequestBudget(redis, per_second=100, per_hour=1000, sleep=sleeps)
+    client = FeedClient(
+        base_url="http://127.0.0.1:9/f1", budget=budget, max_attempts=2, sleep=sleeps
+    )
+    caplog.set_level(logging.WARNING, logger="webapp.results.feed")
+
+    with pytest.raises(FeedError):
+        await client.results(2025, 1)
+    await client.aclose()
+
+    messages = [r.getMessage() for r in caplog.records if "feed answer rejected" in r.getMessage()]
+    assert len(messages) == 2
+    assert "ConnectError" in messages[0] and "retrying in" in messages[0]
+    assert "ConnectError" in messages[1] and messages[1].endswith("giving up")
 
 
 async def test_429_waits_as_long_as_retry_after_says(feed, feed_client, sleeps) -> None:

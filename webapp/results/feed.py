@@ -209,33 +209,64 @@ class FeedClient:
                 FEED_REQUESTS.labels(endpoint, "budget").inc()
                 raise FeedError("budget", str(exc)) from exc
             wait: float | None = None
+            status: int | None = None
             try:
                 response = await self._http.get(url, params=params)
-            except httpx.TimeoutException:
-                kind, problem = "timeout", f"no answer within the timeout from {url}"
+            except httpx.TimeoutException as exc:
+                kind, problem = "timeout", f"no answer within the timeout from {url} ({exc!r})"
             except httpx.TransportError as exc:
                 kind, problem = "unavailable", f"cannot reach {url}: {exc!r}"
             else:
+                status = response.status_code
                 kind, problem, wait, page = self._check(response, model, offset=offset, rows=rows)
                 if page is not None:
                     FEED_REQUESTS.labels(endpoint, "ok").inc()
                     return page
             FEED_REQUESTS.labels(endpoint, kind).inc()
-            log.warning(
-                "feed answer rejected",
-                extra={"url": url, "offset": offset, "attempt": attempt, "problem": problem},
+            delay: float | None = None
+            if kind != "not_found" and attempt < self.max_attempts:
+                delay = self._backoff(attempt)
+                if wait is not None:
+                    delay = None if wait > self.max_wait else max(delay, wait)
+            self._log_rejected(
+                url=url, offset=offset, attempt=attempt, status=status, problem=problem, delay=delay
             )
-            if kind == "not_found":
-                break
-            if attempt == self.max_attempts:
-                break
-            delay = self._backoff(attempt)
-            if wait is not None:
-                if wait > self.max_wait:
+            if delay is None:
+                if wait is not None and wait > self.max_wait:
                     raise FeedError("rate_limited", f"{problem}; not waiting that long")
-                delay = max(delay, wait)
+                break
             await self._sleep(delay)
         raise FeedError(kind, problem)
+
+    def _log_rejected(
+        self,
+        *,
+        url: str,
+        offset: int,
+        attempt: int,
+        status: int | None,
+        problem: str,
+        delay: float | None,
+    ) -> None:
+        """Log one rejected answer with its reason in the message itself, whatever the format."""
+        then = f"retrying in {delay:.1f} s" if delay is not None else "giving up"
+        log.warning(
+            "feed answer rejected: %s (offset %d, attempt %d of %d): %s; %s",
+            url,
+            offset,
+            attempt,
+            self.max_attempts,
+            problem,
+            then,
+            extra={
+                "url": url,
+                "offset": offset,
+                "attempt": attempt,
+                "status": status,
+                "problem": problem,
+                "retry_in_seconds": None if delay is None else round(delay, 3),
+            },
+        )
 
     def _check(
         self,
