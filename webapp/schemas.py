@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 MAX_LIMIT = 200
+
+T = TypeVar("T")
 
 
 def iso_z(value: datetime) -> str:
@@ -27,7 +30,11 @@ class ApiModel(BaseModel):
 
 
 class Page(BaseModel):
-    """`limit` and `offset` of a list endpoint; large limits are clamped, not refused."""
+    """`limit` and `offset` of every list endpoint; large limits are clamped, not refused.
+
+    Lists read from the database pass `clamped` and `offset` to their query; lists held
+    whole in memory (a season's calendar, a cached driver list) take their `window`.
+    """
 
     limit: int = Field(default=50, ge=1)
     # PostgreSQL takes OFFSET as a bigint; nobody pages two billion rows in.
@@ -37,3 +44,7 @@ class Page(BaseModel):
     def clamped(self) -> int:
         """Return the limit after clamping to the maximum page size."""
         return min(self.limit, MAX_LIMIT)
+
+    def window(self, rows: Sequence[T]) -> list[T]:
+        """Return the rows of this page of a list held whole."""
+        return list(rows[self.offset : self.offset + self.clamped])

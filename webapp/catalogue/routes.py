@@ -13,13 +13,13 @@ from quart_schema import validate_querystring, validate_response
 from webapp import cache
 from webapp.catalogue import queries
 from webapp.models import Constructor, Driver, Race
-from webapp.schemas import ApiModel, Number, UtcDatetime
+from webapp.schemas import ApiModel, Number, Page, UtcDatetime
 
 api = Blueprint("catalogue_api", __name__)
 pages = Blueprint("catalogue_pages", __name__)
 
 
-class SeasonQuery(ApiModel):
+class SeasonQuery(Page):
     season: int | None = None
 
 
@@ -119,9 +119,9 @@ async def constructors(query_args: SeasonQuery) -> ConstructorList:
     rows = await queries.list_constructors(season=season)
     items = [
         ConstructorOut(id=c.id, ref=c.ref, name=c.name, season=c.season_id)  # type: ignore[attr-defined]
-        for c in rows
+        for c in query_args.window(rows)
     ]
-    return ConstructorList(items=items, total=len(items))
+    return ConstructorList(items=items, total=len(rows))
 
 
 @api.get("/drivers")
@@ -137,7 +137,8 @@ async def drivers(query_args: SeasonQuery) -> DriverList:
 
     generation = await cache.generation(cache.DRIVERS)
     rows = await cache.cached(name=cache.DRIVERS, key=f"{season}:g{generation}", build=build)
-    return DriverList(items=[DriverOut.model_validate(row) for row in rows], total=len(rows))
+    items = [DriverOut.model_validate(row) for row in query_args.window(rows)]
+    return DriverList(items=items, total=len(rows))
 
 
 @api.get("/races")
@@ -146,8 +147,8 @@ async def drivers(query_args: SeasonQuery) -> DriverList:
 async def races(query_args: SeasonQuery) -> RaceList:
     """List a season's calendar (public)."""
     season = query_args.season or await queries.current_season()
-    items = [race_out(r) for r in await queries.list_races(season=season)]
-    return RaceList(items=items, total=len(items))
+    rows = await queries.list_races(season=season)
+    return RaceList(items=[race_out(r) for r in query_args.window(rows)], total=len(rows))
 
 
 @api.get("/races/<int:race_id>")

@@ -150,9 +150,11 @@ async def remove(league_id: int, team_id: int) -> Response:
 
 
 @api.get("/users/me/leagues")
+@validate_querystring(Page)
 @validate_response(LeagueList)
-async def mine() -> LeagueList:
+async def mine(query_args: Page) -> LeagueList:
     """List the leagues the caller owns or has a team in, this season."""
     user = await require_user()
     views = await service.my_leagues(user=user, season=await current_season())
-    return LeagueList(items=[await league_out(v, viewer=user) for v in views], total=len(views))
+    items = [await league_out(v, viewer=user) for v in query_args.window(views)]
+    return LeagueList(items=items, total=len(views))

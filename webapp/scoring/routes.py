@@ -48,14 +48,13 @@ class TeamScoresOut(ApiModel):
 async def scores(team_id: int, query_args: Page) -> TeamScoresOut:
     """List a team's points per locked race with each driver's share (public)."""
     rows = await team_scores(team_id=team_id)
-    window = rows[query_args.offset : query_args.offset + query_args.clamped]
     items = [
         RaceScoreOut(
             race_id=row.race.id,
             points=row.points,
             lineup=[BreakdownOut(**entry.as_dict()) for entry in row.entries],
         )
-        for row in window
+        for row in query_args.window(rows)
     ]
     return TeamScoresOut(total=len(rows), items=items)
 

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 from pydantic import ConfigDict, Field
 from quart import Blueprint
-from quart_schema import validate_request, validate_response
+from quart_schema import validate_querystring, validate_request, validate_response
 
 from webapp.auth.current import current_user, require_user
 from webapp.catalogue.routes import ConstructorRef, constructor_ref
 from webapp.models import Driver
-from webapp.schemas import ApiModel, Number
+from webapp.schemas import ApiModel, Number, Page
 from webapp.teams import service
 from webapp.teams.deadline import app_now
 from webapp.teams.service import TeamDetail
@@ -151,10 +151,14 @@ async def update(team_id: int, data: TeamPatch) -> TeamOut:
 
 
 @api.get("/users/me/teams")
+@validate_querystring(Page)
 @validate_response(TeamList)
-async def mine() -> TeamList:
+async def mine(query_args: Page) -> TeamList:
     """List the caller's teams of the current season."""
     user = await require_user()
     teams = await service.list_my_teams(owner=user)
-    items = [team_out(await service.team_detail(team=t), viewer_id=user.id) for t in teams]
-    return TeamList(items=items, total=len(items))
+    items = [
+        team_out(await service.team_detail(team=t), viewer_id=user.id)
+        for t in query_args.window(teams)
+    ]
+    return TeamList(items=items, total=len(teams))
