@@ -1,4 +1,9 @@
-"""Every table of Paddock, declared once; features add code, not columns."""
+"""Every table of Paddock, declared once; features add code, not columns.
+
+Beside each foreign key Tortoise sets its column as a plain attribute (`owner_id` next to
+`owner`) and each `related_name` as a reverse relation; the bare annotations below only
+tell the type checker they exist, they declare no field.
+"""
 
 from __future__ import annotations
 
@@ -52,6 +57,7 @@ class RefreshToken(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="refresh_tokens", on_delete=fields.CASCADE
     )
+    user_id: int
     family = fields.UUIDField(db_index=True)
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -77,6 +83,7 @@ class Constructor(Model):
     season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
         "models.Season", related_name="constructors", on_delete=fields.CASCADE
     )
+    season_id: int
     ref = fields.CharField(max_length=64)
     name = fields.CharField(max_length=100)
     nationality = fields.CharField(max_length=60, default="")
@@ -91,6 +98,7 @@ class Driver(Model):
     season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
         "models.Season", related_name="drivers", on_delete=fields.CASCADE
     )
+    season_id: int
     ref = fields.CharField(max_length=64)
     code = fields.CharField(max_length=3, default="")
     number = fields.IntField(null=True)
@@ -101,6 +109,7 @@ class Driver(Model):
     constructor: fields.ForeignKeyNullableRelation[Constructor] = fields.ForeignKeyField(
         "models.Constructor", related_name="drivers", null=True, on_delete=fields.SET_NULL
     )
+    constructor_id: int | None
     # Maintained by the driver-stats task from team-independent scoring.
     season_points = fields.IntField(default=0)
     average_points = fields.DecimalField(max_digits=6, decimal_places=2, default=0)
@@ -117,6 +126,7 @@ class Race(Model):
     season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
         "models.Season", related_name="races", on_delete=fields.CASCADE
     )
+    season_id: int
     round = fields.IntField()
     name = fields.CharField(max_length=100)
     circuit = fields.CharField(max_length=100)
@@ -146,6 +156,7 @@ class ResultVersion(Model):
     race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
         "models.Race", related_name="result_versions", on_delete=fields.CASCADE
     )
+    race_id: int
     version = fields.IntField()
     content_hash = fields.CharField(max_length=64)
     source = fields.CharEnumField(ResultSource, max_length=8)
@@ -154,6 +165,7 @@ class ResultVersion(Model):
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="result_versions", null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -166,13 +178,16 @@ class RaceResult(Model):
     race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
         "models.Race", related_name="results", on_delete=fields.CASCADE
     )
+    race_id: int
     version = fields.IntField()
     driver: fields.ForeignKeyRelation[Driver] = fields.ForeignKeyField(
         "models.Driver", related_name="results", on_delete=fields.CASCADE
     )
+    driver_id: int
     constructor: fields.ForeignKeyRelation[Constructor] = fields.ForeignKeyField(
         "models.Constructor", related_name="results", on_delete=fields.CASCADE
     )
+    constructor_id: int
     position = fields.IntField(null=True)
     position_text = fields.CharField(max_length=4)
     position_order = fields.IntField()
@@ -192,9 +207,11 @@ class Team(Model):
     owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="teams", on_delete=fields.CASCADE
     )
+    owner_id: int
     season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
         "models.Season", related_name="teams", on_delete=fields.CASCADE
     )
+    season_id: int
     name = fields.CharField(max_length=30)
     # Season total, kept equal to the sum of team_race_scores by rescoring.
     points = fields.IntField(default=0)
@@ -215,10 +232,13 @@ class Lineup(Model):
     team: fields.ForeignKeyRelation[Team] = fields.ForeignKeyField(
         "models.Team", related_name="lineups", on_delete=fields.CASCADE
     )
+    team_id: int
     saved_at = fields.DatetimeField()
     captain: fields.ForeignKeyRelation[Driver] = fields.ForeignKeyField(
         "models.Driver", related_name="captained_lineups", on_delete=fields.RESTRICT
     )
+    captain_id: int
+    drivers: fields.ReverseRelation[LineupDriver]
 
     class Meta:
         table = "lineups"
@@ -230,9 +250,11 @@ class LineupDriver(Model):
     lineup: fields.ForeignKeyRelation[Lineup] = fields.ForeignKeyField(
         "models.Lineup", related_name="drivers", on_delete=fields.CASCADE
     )
+    lineup_id: int
     driver: fields.ForeignKeyRelation[Driver] = fields.ForeignKeyField(
         "models.Driver", related_name="lineup_entries", on_delete=fields.RESTRICT
     )
+    driver_id: int
     is_captain = fields.BooleanField(default=False)
     # Price paid when saved, so budget history stays true after price changes.
     price = fields.DecimalField(max_digits=5, decimal_places=1)
@@ -247,12 +269,14 @@ class League(Model):
     season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
         "models.Season", related_name="leagues", on_delete=fields.CASCADE
     )
+    season_id: int
     name = fields.CharField(max_length=50, db_index=True)
     is_public = fields.BooleanField(default=False)
     invite_code = fields.CharField(max_length=8, unique=True)
     owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="owned_leagues", on_delete=fields.CASCADE
     )
+    owner_id: int
     max_teams = fields.IntField(default=50)
     scoring_system = fields.CharField(max_length=20, default="classic")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -269,9 +293,11 @@ class LeagueMember(Model):
     league: fields.ForeignKeyRelation[League] = fields.ForeignKeyField(
         "models.League", related_name="members", on_delete=fields.CASCADE
     )
+    league_id: int
     team: fields.ForeignKeyRelation[Team] = fields.ForeignKeyField(
         "models.Team", related_name="memberships", on_delete=fields.CASCADE
     )
+    team_id: int
     joined_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -287,9 +313,11 @@ class TeamRaceScore(Model):
     team: fields.ForeignKeyRelation[Team] = fields.ForeignKeyField(
         "models.Team", related_name="race_scores", on_delete=fields.CASCADE
     )
+    team_id: int
     race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
         "models.Race", related_name="team_scores", on_delete=fields.CASCADE
     )
+    race_id: int
     scoring_system = fields.CharField(max_length=20, default="classic")
     # No database constraint: checking it cost a lookup per row written (a million per
     # first scoring of a big season) and guarded nothing the team's does not. A lineup is
@@ -297,6 +325,7 @@ class TeamRaceScore(Model):
     lineup: fields.ForeignKeyRelation[Lineup] = fields.ForeignKeyField(
         "models.Lineup", related_name="scores", on_delete=fields.CASCADE, db_constraint=False
     )
+    lineup_id: int
     points = fields.IntField()
     result_version = fields.IntField()
     updated_at = fields.DatetimeField(auto_now=True)
@@ -319,11 +348,13 @@ class RaceDriverScore(Model):
     race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
         "models.Race", related_name="driver_scores", on_delete=fields.CASCADE
     )
+    race_id: int
     scoring_system = fields.CharField(max_length=20)
     result_version = fields.IntField()
     driver: fields.ForeignKeyRelation[Driver] = fields.ForeignKeyField(
         "models.Driver", related_name="race_scores", on_delete=fields.CASCADE
     )
+    driver_id: int
     captain = fields.BooleanField()
     position_points = fields.IntField()
     bonus_points = fields.IntField()
@@ -340,6 +371,7 @@ class Notification(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="notifications", on_delete=fields.CASCADE
     )
+    user_id: int
     type = fields.CharEnumField(NotificationType, max_length=20)
     title = fields.CharField(max_length=200)
     body = fields.TextField()
@@ -361,6 +393,7 @@ class FeedPoll(Model):
     race: fields.ForeignKeyNullableRelation[Race] = fields.ForeignKeyField(
         "models.Race", related_name="polls", null=True, on_delete=fields.CASCADE
     )
+    race_id: int | None
     started_at = fields.DatetimeField()
     finished_at = fields.DatetimeField(null=True)
     ok = fields.BooleanField(default=False)

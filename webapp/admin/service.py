@@ -37,12 +37,12 @@ async def update_driver(
         if constructor_id is not None:
             constructor = await Constructor.get_or_none(
                 id=constructor_id,
-                season_id=driver.season_id,  # type: ignore[attr-defined]
+                season_id=driver.season_id,
             )
             if constructor is None:
                 raise _field_error(
                     "constructor_id",
-                    f"No constructor with id {constructor_id} in season {driver.season_id}",  # type: ignore[attr-defined]
+                    f"No constructor with id {constructor_id} in season {driver.season_id}",
                 )
             driver.constructor = constructor
         await driver.save()

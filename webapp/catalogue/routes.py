@@ -99,7 +99,7 @@ def race_out(race: Race) -> RaceOut:
     """Shape a race for the API."""
     return RaceOut(
         id=race.id,
-        season=race.season_id,  # type: ignore[attr-defined]
+        season=race.season_id,
         round=race.round,
         name=race.name,
         circuit=race.circuit,
@@ -118,7 +118,7 @@ async def constructors(query_args: SeasonQuery) -> ConstructorList:
     season = query_args.season or await queries.current_season()
     rows = await queries.list_constructors(season=season)
     items = [
-        ConstructorOut(id=c.id, ref=c.ref, name=c.name, season=c.season_id)  # type: ignore[attr-defined]
+        ConstructorOut(id=c.id, ref=c.ref, name=c.name, season=c.season_id)
         for c in query_args.window(rows)
     ]
     return ConstructorList(items=items, total=len(rows))

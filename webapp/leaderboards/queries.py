@@ -263,7 +263,7 @@ async def overall_leaderboard(
         race = await Race.get_or_none(id=race_id)
         if race is None:
             raise AppError.not_found("No such race")
-        race_season = race.season_id  # type: ignore[attr-defined]
+        race_season = race.season_id
         if season is not None and season != race_season:
             raise AppError(
                 "season_mismatch",
@@ -288,7 +288,7 @@ async def visible_league(*, league_id: int, user_id: int | None) -> League:
     if not league.is_public and (
         user_id is None
         or (
-            league.owner_id != user_id  # type: ignore[attr-defined]
+            league.owner_id != user_id
             and not await LeagueMember.exists(league_id=league_id, team__owner_id=user_id)
         )
     ):
@@ -306,7 +306,7 @@ async def league_leaderboard(
 ) -> Leaderboard:
     """Return a page of a league's table for the season, or for one race."""
     league = await visible_league(league_id=league_id, user_id=user_id)
-    season = league.season_id  # type: ignore[attr-defined]
+    season = league.season_id
     race = None
     if race_id is not None:
         race = await Race.get_or_none(id=race_id, season_id=season)

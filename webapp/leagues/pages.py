@@ -175,7 +175,7 @@ async def _league_context(league: League, user: User | None) -> dict[str, Any]:
         inside = {t.id for t in members}
         joinable = [
             t
-            for t in await list_my_teams(owner=user, season=league.season_id)  # type: ignore[attr-defined]
+            for t in await list_my_teams(owner=user, season=league.season_id)
             if t.id not in inside
         ]
     return {
@@ -188,7 +188,7 @@ async def _league_context(league: League, user: User | None) -> dict[str, Any]:
         "live_topics": [f"league:{league.id}"] if offset == 0 else [],
         "body_id": f"lb-body-league-{league.id}" if offset == 0 else "lb-body-page",
         "is_member": member,
-        "is_owner": user is not None and user.id == league.owner_id,  # type: ignore[attr-defined]
+        "is_owner": user is not None and user.id == league.owner_id,
         "user": user,
         "joinable": joinable,
         "team_count": await LeagueMember.filter(league_id=league.id).count(),

@@ -72,7 +72,7 @@ async def league_out(view: LeagueView, *, viewer: User | None) -> LeagueOut:
     return LeagueOut(
         id=league.id,
         name=league.name,
-        season=league.season_id,  # type: ignore[attr-defined]
+        season=league.season_id,
         is_public=league.is_public,
         invite_code=league.invite_code if member else None,
         owner=OwnerRef(id=view.owner.id, username=view.owner.username),

@@ -67,7 +67,7 @@ async def create_league(
         try:
             async with in_transaction():
                 league = await League.create(
-                    season_id=team.season_id,  # type: ignore[attr-defined]
+                    season_id=team.season_id,
                     name=name,
                     is_public=is_public,
                     invite_code=code,
@@ -99,7 +99,7 @@ async def can_see(*, league: League, viewer: User | None) -> bool:
 
 async def is_member(*, league: League, user: User) -> bool:
     """Tell whether the user owns the league or one of its teams."""
-    if league.owner_id == user.id:  # type: ignore[attr-defined]
+    if league.owner_id == user.id:
         return True
     return await LeagueMember.filter(league_id=league.id, team__owner_id=user.id).exists()
 
@@ -130,8 +130,8 @@ async def remove_team(*, user: User, league_id: int, team_id: int) -> None:
         ).select_related("team")
         if member is None:
             raise AppError.not_found("That team is not in this league")
-        owner_id = league.owner_id  # type: ignore[attr-defined]
-        team_owner = member.team.owner_id  # type: ignore[attr-defined]
+        owner_id = league.owner_id
+        team_owner = member.team.owner_id
         if user.id not in (owner_id, team_owner):
             raise AppError.forbidden("Only the team's owner or the league's owner can do that")
         if team_owner == owner_id:
@@ -225,11 +225,11 @@ async def _enter(*, user: User, league_id: int, team_id: int) -> League:
     async with in_transaction():
         # Joins of one league queue on its row, so the head count cannot go stale.
         league = await League.select_for_update(no_key=True).get(id=league_id)
-        if league.season_id != team.season_id:  # type: ignore[attr-defined]
+        if league.season_id != team.season_id:
             raise AppError(
                 "season_mismatch",
-                f"This league is for season {league.season_id}; "  # type: ignore[attr-defined]
-                f"{team.name} plays season {team.season_id}",  # type: ignore[attr-defined]
+                f"This league is for season {league.season_id}; "
+                f"{team.name} plays season {team.season_id}",
                 field="team_id",
             )
         if await LeagueMember.filter(league_id=league.id, team_id=team.id).exists():
@@ -253,7 +253,7 @@ async def _own_team(*, user: User, team_id: int) -> Team:
     team = await Team.get_or_none(id=team_id)
     if team is None:
         raise AppError.not_found("No such team")
-    if team.owner_id != user.id:  # type: ignore[attr-defined]
+    if team.owner_id != user.id:
         raise AppError.forbidden("That team is not yours")
     return team
 

@@ -49,7 +49,7 @@ async def read_board(topic: Topic) -> Leaderboard | None:
     if league is None:
         return None
     # Sockets were checked when they joined; read as the owner, who may always see it.
-    viewer = league.owner_id  # type: ignore[attr-defined]
+    viewer = league.owner_id
     return await league_leaderboard(league_id=topic.ident, limit=PAGE_SIZE, user_id=viewer)
 
 

@@ -57,7 +57,7 @@ async def may_watch_league(*, league: League, user: User | None) -> bool:
         return True
     if user is None:
         return False
-    if league.owner_id == user.id:  # type: ignore[attr-defined]
+    if league.owner_id == user.id:
         return True
     return await LeagueMember.exists(league_id=league.id, team__owner_id=user.id)
 
@@ -74,13 +74,13 @@ async def resolve_topics(raw: str, *, user: User | None, seasons: SeasonCache) -
         elif kind == "league" and ident is not None:
             league = await League.get_or_none(id=ident)
             if league is not None and await may_watch_league(league=league, user=user):
-                season = league.season_id  # type: ignore[attr-defined]
+                season = league.season_id
                 channels = (season_channel(season), league_channel(ident))
                 topics.append(Topic(f"league:{ident}", kind, ident, season, channels))
         elif kind == "race" and ident is not None:
             race = await Race.get_or_none(id=ident)
             if race is not None:
-                season = race.season_id  # type: ignore[attr-defined]
+                season = race.season_id
                 channels = (season_channel(season), race_channel(ident))
                 topics.append(Topic(f"race:{ident}", kind, ident, season, channels))
     return topics

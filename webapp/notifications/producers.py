@@ -136,7 +136,7 @@ async def notify_lineups_locked(
     """Notify the owner of each team whose lineup counts for a race that just locked."""
     created: list[NewNotification] = []
     for race in races:
-        season: int = race.season_id  # type: ignore[attr-defined]
+        season: int = race.season_id
         rows = await _rows(LOCKED_TEAMS_SQL, [season, race.lock_at])
         items = [
             NewNotification(

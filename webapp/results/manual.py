@@ -41,7 +41,7 @@ async def enter_results(
     race = await Race.get_or_none(id=race_id)
     if race is None:
         raise AppError.not_found("No such race")
-    season: int = race.season_id  # type: ignore[attr-defined]
+    season: int = race.season_id
     drivers = {
         d.id: d
         for d in await Driver.filter(

@@ -106,9 +106,9 @@ def parse_form(form: MultiDict[str, str]) -> list[ManualItem]:
 async def race_context(race_id: int, *, form: MultiDict[str, str] | None = None) -> dict[str, Any]:
     """Return the race, one form row per driver (current results or what was posted)."""
     race = await get_race(race_id=race_id)
-    drivers = await list_drivers(season=race.season_id)  # type: ignore[attr-defined]
+    drivers = await list_drivers(season=race.season_id)
     current = {
-        r.driver_id: r  # type: ignore[attr-defined]
+        r.driver_id: r
         for r in await RaceResult.filter(race_id=race.id, version=race.results_version)
     }
     rows = []

@@ -75,10 +75,10 @@ async def poll_race(
     poll = await FeedPoll.create(race_id=race_id, started_at=now)
     version, error, finalised = race.results_version, "", False
     try:
-        feed_race = await client.results(race.season_id, race.round)  # type: ignore[attr-defined]
+        feed_race = await client.results(race.season_id, race.round)
         if feed_race is None or not feed_race.Results:
             outcome = "no_results"
-        elif (feed_race.season, feed_race.round) != (race.season_id, race.round):  # type: ignore[attr-defined]
+        elif (feed_race.season, feed_race.round) != (race.season_id, race.round):
             raise ResultsInvalid(
                 {"race": f"feed answered {feed_race.season} round {feed_race.round}"}
             )

@@ -108,7 +108,7 @@ async def admin_status(
         race_items.append(
             {
                 "race_id": race.id,
-                "season": race.season_id,  # type: ignore[attr-defined]
+                "season": race.season_id,
                 "round": race.round,
                 "name": race.name,
                 "status": str(race.status),
@@ -137,7 +137,7 @@ async def admin_status(
         "races": race_items,
         "poll_failures": [
             {
-                "race_id": p.race_id,  # type: ignore[attr-defined]
+                "race_id": p.race_id,
                 "started_at": p.started_at,
                 "outcome": p.outcome,
                 "error": p.error,

@@ -137,7 +137,7 @@ async def store_results(
         race = await Race.filter(id=race_id).select_for_update().using_db(conn).first()
         if race is None:
             raise AppError.not_found("No such race")
-        season: int = race.season_id  # type: ignore[attr-defined]
+        season: int = race.season_id
         versions = await ResultVersion.filter(race_id=race_id).order_by("-version").using_db(conn)
         current = next((v for v in versions if v.version == race.results_version), None)
         last_feed = next((v for v in versions if v.source == ResultSource.FEED), None)

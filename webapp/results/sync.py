@@ -122,7 +122,7 @@ async def sync_season(*, season: int, client: FeedClient) -> dict[str, int]:
             values = driver_values(info)
             row = rows_d.get(info.driverId)
             listed = [rows_c[ref].id for ref in teams_of.get(info.driverId, []) if ref in rows_c]
-            if listed and (row is None or row.constructor_id not in listed):  # type: ignore[attr-defined]
+            if listed and (row is None or row.constructor_id not in listed):
                 values["constructor_id"] = listed[0]
             if row is None:
                 price = await new_driver_price(season=season, conn=conn)

@@ -41,14 +41,14 @@ async def team_scores(
     if not rows:
         return []
     # A breakdown is the race's entries for the lineup's drivers, the captain's as captain.
-    picks = await LineupDriver.filter(lineup_id__in={row.lineup_id for row in rows}).values_list(  # type: ignore[attr-defined]
+    picks = await LineupDriver.filter(lineup_id__in={row.lineup_id for row in rows}).values_list(
         "lineup_id", "driver_id"
     )
     drivers_of: dict[int, list[int]] = {}
     for lineup_id, driver_id in picks:
         drivers_of.setdefault(int(lineup_id), []).append(int(driver_id))
     entries = {
-        (e.race_id, e.driver_id, e.captain): e  # type: ignore[attr-defined]
+        (e.race_id, e.driver_id, e.captain): e
         for e in await RaceDriverScore.filter(
             race_id__in={row.race.id for row in rows}, scoring_system=system
         ).select_related("driver")
@@ -71,7 +71,7 @@ async def team_scores(
                     for driver_id in drivers_of.get(row.lineup.id, [])
                     if (
                         entry := entries.get(
-                            (row.race.id, driver_id, driver_id == row.lineup.captain_id)  # type: ignore[attr-defined]
+                            (row.race.id, driver_id, driver_id == row.lineup.captain_id)
                         )
                     )
                     is not None

@@ -89,9 +89,9 @@ async def race(race_id: int) -> str:
         .order_by("position_order")
     )
     fantasy = {
-        row.driver_id: score_driver(  # type: ignore[attr-defined]
+        row.driver_id: score_driver(
             CLASSIC,
-            driver_id=row.driver_id,  # type: ignore[attr-defined]
+            driver_id=row.driver_id,
             position_text=row.position_text,
             fastest_lap_rank=row.fastest_lap_rank,
             captain=False,

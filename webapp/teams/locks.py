@@ -23,7 +23,7 @@ class LockedLineup:
     def entries(self) -> list[LineupDriver]:
         """Return the lineup's drivers (loaded), by last name."""
         # A plain list: Jinja's async filters would re-query a relation without its drivers.
-        entries: list[LineupDriver] = list(self.lineup.drivers)  # type: ignore[attr-defined]
+        entries: list[LineupDriver] = list(self.lineup.drivers)
         return sorted(entries, key=lambda e: e.driver.last_name)
 
 
@@ -43,7 +43,7 @@ def is_locked(race: Race, *, now: datetime) -> bool:
 async def locked_lineups(*, team: Team, now: datetime | None = None) -> list[LockedLineup]:
     """Return the team's lineup for each race already locked, latest race first."""
     now = now or datetime.now(UTC)
-    season: int = team.season_id  # type: ignore[attr-defined]
+    season: int = team.season_id
     races = (
         await Race.filter(season_id=season)
         .exclude(status=RaceStatus.CANCELLED)

@@ -58,7 +58,7 @@ async def builder_context(
     error: AppError | None = None,
 ) -> dict[str, Any]:
     """Return what the builder shows: drivers by constructor, picks, totals and errors."""
-    season = detail.team.season_id if detail else await current_season()  # type: ignore[attr-defined]
+    season = detail.team.season_id if detail else await current_season()
     drivers = await list_drivers(season=season)
     infos = await service.season_drivers(season=season)
     field_errors: dict[str, str] = {}

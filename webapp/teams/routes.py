@@ -98,7 +98,7 @@ def team_out(detail: TeamDetail, *, viewer_id: int | None) -> TeamOut:
     return TeamOut(
         id=team.id,
         name=team.name,
-        season=team.season_id,  # type: ignore[attr-defined]
+        season=team.season_id,
         owner=OwnerRef(id=team.owner.id, username=team.owner.username),
         points=team.points,
         drivers=[team_driver_out(d) for d in detail.drivers] if mine else None,

@@ -117,11 +117,11 @@ async def update_team(
             await team.save(update_fields=["name", "updated_at"])
         if driver_ids is not None or captain_id is not None:
             current = await latest_lineup(team_id=team.id)
-            current_ids = [e.driver_id for e in current.drivers] if current else []  # type: ignore[attr-defined]
+            current_ids = [e.driver_id for e in current.drivers] if current else []
             picked = list(driver_ids) if driver_ids is not None else current_ids
             captain = captain_id
             if captain is None and current is not None:
-                captain = current.captain_id  # type: ignore[attr-defined]
+                captain = current.captain_id
             drivers = await season_drivers(season=_season_id(team))
             rules.check_lineup(driver_ids=picked, captain_id=captain, drivers=drivers)
             await _save_lineup(
@@ -153,10 +153,10 @@ async def team_detail(*, team: Team) -> TeamDetail:
     lineup = await latest_lineup(team_id=team.id)
     if lineup is None:
         return TeamDetail(team=team, drivers=[], captain_id=None, budget_used=Decimal("0.0"))
-    ids = [e.driver_id for e in lineup.drivers]  # type: ignore[attr-defined]
+    ids = [e.driver_id for e in lineup.drivers]
     drivers = await Driver.filter(id__in=ids).select_related("constructor").order_by("-price", "id")
     used = sum((Decimal(d.price) for d in drivers), Decimal("0.0"))
-    captain_id: int = lineup.captain_id  # type: ignore[attr-defined]
+    captain_id: int = lineup.captain_id
     return TeamDetail(team=team, drivers=list(drivers), captain_id=captain_id, budget_used=used)
 
 
@@ -180,7 +180,7 @@ async def latest_lineup(*, team_id: int, before: datetime | None = None) -> Line
 
 async def _owned_team(*, user: User, team_id: int) -> Team:
     team = await get_team(team_id=team_id)
-    if team.owner_id != user.id:  # type: ignore[attr-defined]
+    if team.owner_id != user.id:
         raise AppError.forbidden("This team is not yours")
     return team
 
@@ -227,4 +227,4 @@ async def _save_lineup(
 
 
 def _season_id(team: Team) -> int:
-    return int(team.season_id)  # type: ignore[attr-defined]
+    return int(team.season_id)
