@@ -232,3 +232,21 @@ async def test_failure_midway_rolls_back_the_whole_load(
         await load_season()
 
     assert await catalogue_counts() == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("year", [2023, 2024])
+async def test_bundled_replay_seasons_load_with_every_round_classified(year: int) -> None:
+    path = BUNDLED_SEASON.with_name(f"season_{year}.json")
+    counts = await load_season(path=path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert counts["races_created"] == len(data["races"]) == len(data["results"])
+    assert await Driver.filter(season_id=year).count() == len(data["drivers"])
+
+
+def test_bundled_2024_keeps_the_belgian_order_on_the_road_and_the_final_one() -> None:
+    data = json.loads(BUNDLED_SEASON.with_name("season_2024.json").read_text(encoding="utf-8"))
+    spa = next(r for r in data["results"] if r["round"] == 14)
+    assert [row[0] for row in spa["provisional"][:2]] == ["russell", "hamilton"]
+    assert spa["race"][0][0] == "hamilton"
+    assert [row[3] for row in spa["race"] if row[0] == "russell"] == ["D"]
+    assert [r["round"] for r in data["results"] if "provisional" in r] == [14]

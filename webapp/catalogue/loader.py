@@ -106,6 +106,10 @@ class SeasonFile(_Entry):
     constructors: Annotated[list[ConstructorEntry], Field(min_length=1)]
     drivers: Annotated[list[DriverEntry], Field(min_length=1)]
     races: Annotated[list[RaceEntry], Field(min_length=1)]
+    # A finished season's classifications, which the replay feed serves (webapp/replay);
+    # loading a season never stores results.
+    result_columns: list[str] = Field(default_factory=list)
+    results: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def _invalid(path: Path, problems: dict[str, str]) -> AppError:
