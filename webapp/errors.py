@@ -23,6 +23,8 @@ from tortoise.exceptions import OperationalError
 from tortoise.exceptions import ValidationError as TortoiseValidationError
 from werkzeug.exceptions import HTTPException
 
+from webapp.outage import RETRY_AFTER_SECONDS, count_outage, outage_of
+
 log = logging.getLogger(__name__)
 
 STATUS_CODES = {
@@ -36,8 +38,9 @@ STATUS_CODES = {
     422: "validation_error",
     429: "rate_limited",
     500: "internal_error",
-    503: "unavailable",
+    503: "service_unavailable",
 }
+SERVICE_NAMES = {"postgresql": "its database", "redis": "its cache and message store"}
 
 
 class AppError(Exception):
@@ -78,6 +81,17 @@ class AppError(Exception):
         return cls("unauthorized", message, status=401)
 
     @classmethod
+    def unavailable(cls, service: str) -> AppError:
+        """Return the error for a request that could not reach PostgreSQL or Redis."""
+        return cls(
+            "service_unavailable",
+            f"Paddock cannot reach {SERVICE_NAMES.get(service, service)} right now",
+            status=503,
+            details={"service": service, "retry_after_seconds": RETRY_AFTER_SECONDS},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    @classmethod
     def from_validation(cls, exc: ValidationError) -> AppError:
         """Turn pydantic errors into a `validation_error` naming each field."""
         fields: dict[str, str] = {}
@@ -114,6 +128,14 @@ async def render_error(error: AppError) -> Response:
         return login_redirect()
     if wants_json():
         response = jsonify(error.payload())
+    elif error.code == "service_unavailable":
+        # Straight from the environment: the usual context processors may need what is down.
+        template = current_app.jinja_env.get_template("errors/unavailable.html")
+        here = request.full_path.rstrip("?") if request.method == "GET" else "/"
+        html = await template.render_async(
+            error=error, retry_after=error.headers.get("Retry-After"), here=here
+        )
+        response = Response(html, content_type="text/html; charset=utf-8")
     else:
         html = await render_template("errors/error.html", error=error)
         response = Response(html, content_type="text/html; charset=utf-8")
@@ -179,6 +201,10 @@ def register_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def _unexpected(error: Exception) -> Response:
+        if service := outage_of(error):
+            count_outage(service)
+            log.warning("%s unreachable: %r", service, error, extra={"service": service})
+            return await render_error(AppError.unavailable(service))
         log.exception("unhandled error", exc_info=error)
         return await render_error(
             AppError("internal_error", "Something went wrong on our side", status=500)
