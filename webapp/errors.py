@@ -14,7 +14,6 @@ from quart import (
     current_app,
     has_request_context,
     jsonify,
-    redirect,
     render_template,
     request,
 )
@@ -24,6 +23,7 @@ from tortoise.exceptions import ValidationError as TortoiseValidationError
 from werkzeug.exceptions import HTTPException
 
 from webapp.outage import RETRY_AFTER_SECONDS, count_outage, outage_of
+from webapp.responses import redirect_to
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def login_redirect() -> Response:
     target = f"/login?{urlencode({'next': here})}"
     if request.headers.get("HX-Request"):
         return Response("", status=200, headers={"HX-Redirect": target})
-    return redirect(target, 303)  # type: ignore[return-value]
+    return redirect_to(target)
 
 
 async def render_error(error: AppError) -> Response:

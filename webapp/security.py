@@ -9,11 +9,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
-from quart import Quart, Response, current_app, redirect, request, websocket
+from quart import Quart, Response, current_app, request, websocket
 from quart_cors import cors, cors_exempt
 
 from webapp.auth.ratelimit import is_trusted_proxy
 from webapp.errors import AppError
+from webapp.responses import redirect_to
 from webapp.settings import Settings
 
 MAX_JSON_DEPTH = 32
@@ -148,7 +149,7 @@ async def redirect_to_https() -> Response | None:
         return None
     target = f"https://{request.host}{request.full_path.rstrip('?')}"
     # 308 keeps the method and body of a POST; GET and HEAD get the familiar 301.
-    return redirect(target, 301 if request.method in ("GET", "HEAD") else 308)  # type: ignore[return-value]
+    return redirect_to(target, 301 if request.method in ("GET", "HEAD") else 308)
 
 
 async def check_json_body() -> None:

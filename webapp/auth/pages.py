@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from quart import Blueprint, Response, redirect, render_template, request
+from quart import Blueprint, Response, render_template, request
 from quart.typing import ResponseReturnValue
 
 from webapp.auth import users
 from webapp.auth.current import client_ip, current_user, log_in, log_out, require_user
 from webapp.auth.limits import limit_login, limit_register
 from webapp.errors import AppError
+from webapp.responses import redirect_to
 
 pages = Blueprint("auth_pages", __name__)
 
@@ -71,7 +72,7 @@ async def register() -> ResponseReturnValue:
             next_url=next_url,
         )
     await log_in(user)
-    return redirect(next_url, 303)
+    return redirect_to(next_url)
 
 
 @pages.route("/login", methods=["GET", "POST"])
@@ -80,7 +81,7 @@ async def login() -> ResponseReturnValue:
     next_url = safe_next(request.args.get("next"))
     if request.method == "GET":
         if await current_user() is not None:
-            return redirect(next_url, 303)
+            return redirect_to(next_url)
         return await render_form("auth/login.html", next_url=next_url)
     form = await request.form
     login_name = form.get("username", "")
@@ -96,7 +97,7 @@ async def login() -> ResponseReturnValue:
             next_url=next_url,
         )
     await log_in(user)
-    return redirect(next_url, 303)
+    return redirect_to(next_url)
 
 
 @pages.route("/logout", methods=["GET", "POST"])
@@ -104,10 +105,10 @@ async def logout() -> ResponseReturnValue:
     """Ask to confirm, or end the session and go home."""
     if request.method == "GET":
         if await current_user() is None:
-            return redirect("/", 303)
+            return redirect_to("/")
         return await render_form("auth/logout.html")
     await log_out()
-    return redirect("/", 303)
+    return redirect_to("/")
 
 
 @pages.route("/profile", methods=["GET", "POST"])
@@ -140,4 +141,4 @@ async def profile() -> ResponseReturnValue:
     if password:
         # The change ended every session, this one included: start a fresh one here.
         await log_in(user)
-    return redirect("/profile?saved=1", 303)
+    return redirect_to("/profile?saved=1")

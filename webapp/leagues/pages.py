@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, redirect, render_template, request
+from quart import Blueprint, Response, render_template, request
 from quart_schema import hide
 
 from webapp.auth.current import current_user, require_user
@@ -17,6 +17,7 @@ from webapp.leaderboards.queries import league_leaderboard
 from webapp.leagues import service
 from webapp.leagues.service import MAX_TEAMS_DEFAULT
 from webapp.models import League, LeagueMember, Team, User
+from webapp.responses import redirect_to
 from webapp.teams.pages import wants_fragment
 from webapp.teams.service import list_my_teams
 
@@ -88,7 +89,7 @@ async def new_league() -> Response:
         )
     except AppError as error:
         return await _render("leagues/new.html", error=error, teams=teams, values=values)
-    return redirect(f"/leagues/{league.id}", 303)  # type: ignore[return-value]
+    return redirect_to(f"/leagues/{league.id}")
 
 
 @pages.route("/leagues/join", methods=["GET", "POST"])
@@ -109,7 +110,7 @@ async def join_by_code() -> Response:
         if error.status == 403:
             raise
         return await _render("leagues/join.html", error=error, teams=teams, values=values)
-    return redirect(f"/leagues/{league.id}", 303)  # type: ignore[return-value]
+    return redirect_to(f"/leagues/{league.id}")
 
 
 @pages.get("/leagues/<int:league_id>")
@@ -141,7 +142,7 @@ async def join_public(league_id: int) -> Response:
             raise
         context = await _league_context(league, user)
         return await _render("leagues/league.html", error=error, **context)
-    return redirect(f"/leagues/{league.id}", 303)  # type: ignore[return-value]
+    return redirect_to(f"/leagues/{league.id}")
 
 
 @pages.post("/leagues/<int:league_id>/teams/<int:team_id>/remove")
@@ -159,8 +160,8 @@ async def remove_team(league_id: int, team_id: int) -> Response:
         return await _render("leagues/league.html", error=error, **context)
     remaining = await League.get_or_none(id=league.id)
     if remaining is None or not await service.can_see(league=remaining, viewer=user):
-        return redirect("/leagues", 303)  # type: ignore[return-value]
-    return redirect(f"/leagues/{league.id}", 303)  # type: ignore[return-value]
+        return redirect_to("/leagues")
+    return redirect_to(f"/leagues/{league.id}")
 
 
 async def _league_context(league: League, user: User | None) -> dict[str, Any]:

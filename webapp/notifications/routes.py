@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
-from quart import Blueprint, Response, redirect, render_template, request
+from quart import Blueprint, Response, render_template, request
 from quart_schema import hide, validate_querystring, validate_response
 
 from webapp.auth.current import current_user, require_user
@@ -13,6 +13,7 @@ from webapp.fragments import render_block
 from webapp.models import Notification
 from webapp.notifications import inbox
 from webapp.notifications.service import publish, user_channel
+from webapp.responses import redirect_to
 from webapp.schemas import ApiModel, Page, UtcDatetime
 
 api = Blueprint("notifications_api", __name__)
@@ -161,7 +162,7 @@ async def _after_change() -> Response:
     unread = _wants_unread()
     if wants_fragment():
         return await _page(unread=unread, offset=_offset())
-    return redirect("/notifications?unread=1" if unread else "/notifications", 303)  # type: ignore[return-value]
+    return redirect_to("/notifications?unread=1" if unread else "/notifications")
 
 
 @pages.app_context_processor

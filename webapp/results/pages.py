@@ -6,13 +6,14 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from quart import Blueprint, Response, current_app, redirect, render_template, request
+from quart import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from webapp.auth.current import require_admin
 from webapp.catalogue.queries import current_season, get_race, list_drivers, list_races
 from webapp.errors import AppError
 from webapp.models import RaceResult
+from webapp.responses import redirect_to
 from webapp.results.manual import ManualItem, enter_results
 from webapp.results.polling import feed_last_reached
 from webapp.results.queue import queue_poll, start_sender, stop_sender
@@ -163,7 +164,7 @@ async def race_results(race_id: int) -> Response | str:
     form = await request.form
     if form.get("action") == "poll":
         await queue_poll(race_id=race_id)
-        return redirect(f"/admin/races/{race_id}/results?saved=poll", 303)  # type: ignore[return-value]
+        return redirect_to(f"/admin/races/{race_id}/results?saved=poll")
     try:
         await enter_results(
             race_id=race_id, items=parse_form(form), admin_id=admin.id, now=app_now()
@@ -173,7 +174,7 @@ async def race_results(race_id: int) -> Response | str:
         context["errors"] = error.details.get("fields") or {error.field or "_form": error.message}
         context["message"] = error.message
         return Response(await render_template(TEMPLATE, **context), status=422)
-    return redirect(f"/admin/races/{race_id}/results?saved=results", 303)  # type: ignore[return-value]
+    return redirect_to(f"/admin/races/{race_id}/results?saved=results")
 
 
 @pages.get("/admin/status")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
 
-from quart import Blueprint, Response, current_app, redirect, render_template, request
+from quart import Blueprint, Response, current_app, render_template, request
 from quart_schema import hide
 from werkzeug.datastructures import MultiDict
 
@@ -15,6 +15,7 @@ from webapp.catalogue.queries import current_season, list_drivers
 from webapp.errors import AppError
 from webapp.fragments import render_block
 from webapp.models import Driver, League
+from webapp.responses import redirect_to
 from webapp.teams import rules, service
 from webapp.teams.deadline import app_now, next_deadline
 from webapp.teams.locks import locked_lineups
@@ -137,7 +138,7 @@ async def new_team() -> Response:
     except AppError as error:
         context = await builder_context(form=form, detail=None, error=error)
         return await render_builder(422, **context)
-    return redirect(f"/teams/{team.id}", 303)  # type: ignore[return-value]
+    return redirect_to(f"/teams/{team.id}")
 
 
 @pages.route("/teams/<int:team_id>", methods=["GET", "POST"])
@@ -168,7 +169,7 @@ async def team_page(team_id: int) -> Response:
     except AppError as error:
         context = await builder_context(form=form, detail=detail, error=error)
         return await render_builder(422, **context)
-    return redirect(f"/teams/{team_id}?saved=1", 303)  # type: ignore[return-value]
+    return redirect_to(f"/teams/{team_id}?saved=1")
 
 
 async def _public(detail: TeamDetail) -> dict[str, Any]:
