@@ -399,6 +399,9 @@ class FeedPoll(Model):
     ok = fields.BooleanField(default=False)
     outcome = fields.CharField(max_length=30, default="")
     error = fields.TextField(default="")
+    # The process that ran the poll, and the one that closed it as abandoned (host:pid).
+    worker = fields.CharField(max_length=100, default="")
+    closed_by = fields.CharField(max_length=100, default="")
 
     class Meta:
         table = "feed_polls"

@@ -12,8 +12,9 @@ from webapp.leaderboards import refresh
 from webapp.models import TaskRun
 from webapp.notifications.producers import announce, notify_lineups_locked
 from webapp.redis import get_redis
-from webapp.results.commands import poll_due, poll_one
+from webapp.results.commands import abandon_after, poll_due, poll_one
 from webapp.results.maintenance import clean_up, update_driver_stats
+from webapp.results.polling import close_abandoned_polls, this_worker
 from webapp.settings import get_settings
 from webapp.teams import locks
 from workers.broker import broker
@@ -60,6 +61,16 @@ async def poll_race(race_id: int) -> str:
     if not outcome.ok:
         raise PollFailed(f"race {race_id}: {outcome.outcome}: {outcome.error}")
     return outcome.outcome
+
+
+@broker.task(task_name="paddock.close_abandoned_polls", schedule=[{"cron": "*/5 * * * *"}])
+async def abandoned_polls() -> int:
+    """Close polls a killed worker left open as abandoned; return how many."""
+    return await close_abandoned_polls(
+        now=datetime.now(UTC),
+        abandon_after=abandon_after(get_settings()),
+        closed_by=this_worker(),
+    )
 
 
 @broker.task(task_name="paddock.driver_stats", schedule=[{"cron": "*/10 * * * *"}])

@@ -24,7 +24,7 @@ from webapp.models import (
 )
 from webapp.notifications.service import race_channel, season_channel, user_channel
 from webapp.results.feed import FeedClient
-from webapp.results.polling import poll_race
+from webapp.results.polling import close_abandoned_polls, poll_race
 
 from .conftest import OFFSETS, FakeFeed, Players
 
@@ -362,3 +362,48 @@ async def test_paddock_results_poll_command(feed, feed_settings, race_one, playe
     assert proc.returncode == 0, output.decode()
     assert f"race {race_one.id}: new_version (results version 1)" in output.decode()
     assert await points(players) == {"alice": 72, "bob": 61, "carol": 0}
+
+
+async def killed_poll(race: Race, *, started_at: Any) -> FeedPoll:
+    """Leave the row a worker killed mid-poll leaves: started, never finished."""
+    return await FeedPoll.create(race_id=race.id, started_at=started_at, worker="host-a:4242")
+
+
+async def test_a_killed_poll_is_closed_as_abandoned_when_its_race_is_polled_again(
+    feed: FakeFeed, feed_client, race_one, players
+):
+    feed.serve_fixture(RESULTS, "2025/1/results.json")
+    killed = await killed_poll(race_one, started_at=race_one.starts_at + timedelta(hours=1))
+
+    outcome = await poll(race_one, feed_client, after=timedelta(hours=2))
+
+    assert outcome.outcome == "new_version"
+    left = await FeedPoll.get(id=killed.id)
+    assert (left.outcome, left.ok) == ("abandoned", False)
+    assert left.finished_at == race_one.starts_at + timedelta(hours=2)
+    assert left.worker == "host-a:4242"
+    assert left.closed_by and left.closed_by != "host-a:4242"  # the worker that polled again
+    newest = await FeedPoll.filter(race_id=race_one.id).order_by("-id").first()
+    assert newest is not None and newest.worker == left.closed_by and newest.ok
+
+
+async def test_maintenance_closes_only_polls_older_than_the_timeout(race_one):
+    now = race_one.starts_at + timedelta(hours=2)
+    old = await killed_poll(race_one, started_at=now - timedelta(minutes=6))
+    running = await killed_poll(race_one, started_at=now - timedelta(minutes=1))
+
+    closed = await close_abandoned_polls(
+        now=now, abandon_after=timedelta(minutes=5), closed_by="host-b:7"
+    )
+
+    assert closed == 1
+    old_row, running_row = await FeedPoll.get(id=old.id), await FeedPoll.get(id=running.id)
+    assert (old_row.outcome, old_row.closed_by, old_row.finished_at) == (
+        "abandoned",
+        "host-b:7",
+        now,
+    )
+    assert "not finished within 300 s" in old_row.error
+    assert running_row.finished_at is None and running_row.outcome == ""
+    # Closing again finds nothing more to do.
+    assert await close_abandoned_polls(now=now, closed_by="host-b:7") == 0

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from redis.asyncio import Redis
 
-from webapp.models import Driver, Notification, Race, RaceResult, ResultVersion, Team
-from webapp.results.polling import LAST_REACHED_KEY, poll_race
+from webapp.models import Driver, FeedPoll, Notification, Race, RaceResult, ResultVersion, Team
+from webapp.results.polling import LAST_REACHED_KEY, close_abandoned_polls, poll_race
 from workers.broker import QUEUE
 
 from .conftest import OFFSETS, load_fixture
@@ -252,3 +252,34 @@ async def test_admin_pages_enter_results_and_show_status(
     status = await client.get("/admin/status")
     assert status.status_code == 200
     assert "Feed last reached" in (await status.get_data()).decode()
+
+
+async def test_status_shows_a_killed_poll_as_abandoned_not_as_an_empty_failure(
+    app, client, race_one, make_user, auth_headers, login
+):
+    admin = await make_user(username="steward", is_admin=True)
+    now = datetime.now(UTC)
+    await FeedPoll.create(
+        race_id=race_one.id, started_at=now - timedelta(hours=1), worker="host-a:4242"
+    )
+    running = await FeedPoll.create(race_id=race_one.id, started_at=now, worker="host-c:9")
+
+    before = await (
+        await client.get("/api/v1/admin/status", headers=auth_headers(admin))
+    ).get_json()
+    assert before["poll_failures"] == []  # open polls are not failures with empty fields
+    await close_abandoned_polls(now=now, closed_by="host-b:7")
+    body = await (await client.get("/api/v1/admin/status", headers=auth_headers(admin))).get_json()
+
+    [failure] = body["poll_failures"]
+    assert failure["race_id"] == race_one.id and failure["outcome"] == "abandoned"
+    assert failure["worker"] == "host-a:4242" and failure["closed_by"] == "host-b:7"
+    assert failure["finished_at"].endswith("Z") and failure["error"]
+    race = next(r for r in body["races"] if r["race_id"] == race_one.id)
+    assert race["last_poll"]["started_at"] == running.started_at.isoformat().replace("+00:00", "Z")
+    assert race["last_poll"]["finished_at"] is None and race["last_poll"]["worker"] == "host-c:9"
+
+    await login(client, admin)
+    html = (await (await client.get("/admin/status")).get_data()).decode()
+    assert "abandoned</span>: started by host-a:4242" in html and "by host-b:7" in html
+    assert "running on host-c:9" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import timedelta
 
 from redis.exceptions import LockError
 
@@ -15,6 +16,11 @@ from webapp.settings import Settings
 
 POLL_DUE_LOCK = "paddock:lock:poll_due_races"
 POLL_DUE_LOCK_SECONDS = 600
+
+
+def abandon_after(settings: Settings) -> timedelta:
+    """Return how long a poll may stay open: by then its task would have gone to another worker."""
+    return timedelta(milliseconds=settings.task_idle_timeout_ms)
 
 
 async def _open(settings: Settings) -> tuple[bool, bool]:
@@ -43,7 +49,10 @@ async def poll_one(settings: Settings, *, race_id: int) -> PollOutcome:
     """Poll one race now, whatever the timetable says."""
     async with FeedClient.from_settings(settings) as client:
         return await poll_race(
-            race_id=race_id, client=client, offsets_hours=settings.verify_offsets_hours
+            race_id=race_id,
+            client=client,
+            offsets_hours=settings.verify_offsets_hours,
+            abandon_after=abandon_after(settings),
         )
 
 
@@ -55,7 +64,11 @@ async def poll_due(settings: Settings) -> list[PollOutcome]:
         return []
     try:
         async with FeedClient.from_settings(settings) as client:
-            return await poll_due_races(client=client, offsets_hours=settings.verify_offsets_hours)
+            return await poll_due_races(
+                client=client,
+                offsets_hours=settings.verify_offsets_hours,
+                abandon_after=abandon_after(settings),
+            )
     finally:
         with suppress(LockError):
             await lock.release()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
 
@@ -25,6 +27,9 @@ NEVER_REACHED = "never"
 NEVER_TTL_SECONDS = 60
 # Outcomes of a poll that reached the feed and got a usable answer.
 OK_OUTCOMES = ("new_version", "unchanged", "no_results")
+ABANDONED = "abandoned"
+# A poll this long without an end lost its worker: by then its task went to another one.
+DEFAULT_ABANDON_AFTER = timedelta(minutes=5)
 
 CLOCKS_SQL = """
 SELECT r.id, r.starts_at, r.status, r.last_polled_at,
@@ -64,15 +69,55 @@ async def race_clocks(*, now: datetime, race_id: int | None = None) -> dict[int,
     }
 
 
+def this_worker() -> str:
+    """Name this process as polls record it: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def close_abandoned_polls(
+    *,
+    now: datetime,
+    abandon_after: timedelta = DEFAULT_ABANDON_AFTER,
+    closed_by: str,
+    race_id: int | None = None,
+) -> int:
+    """Close polls left unfinished longer than `abandon_after` as abandoned; return how many."""
+    stale = FeedPoll.filter(finished_at__isnull=True, started_at__lt=now - abandon_after)
+    if race_id is not None:
+        stale = stale.filter(race_id=race_id)
+    closed = await stale.update(
+        finished_at=now,
+        ok=False,
+        outcome=ABANDONED,
+        closed_by=closed_by,
+        error=f"not finished within {abandon_after.total_seconds():.0f} s: its worker stopped",
+    )
+    if closed:
+        FEED_POLLS.labels(ABANDONED).inc(closed)
+        log.warning("abandoned polls closed", extra={"count": closed, "race_id": race_id})
+    return int(closed)
+
+
 async def poll_race(
-    *, race_id: int, client: FeedClient, offsets_hours: Sequence[float], now: datetime | None = None
+    *,
+    race_id: int,
+    client: FeedClient,
+    offsets_hours: Sequence[float],
+    now: datetime | None = None,
+    abandon_after: timedelta = DEFAULT_ABANDON_AFTER,
+    worker: str | None = None,
 ) -> PollOutcome:
     """Fetch one race's results, store a new version if they changed, and record the attempt."""
     now = now or datetime.now(UTC)
+    worker = worker or this_worker()
     race = await Race.get_or_none(id=race_id)
     if race is None:
         raise AppError.not_found("No such race")
-    poll = await FeedPoll.create(race_id=race_id, started_at=now)
+    # A poll of this race that a killed worker left open is closed before a new one starts.
+    await close_abandoned_polls(
+        now=now, abandon_after=abandon_after, closed_by=worker, race_id=race_id
+    )
+    poll = await FeedPoll.create(race_id=race_id, started_at=now, worker=worker)
     version, error, finalised = race.results_version, "", False
     try:
         feed_race = await client.results(race.season_id, race.round)
@@ -128,14 +173,24 @@ async def due_races(*, offsets_hours: Sequence[float], now: datetime) -> list[in
 
 
 async def poll_due_races(
-    *, client: FeedClient, offsets_hours: Sequence[float], now: datetime | None = None
+    *,
+    client: FeedClient,
+    offsets_hours: Sequence[float],
+    now: datetime | None = None,
+    abandon_after: timedelta = DEFAULT_ABANDON_AFTER,
 ) -> list[PollOutcome]:
     """Poll every race that is due, one after another (the budget paces them)."""
     now = now or datetime.now(UTC)
     outcomes = []
     for race_id in await due_races(offsets_hours=offsets_hours, now=now):
         outcomes.append(
-            await poll_race(race_id=race_id, client=client, offsets_hours=offsets_hours, now=now)
+            await poll_race(
+                race_id=race_id,
+                client=client,
+                offsets_hours=offsets_hours,
+                now=now,
+                abandon_after=abandon_after,
+            )
         )
     return outcomes
 

@@ -16,7 +16,8 @@ from webapp.results.polling import feed_last_reached, race_clocks
 from webapp.results.timetable import next_poll_at
 
 LAST_POLLS_SQL = """
-SELECT DISTINCT ON (p.race_id) p.race_id, p.started_at, p.finished_at, p.ok, p.outcome, p.error
+SELECT DISTINCT ON (p.race_id) p.race_id, p.started_at, p.finished_at, p.ok, p.outcome, p.error,
+       p.worker, p.closed_by
 FROM feed_polls p
 WHERE p.race_id = ANY($1::int[])
 ORDER BY p.race_id, p.started_at DESC, p.id DESC
@@ -25,6 +26,8 @@ LAST_OK_SQL = """
 SELECT race_id, max(started_at) AS at FROM feed_polls
 WHERE ok AND race_id = ANY($1::int[]) GROUP BY race_id
 """
+
+POLL_FIELDS = ("started_at", "finished_at", "ok", "outcome", "error", "worker", "closed_by")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,19 +116,17 @@ async def admin_status(
                 "name": race.name,
                 "status": str(race.status),
                 "results_version": race.results_version,
-                "last_poll": None
-                if poll is None
-                else {
-                    "started_at": poll["started_at"],
-                    "ok": poll["ok"],
-                    "outcome": poll["outcome"],
-                    "error": poll["error"],
-                },
+                "last_poll": None if poll is None else _poll(poll),
                 "last_success_at": last_ok.get(race.id),
                 "next_poll_at": next_poll_at(clock, offsets_hours) if clock else None,
             }
         )
-    failures = await FeedPoll.filter(ok=False).order_by("-started_at").limit(20)
+    # A poll still running is no failure; one a killed worker left open is, once closed.
+    failures = (
+        await FeedPoll.filter(ok=False, finished_at__not_isnull=True)
+        .order_by("-started_at")
+        .limit(20)
+    )
     runs = await TaskRun.all().order_by("-started_at").limit(20)
     task_failures = (
         await TaskRun.filter(ok=False, finished_at__not_isnull=True)
@@ -136,12 +137,7 @@ async def admin_status(
         "feed": {"last_reached_at": await feed_last_reached()},
         "races": race_items,
         "poll_failures": [
-            {
-                "race_id": p.race_id,
-                "started_at": p.started_at,
-                "outcome": p.outcome,
-                "error": p.error,
-            }
+            {"race_id": p.race_id, **{name: getattr(p, name) for name in POLL_FIELDS}}
             for p in failures
         ],
         "tasks": {
@@ -150,6 +146,10 @@ async def admin_status(
         },
         "queue": await queue_depth(redis, stream=stream, group=group),
     }
+
+
+def _poll(poll: dict[str, Any]) -> dict[str, Any]:
+    return {name: poll[name] for name in POLL_FIELDS}
 
 
 def _run(run: TaskRun) -> dict[str, Any]:

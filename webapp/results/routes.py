@@ -80,9 +80,12 @@ class ManualResults(ApiModel):
 
 class PollOut(ApiModel):
     started_at: UtcDatetime
+    finished_at: UtcDatetime | None
     ok: bool
     outcome: str
     error: str
+    worker: str
+    closed_by: str
 
 
 class RaceStatusOut(ApiModel):
@@ -97,11 +100,8 @@ class RaceStatusOut(ApiModel):
     next_poll_at: UtcDatetime | None
 
 
-class PollFailureOut(ApiModel):
+class PollFailureOut(PollOut):
     race_id: int | None
-    started_at: UtcDatetime
-    outcome: str
-    error: str
 
 
 class TaskRunOut(ApiModel):
