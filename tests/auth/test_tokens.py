@@ -77,15 +77,21 @@ async def test_parallel_refreshes_of_one_token_let_one_through(
     assert sorted(status for status, _ in results) == [200, 401, 401, 401, 401]
 
 
-async def test_unknown_or_session_token_cannot_refresh(
+async def test_anything_but_a_live_refresh_token_cannot_refresh(
     client: TestClientProtocol, make_user: MakeUser
 ) -> None:
     alice = await make_user("alice")
     session_secret = await create_session(user=alice)
-    for token in ("pr_nonsense", "garbage", session_secret):
+    access_token = (await login(client))["access_token"]
+    for token in ("pr_nonsense", "garbage", session_secret, access_token, "x" * 5000, ""):
         status, body = await refresh(client, token)
         assert status == 401, token
         assert body["error"]["code"] == "unauthorized"
+        assert body["error"]["details"] == {"reason": "invalid_token"}
+        assert "refresh token" in body["error"]["message"]
+    # A body without the field at all is still malformed input.
+    missing = await client.post("/api/v1/auth/refresh", json={})
+    assert missing.status_code == 422
 
 
 async def test_refresh_token_expires_by_the_clock(make_user: MakeUser) -> None:
@@ -145,6 +151,11 @@ async def test_logout_revokes_the_refresh_token(
     assert status == 401
     again = await client.post("/api/v1/auth/logout", json={"refresh_token": "pr_unknown"})
     assert again.status_code == 204
+    # An access token is no refresh token either: nothing to revoke, nothing refused.
+    wrong_kind = await client.post(
+        "/api/v1/auth/logout", json={"refresh_token": pair["access_token"]}
+    )
+    assert wrong_kind.status_code == 204
     missing = await client.post("/api/v1/auth/logout", json={})
     assert missing.status_code == 422
 

@@ -147,7 +147,12 @@ async def find_live(*, raw: str, prefix: str, now: datetime | None = None) -> Re
 async def rotate_refresh_token(*, raw: str, now: datetime | None = None) -> TokenPair:
     """Trade a refresh token for a new pair; a retired token revokes its whole family."""
     when = utcnow(now)
-    invalid = AppError.unauthorized("Invalid or expired refresh token")
+    invalid = AppError(
+        "unauthorized",
+        "Invalid or expired refresh token",
+        status=401,
+        details={"reason": "invalid_token"},
+    )
     if not raw.startswith(REFRESH_PREFIX):
         raise invalid
     row = await RefreshToken.get_or_none(token_hash=hash_token(raw)).select_related("user")
@@ -168,6 +173,8 @@ async def rotate_refresh_token(*, raw: str, now: datetime | None = None) -> Toke
 
 async def revoke_refresh_token(*, raw: str, now: datetime | None = None) -> None:
     """Revoke the family of a refresh token (logout); unknown tokens are ignored."""
+    if not raw.startswith(REFRESH_PREFIX):
+        return
     row = await RefreshToken.get_or_none(token_hash=hash_token(raw))
     if row is not None:
         await revoke_family(family=row.family, now=now)
