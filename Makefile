@@ -1,5 +1,6 @@
 # One command each: `make run`, `make test`, `make lint`, `make fmt` (CI runs the same ones),
-# and `make bench` for the benchmarks (ARGS="--teams 1000000" for the big run).
+# and `make bench` for the benchmarks (ARGS="--teams 1000000" for the big run,
+# ARGS="--saturation-only" for only the wrk run against the boards already there).
 # Setup is incremental: the stamps below make it instant once done.
 
 UV_VERSION := 0.13.9

@@ -1,4 +1,5 @@
-"""Run every benchmark in one go: rescoring (baseline beside it), leaderboard reads, live fan-out.
+"""Run every benchmark in one go: rescoring (baseline beside it), leaderboard reads, reads at
+saturation (wrk, beside a bare Quart app), live fan-out.
 
 Each step runs in a process of its own, on a fresh benchmark database for each team count;
 the reads run against the boards the last rescoring left.
@@ -30,8 +31,18 @@ if __name__ == "__main__":
         default=os.cpu_count() or 1,
         help="web processes (default: one per core, as docs/deployment.md runs them)",
     )
+    parser.add_argument("--skip-saturation", action="store_true")
+    parser.add_argument(
+        "--saturation-only",
+        action="store_true",
+        help="only the wrk run, on the boards the last rescoring left",
+    )
+    parser.add_argument("--seconds", type=int, default=12, help="saturation: seconds per URL")
     parser.add_argument("--skip-live", action="store_true")
     args = parser.parse_args()
+    if args.saturation_only:
+        run("bench.saturation", "--seconds", str(args.seconds))
+        sys.exit()
     for teams in args.teams or [100_000]:
         run("bench.rescore", "--teams", str(teams))
     if not args.skip_reads:
@@ -42,5 +53,7 @@ if __name__ == "__main__":
             "--rate", str(args.rate),
             "--workers", str(args.workers),
         )  # fmt: skip
+    if not args.skip_saturation:
+        run("bench.saturation", "--seconds", str(args.seconds))
     if not args.skip_live:
         run("bench.ws_fanout")

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 
 from webapp import db
 from webapp.redis import close_redis, get_redis, init_redis
@@ -84,3 +89,43 @@ def print_table(headers: list[str], rows: list[list[object]]) -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in text:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+def free_port() -> int:
+    """Return a TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A running web server: where it answers and its process id."""
+
+    base: str
+    pid: int
+
+
+@contextmanager
+def running_server(argv: list[str], *, port: int, env: dict[str, str]) -> Iterator[Server]:
+    """Run a web server command until the block ends; yield it once /health answers."""
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(argv, env=os.environ | env, stdout=log, stderr=log)  # noqa: S603
+        try:
+            # Generous: on a busy shared machine importing the app alone has taken 20 s.
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            else:
+                log.seek(0)
+                tail = log.read()[-2000:].decode(errors="replace")
+                raise SystemExit(f"the benchmark server did not start: {' '.join(argv)}\n{tail}")
+            yield Server(base, proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)

@@ -7,18 +7,14 @@ import asyncio
 import os
 import random
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx
-
-from bench.common import bench_services, bench_urls, print_table
+from bench.common import bench_services, bench_urls, free_port, print_table, running_server
 from webapp.auth.tokens import create_access_token
 from webapp.models import League, LeagueMember, Team, User
 from webapp.settings import get_settings
@@ -51,11 +47,10 @@ class Load:
         ]
 
 
-@contextmanager
-def server(port: int, workers: int) -> Iterator[None]:
-    """Run the app under hypercorn on 127.0.0.1 against the benchmark services."""
+def server_env() -> dict[str, str]:
+    """Return the environment a benchmarked Paddock process runs with."""
     db_url, redis_url = bench_urls()
-    env = os.environ | {
+    return {
         "DATABASE_URL": db_url,
         "REDIS_URL": redis_url,
         "SECRET_KEY": SECRET,
@@ -63,26 +58,43 @@ def server(port: int, workers: int) -> Iterator[None]:
         "RATE_LIMIT_API": "1000000/second",
         "LOG_LEVEL": "WARNING",
     }
+
+
+@contextmanager
+def server(port: int, workers: int) -> Iterator[None]:
+    """Run the app under hypercorn on 127.0.0.1 against the benchmark services."""
     args = [
         sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers), "webapp.app:create_app()",
     ]  # fmt: skip
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("the benchmark server did not start")
+    with running_server(args, port=port, env=server_env()):
         yield
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Subjects:
+    """What the read benchmarks ask about: a player with teams, a public league, the counts."""
+
+    token: str
+    user_id: int
+    league_id: int
+    teams: int
+    league_size: int
+
+
+async def find_subjects() -> Subjects:
+    """Find a player and a league in the benchmark data, with an access token for the player."""
+    async with bench_services(fresh=False):
+        user = await User.filter(teams__isnull=False).order_by("id").first()
+        league = await League.filter(is_public=True).order_by("id").first()
+        if user is None or league is None:
+            raise SystemExit("no benchmark data: run `python -m bench.rescore` first")
+        teams = await Team.all().count()
+        league_size = await LeagueMember.filter(league=league).count()
+        os.environ["SECRET_KEY"] = SECRET
+        get_settings.cache_clear()
+        token, _ = create_access_token(user=user)
+    return Subjects(token, user.id, league.id, teams, league_size)
 
 
 class Connection:
@@ -167,31 +179,15 @@ async def run_load(
     return Load(name, total, time.perf_counter() - started, latencies, errors)
 
 
-def free_port() -> int:
-    """Return a TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def main(
     *, clients: int = 200, total: int = 4000, rate: float = 200.0, workers: int = 1, port: int = 0
 ) -> None:
     """Measure every endpoint at saturation and at a paced rate, in one run."""
     port = port or free_port()
-    async with bench_services(fresh=False):
-        user = await User.filter(teams__isnull=False).order_by("id").first()
-        league = await League.filter(is_public=True).order_by("id").first()
-        teams = await Team.all().count()
-        league_size = await LeagueMember.filter(league=league).count() if league else 0
-        if user is None or league is None:
-            raise SystemExit("no benchmark data: run `python -m bench.rescore` first")
-        os.environ["SECRET_KEY"] = SECRET
-        get_settings.cache_clear()
-        token, _ = create_access_token(user=user)
-    auth = {"Authorization": f"Bearer {token}"}
-    league_url = f"/api/v1/leagues/{league.id}/leaderboard"
-    members = league_size
+    subjects = await find_subjects()
+    teams, league, members = subjects.teams, subjects.league_id, subjects.league_size
+    auth = {"Authorization": f"Bearer {subjects.token}"}
+    league_url = f"/api/v1/leagues/{league}/leaderboard"
     targets = [
         ("GET /health (bare)", "/health", None),
         ("GET /api/v1/leaderboard", "/api/v1/leaderboard", None),
