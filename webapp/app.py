@@ -12,6 +12,7 @@ from webapp.assets import init_assets
 from webapp.compression import init_compression
 from webapp.converters import DbIdConverter
 from webapp.errors import register_error_handlers
+from webapp.inputs import init_inputs
 from webapp.observability import configure_logging, init_observability, init_sentry
 from webapp.redis import close_redis, init_redis
 from webapp.schemas import iso_z
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.teams.routes import api as teams_api
 
     init_auth(app)
+    init_inputs(app)
     app.register_blueprint(ops)
     app.register_blueprint(auth_api, url_prefix="/api/v1")
     app.register_blueprint(auth_pages)
