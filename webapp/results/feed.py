@@ -11,7 +11,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Self
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from webapp.redis import get_redis
@@ -177,14 +177,14 @@ class FeedClient:
 
     async def _pages(
         self, path: str, endpoint: str, *, rows: Callable[[fm.FeedRace], int] | None = None
-    ) -> list[BaseModel]:
+    ) -> list[fm.Envelope]:
         model = _PAGE_MODELS[endpoint]
-        pages: list[BaseModel] = []
+        pages: list[fm.Envelope] = []
         offset = 0
         while True:
             page = await self._fetch_page(path, endpoint, model, offset=offset, rows=rows)
             pages.append(page)
-            data = page.MRData  # type: ignore[attr-defined]
+            data = page.MRData
             offset += _row_count(data, rows)
             if offset >= data.total:
                 return pages
@@ -193,11 +193,11 @@ class FeedClient:
         self,
         path: str,
         endpoint: str,
-        model: type[BaseModel],
+        model: type[fm.Envelope],
         *,
         offset: int,
         rows: Callable[[fm.FeedRace], int] | None,
-    ) -> BaseModel:
+    ) -> fm.Envelope:
         """Fetch and check one page, retrying what may pass with backoff and jitter."""
         url = f"{self.base_url}{path}"
         params = {"limit": str(PAGE_SIZE), "offset": str(offset)}
@@ -271,11 +271,11 @@ class FeedClient:
     def _check(
         self,
         response: httpx.Response,
-        model: type[BaseModel],
+        model: type[fm.Envelope],
         *,
         offset: int,
         rows: Callable[[fm.FeedRace], int] | None,
-    ) -> tuple[str, str, float | None, BaseModel | None]:
+    ) -> tuple[str, str, float | None, fm.Envelope | None]:
         """Judge one answer: (kind, problem, seconds to wait, page when usable)."""
         status = response.status_code
         if status == 429:
@@ -300,7 +300,7 @@ class FeedClient:
                 None,
                 None,
             )
-        data = page.MRData  # type: ignore[attr-defined]
+        data = page.MRData
         got = _row_count(data, rows)
         expected = max(0, min(data.limit, data.total - offset))
         if got < expected or (got == 0 and data.total > offset):
@@ -314,7 +314,7 @@ class FeedClient:
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter: between half and one and a half of the step."""
-        step = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        step = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
         return step * (0.5 + self._jitter())
 
 
@@ -322,7 +322,7 @@ def _results(race: fm.FeedRace) -> int:
     return len(race.Results)
 
 
-def _row_count(data: Any, rows: Callable[[fm.FeedRace], int] | None) -> int:
+def _row_count(data: fm.Page, rows: Callable[[fm.FeedRace], int] | None) -> int:
     if isinstance(data, fm.RacePage):
         count = rows or (lambda r: 1)
         return sum(count(race) for race in data.RaceTable.Races)
@@ -333,8 +333,8 @@ def _row_count(data: Any, rows: Callable[[fm.FeedRace], int] | None) -> int:
     raise TypeError(f"unknown page {type(data).__name__}")
 
 
-def _as[P: BaseModel](page: BaseModel, kind: type[P]) -> P:
-    data = page.MRData  # type: ignore[attr-defined]
+def _as[P: fm.Page](page: fm.Envelope, kind: type[P]) -> P:
+    data = page.MRData
     assert isinstance(data, kind)
     return data
 
@@ -343,7 +343,7 @@ def _one(races: list[fm.FeedRace]) -> fm.FeedRace | None:
     return races[0] if races else None
 
 
-_PAGE_MODELS: dict[str, type[BaseModel]] = {
+_PAGE_MODELS: dict[str, type[fm.Envelope]] = {
     "races": fm.RaceEnvelope,
     "results": fm.RaceEnvelope,
     "sprint": fm.RaceEnvelope,

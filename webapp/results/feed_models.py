@@ -165,13 +165,19 @@ class ConstructorPage(Page):
     ConstructorTable: ConstructorTableInfo
 
 
-class RaceEnvelope(FeedModel):
+class Envelope(FeedModel):
+    """One page of any listing: each kind below narrows what its MRData holds."""
+
+    MRData: Page
+
+
+class RaceEnvelope(Envelope):
     MRData: RacePage
 
 
-class DriverEnvelope(FeedModel):
+class DriverEnvelope(Envelope):
     MRData: DriverPage
 
 
-class ConstructorEnvelope(FeedModel):
+class ConstructorEnvelope(Envelope):
     MRData: ConstructorPage
