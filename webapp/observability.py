@@ -9,12 +9,16 @@ import time
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from quart import Quart, Response, g, request
 
 from webapp.settings import Settings
+
+if TYPE_CHECKING:
+    from sentry_sdk.transport import Transport
+    from sentry_sdk.types import Event, Hint
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)
@@ -63,7 +67,7 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
-def _sentry_context(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def _sentry_context(event: Event, hint: Hint) -> Event:
     """Tag an error report with the request id and user id of the log lines around it."""
     tags = event.setdefault("tags", {})
     if (rid := request_id_var.get()) is not None:
@@ -73,7 +77,7 @@ def _sentry_context(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, An
     return event
 
 
-def init_sentry(settings: Settings, *, component: str, transport: object = None) -> bool:
+def init_sentry(settings: Settings, *, component: str, transport: Transport | None = None) -> bool:
     """Report errors to Sentry when SENTRY_DSN is set; return whether it is on."""
     if not settings.sentry_dsn:
         return False
@@ -90,8 +94,8 @@ def init_sentry(settings: Settings, *, component: str, transport: object = None)
         integrations=integrations,
         traces_sample_rate=0.0,
         max_request_body_size="never",  # bodies carry passwords and tokens
-        before_send=_sentry_context,  # type: ignore[arg-type]
-        transport=transport,  # type: ignore[arg-type]
+        before_send=_sentry_context,
+        transport=transport,
     )
     sentry_sdk.set_tag("component", component)
     return True
