@@ -6,10 +6,11 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from quart import Quart, Response, current_app, request, websocket
+from quart.typing import WebsocketCallable
 from quart_cors import cors, cors_exempt
 
 from webapp.auth.ratelimit import is_trusted_proxy
@@ -237,6 +238,7 @@ def init_security(app: Quart) -> None:
         # Websockets check their Origin themselves: this site, or one of CORS_ORIGINS.
         for rule in app.url_map.iter_rules():
             if rule.websocket:
-                cors_exempt(app.view_functions[rule.endpoint])  # type: ignore[type-var]
+                # Flask's typing knows only HTTP views; this rule's view is a websocket's.
+                cors_exempt(cast(WebsocketCallable, app.view_functions[rule.endpoint]))
 
     app.asgi_app = WebsocketHeaders(app.asgi_app, headers)  # type: ignore[method-assign]
