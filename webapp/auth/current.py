@@ -30,7 +30,8 @@ async def session_user() -> User | None:
 async def current_user() -> User | None:
     """Return the caller, or None when anonymous or the credential does not hold."""
     if g.get("auth_resolved"):
-        return g.get("current_user")
+        user: User | None = g.get("current_user")
+        return user
     user = None
     header = bearer_token()
     if header is not None:

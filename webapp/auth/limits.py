@@ -12,7 +12,8 @@ from webapp.settings import Settings
 
 def settings() -> Settings:
     """Return the settings the app was built with."""
-    return current_app.config["SETTINGS"]
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings
 
 
 async def limit_login(*, ip: str, login: str) -> None:

@@ -86,7 +86,8 @@ ORDER BY r.league_id, r.team_id
 
 
 async def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    return await connections.get("default").execute_query_dict(sql, params)
+    rows: list[dict[str, Any]] = await connections.get("default").execute_query_dict(sql, params)
+    return rows
 
 
 async def announce(notified: Sequence[NewNotification]) -> None:
