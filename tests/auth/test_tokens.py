@@ -160,6 +160,41 @@ async def test_logout_revokes_the_refresh_token(
     assert missing.status_code == 422
 
 
+async def test_logout_revokes_the_access_tokens_of_its_family(
+    client: TestClientProtocol, make_user: MakeUser
+) -> None:
+    await make_user("alice")
+    first = await login(client)
+    _, rotated = await refresh(client, first["refresh_token"])
+    other_device = await login(client)
+    assert await me_status(client, rotated["access_token"]) == 200
+    response = await client.post(
+        "/api/v1/auth/logout", json={"refresh_token": rotated["refresh_token"]}
+    )
+    assert response.status_code == 204
+    # Both access tokens the logged-out family issued stop working at once...
+    assert await me_status(client, first["access_token"]) == 401
+    assert await me_status(client, rotated["access_token"]) == 401
+    # ...while another login of the same user keeps its own.
+    assert await me_status(client, other_device["access_token"]) == 200
+
+
+async def test_a_family_revoked_for_reuse_loses_its_access_tokens(
+    client: TestClientProtocol, make_user: MakeUser
+) -> None:
+    await make_user("alice")
+    first = await login(client)
+    _, thief = await refresh(client, first["refresh_token"])
+    assert await me_status(client, thief["access_token"]) == 200
+    status, _ = await refresh(client, first["refresh_token"])
+    assert status == 401
+    response = await client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {thief['access_token']}"}
+    )
+    assert response.status_code == 401
+    assert (await response.get_json())["error"]["message"] == "Token revoked"
+
+
 async def test_password_change_invalidates_older_tokens(
     client: TestClientProtocol, make_user: MakeUser
 ) -> None:

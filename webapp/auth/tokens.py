@@ -13,6 +13,7 @@ from tortoise.expressions import Q
 
 from webapp.errors import AppError
 from webapp.models import RefreshToken, User
+from webapp.redis import get_redis
 from webapp.settings import get_settings
 
 ALGORITHM = "HS256"
@@ -46,12 +47,19 @@ def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
-def create_access_token(*, user: User, now: datetime | None = None) -> tuple[str, int]:
-    """Return a signed access token for `user` and its life in seconds."""
+def access_life() -> int:
+    """Return how long an access token lives, in seconds."""
+    return get_settings().access_token_expire_minutes * 60
+
+
+def create_access_token(
+    *, user: User, family: uuid.UUID | None = None, now: datetime | None = None
+) -> tuple[str, int]:
+    """Return a signed access token for `user` (issued with refresh `family`) and its life."""
     settings = get_settings()
     issued = utcnow(now)
-    life = settings.access_token_expire_minutes * 60
-    claims = {
+    life = access_life()
+    claims: dict[str, str | int | float] = {
         "sub": str(user.id),
         # A fractional iat (allowed by RFC 7519) lets a password change cut precisely.
         "iat": issued.timestamp(),
@@ -60,7 +68,20 @@ def create_access_token(*, user: User, now: datetime | None = None) -> tuple[str
         "iss": ISSUER,
         "aud": AUDIENCE,
     }
+    if family is not None:
+        # Revoking the family (logout, a stolen refresh token) revokes this token too.
+        claims["fam"] = family.hex
     return jwt.encode(claims, settings.signing_key(), algorithm=ALGORITHM), life
+
+
+def revoked_family_key(family: str) -> str:
+    """Return the Redis key that marks a token family as revoked."""
+    return f"auth:revoked-family:{family}"
+
+
+async def family_revoked(family: str) -> bool:
+    """Tell whether the access tokens of a family were revoked (one Redis read)."""
+    return bool(await get_redis().exists(revoked_family_key(family)))
 
 
 def issued_before_cutoff(user: User, issued: datetime) -> bool:
@@ -88,10 +109,15 @@ async def user_for_access_token(*, token: str, now: datetime | None = None) -> U
         exp = float(claims["exp"])
         issued = datetime.fromtimestamp(float(claims["iat"]), UTC)
         user_id = int(claims["sub"])
+        family = claims.get("fam")
+        if family is not None and not isinstance(family, str):
+            raise TypeError("fam")
     except (jwt.PyJWTError, TypeError, ValueError):
         raise AppError.unauthorized("Invalid token") from None
     if exp <= utcnow(now).timestamp():
         raise AppError.unauthorized("Token expired")
+    if family is not None and await family_revoked(family):
+        raise AppError.unauthorized("Token revoked")
     user = await User.get_or_none(id=user_id)
     if user is None or issued_before_cutoff(user, issued):
         raise AppError.unauthorized("Token revoked")
@@ -116,7 +142,8 @@ async def issue_pair(
     *, user: User, family: uuid.UUID | None = None, now: datetime | None = None
 ) -> TokenPair:
     """Issue an access token and a refresh token (in `family`, else a new one)."""
-    access, life = create_access_token(user=user, now=now)
+    family = family or uuid.uuid4()
+    access, life = create_access_token(user=user, family=family, now=now)
     raw = new_secret(REFRESH_PREFIX)
     days = get_settings().refresh_token_expire_days
     await store_token(user=user, raw=raw, days=days, family=family, now=now)
@@ -124,8 +151,11 @@ async def issue_pair(
 
 
 async def revoke_family(*, family: uuid.UUID, now: datetime | None = None) -> None:
-    """Revoke every live token of a family."""
+    """Revoke every live token of a family, and the access tokens issued with them."""
     await RefreshToken.filter(family=family, revoked_at=None).update(revoked_at=utcnow(now))
+    # Kept as long as an access token lives (and a minute for clock skew): after that,
+    # every access token of the family has expired on its own.
+    await get_redis().set(revoked_family_key(family.hex), "1", ex=access_life() + 60)
 
 
 async def find_live(*, raw: str, prefix: str, now: datetime | None = None) -> RefreshToken | None:
