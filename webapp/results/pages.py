@@ -55,6 +55,12 @@ async def _admins_only() -> None:
     await require_admin()
 
 
+@pages.get("/admin")
+async def home() -> str:
+    """Show operators the queue, recent runs, failures and the last poll of each race."""
+    return await render_template("results/admin_home.html", status=await status_data())
+
+
 @pages.get("/admin/results")
 async def races() -> str:
     """List the season's races with their result versions and status."""
