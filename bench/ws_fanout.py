@@ -34,9 +34,10 @@ from tortoise import connections
 
 from bench.common import bench_services, bench_urls, print_table
 from bench.generate import generate
+from webapp.leaderboards.refresh import refresh_after_rescore
 from webapp.notifications.service import season_channel
 from webapp.redis import get_redis
-from webapp.scoring.rescore import rescore_race
+from webapp.scoring.rescore import rescore_scores
 
 BIN = Path(sys.executable).parent
 CONNECTING = 100  # handshakes in flight at once (the listen backlog is 100)
@@ -196,6 +197,11 @@ WHERE ra.id = $1 AND r.race_id = ra.id AND o.race_id = ra.id
   AND r.position_order IN (1, 2) AND o.position_order IN (1, 2)
   AND r.position_order <> o.position_order
 """
+
+
+async def rescore_race(*, race_id: int) -> None:
+    """Rescore and refresh the boards, as the pipeline does before it publishes (untimed)."""
+    await refresh_after_rescore(await rescore_scores(race_id=race_id))
 
 
 async def correct_results(race_id: int) -> None:

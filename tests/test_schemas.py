@@ -11,8 +11,8 @@ from quart.typing import TestClientProtocol
 
 from tests.scoring.factories import BELGIUM, BELGIUM_LOCK, SINGAPORE, SINGAPORE_LOCK, World
 from webapp.models import Notification, NotificationType, User
+from webapp.pipeline import rescore_race
 from webapp.schemas import MAX_LIMIT
-from webapp.scoring.rescore import rescore_race
 
 Headers = Callable[[User], dict[str, str]]
 

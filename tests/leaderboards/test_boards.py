@@ -12,7 +12,7 @@ from webapp.errors import AppError
 from webapp.leaderboards.queries import Leaderboard, league_leaderboard, overall_leaderboard
 from webapp.leaderboards.refresh import add_team_to_boards, rebuild_leaderboards
 from webapp.models import Team
-from webapp.scoring.rescore import rescore_race
+from webapp.pipeline import rescore_race
 
 EARLY = BELGIUM_LOCK - timedelta(days=1)
 

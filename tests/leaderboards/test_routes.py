@@ -11,7 +11,7 @@ from quart.typing import TestClientProtocol
 
 from tests.scoring.factories import BELGIUM, BELGIUM_LOCK, SINGAPORE, SINGAPORE_LOCK, World
 from webapp.models import User
-from webapp.scoring.rescore import rescore_race
+from webapp.pipeline import rescore_race
 
 EARLY = BELGIUM_LOCK - timedelta(days=1)
 Headers = Callable[[User], dict[str, str]]

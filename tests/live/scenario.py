@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from webapp.leagues.service import create_league, join_by_code, join_public
 from webapp.models import Driver, League, Race, ResultSource, Team, User
+from webapp.pipeline import StoreOutcome, store_results
 from webapp.results.rows import ResultRow, ResultSet, official_points
-from webapp.results.store import StoreOutcome, store_results
 from webapp.teams.service import create_team
 
 # Five cheap drivers from five constructors: a legal lineup whatever the captain.

@@ -138,9 +138,9 @@ async def test_disqualified_winner_rescores_and_notifies_the_affected(
 
 async def test_an_admin_correction_holds_until_the_feed_changes(feed, feed_client, race_one):
     from webapp.models import ResultSource
+    from webapp.pipeline import store_results
     from webapp.results.feed_models import RaceEnvelope
     from webapp.results.rows import ResultSet, from_feed
-    from webapp.results.store import store_results
 
     doc = feed.serve_fixture(RESULTS, "2025/1/results.json")
     await poll(race_one, feed_client)

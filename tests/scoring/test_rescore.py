@@ -16,8 +16,9 @@ from tests.scoring.factories import (
 )
 from webapp.errors import AppError
 from webapp.models import Driver, Race, RaceStatus, Team, TeamRaceScore
+from webapp.pipeline import rescore_race
 from webapp.scoring.queries import team_scores
-from webapp.scoring.rescore import ScoreChange, rescore_race
+from webapp.scoring.rescore import ScoreChange
 from webapp.scoring.systems import CLASSIC, score_driver
 
 BEFORE_BELGIUM = BELGIUM_LOCK - timedelta(days=2)

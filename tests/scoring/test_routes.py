@@ -9,7 +9,7 @@ from quart import Quart, render_template_string
 from quart.typing import TestClientProtocol
 
 from tests.scoring.factories import BELGIUM, BELGIUM_LOCK, SINGAPORE, SINGAPORE_LOCK, World
-from webapp.scoring.rescore import rescore_race
+from webapp.pipeline import rescore_race
 
 EARLY = BELGIUM_LOCK - timedelta(days=1)
 

@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, ConfigDict, Field
 from quart import Blueprint
 from quart_schema import validate_request, validate_response
 
+from webapp import pipeline
 from webapp.admin import service
 from webapp.auth.current import require_admin
 from webapp.catalogue.routes import DriverOut, RaceOut, driver_out, race_out
@@ -58,6 +59,7 @@ async def patch_driver(driver_id: int, data: DriverPatch) -> DriverOut:
 @validate_response(RaceOut)
 async def patch_race(race_id: int, data: RacePatch) -> RaceOut:
     """Reschedule, cancel or re-open a race (admins only)."""
+    previous = await service.race_status(race_id=race_id)
     race = await service.update_race(
         race_id=race_id,
         starts_at=data.starts_at,
@@ -65,4 +67,6 @@ async def patch_race(race_id: int, data: RacePatch) -> RaceOut:
         status=data.status,
         now=app_now(),
     )
+    if race.status != previous:
+        await pipeline.race_status_changed(race=race, previous=previous)
     return race_out(race)

@@ -51,6 +51,14 @@ async def update_driver(
     return driver
 
 
+async def race_status(*, race_id: int) -> RaceStatus:
+    """Return a race's status."""
+    race = await Race.get_or_none(id=race_id).only("id", "status")
+    if race is None:
+        raise AppError.not_found("No such race")
+    return RaceStatus(race.status)
+
+
 async def update_race(
     *,
     race_id: int,

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise import connections
 
-from webapp.models import NotificationType, Race
+from webapp.models import NotificationType, Race, Team
 from webapp.notifications.service import (
     NewNotification,
     create_notifications,
     publish,
+    results_notifications,
     user_channel,
 )
 from webapp.redis import channel
@@ -202,3 +203,24 @@ async def notify_rank_changes(
             )
         )
     return await create_notifications(items, now=now)
+
+
+async def notify_results(
+    *, rescore: RescoreResult, version: int, now: datetime | None = None
+) -> list[NewNotification]:
+    """Notify each team whose race points are new or changed, and each whose league rank moved."""
+    race = await Race.get(id=rescore.race_id)
+    names = dict(
+        await Team.filter(id__in=[c.team_id for c in rescore.changes]).values_list("id", "name")
+    )
+    notified = await create_notifications(
+        results_notifications(
+            race_id=race.id,
+            race_name=race.name,
+            version=version,
+            changes=rescore.changes,
+            team_names=names,
+        ),
+        now=now,
+    )
+    return notified + await notify_rank_changes(rescore=rescore, version=version, now=now)

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from webapp.errors import AppError
 from webapp.models import Driver, Race, ResultSource
+from webapp.pipeline import StoreOutcome, store_results
 from webapp.results.rows import ResultRow, ResultSet, ResultsInvalid, official_points
-from webapp.results.store import StoreOutcome, store_results
 
 POSITION_TEXTS = ("R", "D", "E", "W", "F", "N")
 

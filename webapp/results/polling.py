@@ -13,11 +13,11 @@ from tortoise import connections
 
 from webapp.errors import AppError
 from webapp.models import FeedPoll, Race, RaceStatus, ResultSource
+from webapp.pipeline import store_results
 from webapp.redis import get_redis
 from webapp.results.feed import FeedClient, FeedError
 from webapp.results.metrics import FEED_POLLS
 from webapp.results.rows import ResultsInvalid, from_feed
-from webapp.results.store import store_results
 from webapp.results.timetable import CLOSED, RaceClock, is_due, verified
 
 log = logging.getLogger(__name__)

@@ -1,17 +1,16 @@
-"""Store a race's result set as a new version, in one transaction with its rescoring."""
+"""Store a race's result set as a new version (the first stage of `webapp.pipeline`)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from webapp import cache
 from webapp.errors import AppError
 from webapp.models import (
     Constructor,
@@ -21,32 +20,23 @@ from webapp.models import (
     RaceStatus,
     ResultSource,
     ResultVersion,
-    Team,
-)
-from webapp.notifications.producers import notify_rank_changes
-from webapp.notifications.service import (
-    NewNotification,
-    create_notifications,
-    publish_results,
-    results_notifications,
 )
 from webapp.results.rows import ResultRow, ResultSet, check_rows, content_hash, diff_rows
 from webapp.results.sync import LATEST_CONSTRUCTOR_SQL, driver_values, new_driver_price
-from webapp.scoring.rescore import RescoreResult, rescore_scores
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class StoreOutcome:
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """The race's current results version after storing, and whether storing made it."""
+
     race_id: int
     season: int
     version: int
     created: bool
     status: str
     diff: dict[str, Any] = field(default_factory=dict)
-    rescore: RescoreResult | None = None
-    notified: list[NewNotification] = field(default_factory=list)
 
 
 async def load_rows(
@@ -115,24 +105,22 @@ async def _ensure_catalogue(
     return drivers, constructors
 
 
-async def store_results(
+async def store_version(
     *,
     race_id: int,
     results: ResultSet,
     source: ResultSource,
-    created_by_id: int | None = None,
-    now: datetime | None = None,
-) -> StoreOutcome:
-    """Write a new version when the rows differ from the current ones, and rescore the race.
+    created_by_id: int | None,
+    now: datetime,
+) -> StoredVersion:
+    """Write a new version when the rows differ from the current ones; return what was done.
 
-    Results, the race's new version, team scores and notifications commit together, so a
-    crash at any point leaves the previous state and a redelivered task does all of it again.
-    A feed payload equal to the feed's own latest version changes nothing, so an admin's
-    correction holds until the feed itself changes.
+    Call it inside the transaction that goes on to rescore: the race row stays locked until
+    that commits. A feed payload equal to the feed's own latest version changes nothing, so
+    an admin's correction holds until the feed itself changes.
     """
     check_rows(results.rows)
     digest = content_hash(results.rows)
-    now = now or datetime.now(UTC)
     async with in_transaction() as conn:
         race = await Race.filter(id=race_id).select_for_update().using_db(conn).first()
         if race is None:
@@ -141,7 +129,7 @@ async def store_results(
         versions = await ResultVersion.filter(race_id=race_id).order_by("-version").using_db(conn)
         current = next((v for v in versions if v.version == race.results_version), None)
         last_feed = next((v for v in versions if v.source == ResultSource.FEED), None)
-        unchanged = StoreOutcome(race_id, season, race.results_version, False, str(race.status))
+        unchanged = StoredVersion(race_id, season, race.results_version, False, str(race.status))
         if current is not None and current.content_hash == digest:
             return unchanged
         if (
@@ -196,23 +184,6 @@ async def store_results(
             using_db=conn, update_fields=["results_version", "results_changed_at", "status"]
         )
         await conn.execute_query(LATEST_CONSTRUCTOR_SQL, [season])
-        rescore = await rescore_scores(race_id=race_id)
-        names = dict(
-            await Team.filter(id__in=[c.team_id for c in rescore.changes])
-            .using_db(conn)
-            .values_list("id", "name")
-        )
-        notified = await create_notifications(
-            results_notifications(
-                race_id=race_id,
-                race_name=race.name,
-                version=version,
-                changes=rescore.changes,
-                team_names=names,
-            ),
-            now=now,
-        )
-        notified += await notify_rank_changes(rescore=rescore, version=version, now=now)
     log.info(
         "results stored",
         extra={
@@ -222,34 +193,4 @@ async def store_results(
             "changed_drivers": len(diff),
         },
     )
-    await _after_commit(
-        race=race, season=season, version=version, rescore=rescore, notified=notified
-    )
-    return StoreOutcome(race_id, season, version, True, str(race.status), diff, rescore, notified)
-
-
-async def _after_commit(
-    *,
-    race: Race,
-    season: int,
-    version: int,
-    rescore: RescoreResult,
-    notified: list[NewNotification],
-) -> None:
-    """Bring leaderboards up to date and tell live pages; both can be rebuilt if this fails."""
-    # New drivers or constructors may have come with the results.
-    await cache.bump(cache.DRIVERS)
-    try:
-        from webapp.leaderboards.refresh import refresh_after_rescore
-
-        await refresh_after_rescore(rescore)
-    except Exception:
-        log.exception("leaderboard refresh failed; the rebuild task will repair it")
-    await publish_results(
-        race_id=race.id,
-        season=season,
-        version=version,
-        status=str(race.status),
-        scores_changed=bool(rescore.changes or rescore.removed_team_ids),
-        notified=notified,
-    )
+    return StoredVersion(race_id, season, version, True, str(race.status), diff)

@@ -235,12 +235,3 @@ async def rescore_scores(*, race_id: int, system: str = DEFAULT_SYSTEM) -> Resco
         elif old != new:
             result.changes.append(ScoreChange(team_id, owner_id, old, new))
     return result
-
-
-async def rescore_race(*, race_id: int, system: str = DEFAULT_SYSTEM) -> RescoreResult:
-    """Rescore a race for every team, then bring its leaderboards up to date."""
-    from webapp.leaderboards.refresh import refresh_after_rescore
-
-    result = await rescore_scores(race_id=race_id, system=system)
-    await refresh_after_rescore(result)
-    return result

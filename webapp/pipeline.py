@@ -1,0 +1,137 @@
+"""The results pipeline: what happens, in order, when a race's results or standing change.
+
+    store → rescore → notify → commit → boards → publish
+
+The first three stages share one transaction, so a crash anywhere before the commit leaves
+the previous state and a redelivered task runs all of it again. Boards and live pages come
+after the commit: both can be rebuilt from PostgreSQL, so a failure there is logged, not
+undone. The feed poll, an admin's manual entry, an admin's status change (cancel, un-cancel,
+re-open) and `paddock results poll` all come through here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from webapp import cache
+from webapp.leaderboards.refresh import refresh_after_rescore
+from webapp.models import Race, RaceStatus, ResultSource
+from webapp.notifications.producers import notify_results
+from webapp.notifications.service import NewNotification, publish_results
+from webapp.results.rows import ResultSet
+from webapp.results.store import store_version
+from webapp.scoring.rescore import RescoreResult, rescore_scores
+from webapp.scoring.systems import DEFAULT_SYSTEM
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StoreOutcome:
+    """What storing a result set led to."""
+
+    race_id: int
+    season: int
+    version: int
+    created: bool
+    status: str
+    diff: dict[str, Any] = field(default_factory=dict)
+    rescore: RescoreResult | None = None
+    notified: list[NewNotification] = field(default_factory=list)
+
+
+async def store_results(
+    *,
+    race_id: int,
+    results: ResultSet,
+    source: ResultSource,
+    created_by_id: int | None = None,
+    now: datetime | None = None,
+) -> StoreOutcome:
+    """Store a result set as a new version when it differs, then run the rest of the pipeline."""
+    now = now or datetime.now(UTC)
+    async with in_transaction():
+        stored = await store_version(
+            race_id=race_id,
+            results=results,
+            source=source,
+            created_by_id=created_by_id,
+            now=now,
+        )
+        outcome = StoreOutcome(
+            stored.race_id, stored.season, stored.version, stored.created, stored.status
+        )
+        if not stored.created:
+            return outcome
+        outcome.diff = stored.diff
+        outcome.rescore = await rescore_scores(race_id=race_id)
+        outcome.notified = await notify_results(
+            rescore=outcome.rescore, version=stored.version, now=now
+        )
+    # New drivers or constructors may have come with the results.
+    await cache.bump(cache.DRIVERS)
+    await _boards_and_publish(
+        status=stored.status,
+        version=stored.version,
+        rescore=outcome.rescore,
+        notified=outcome.notified,
+    )
+    return outcome
+
+
+async def rescore_race(
+    *, race_id: int, system: str = DEFAULT_SYSTEM, now: datetime | None = None
+) -> RescoreResult:
+    """Rescore a race for every team (its status or lineups changed), then run the rest."""
+    async with in_transaction():
+        rescore = await rescore_scores(race_id=race_id, system=system)
+        race = await Race.get(id=race_id)
+        notified = await notify_results(rescore=rescore, version=race.results_version, now=now)
+    await _boards_and_publish(
+        status=str(race.status), version=race.results_version, rescore=rescore, notified=notified
+    )
+    return rescore
+
+
+def changes_scores(old: RaceStatus, new: RaceStatus) -> bool:
+    """Tell whether a status move changes what a race scores (cancelled races score nothing)."""
+    return (old == RaceStatus.CANCELLED) != (new == RaceStatus.CANCELLED)
+
+
+async def race_status_changed(*, race: Race, previous: RaceStatus) -> None:
+    """Rescore and announce a race whose status an admin just moved."""
+    if changes_scores(previous, RaceStatus(race.status)):
+        await rescore_race(race_id=race.id)
+        return
+    # Nothing scores differently (a re-opened final race, a lock by hand): tell live pages.
+    await publish_results(
+        race_id=race.id,
+        season=race.season_id,
+        version=race.results_version,
+        status=str(race.status),
+        scores_changed=False,
+        notified=[],
+    )
+
+
+async def _boards_and_publish(
+    *, status: str, version: int, rescore: RescoreResult, notified: list[NewNotification]
+) -> None:
+    """Bring leaderboards up to date, then tell live pages; both can be rebuilt if this fails."""
+    try:
+        await refresh_after_rescore(rescore)
+    except Exception:
+        log.exception("leaderboard refresh failed; the rebuild task will repair it")
+    await publish_results(
+        race_id=rescore.race_id,
+        season=rescore.season,
+        version=version,
+        status=status,
+        scores_changed=bool(rescore.changes or rescore.removed_team_ids),
+        notified=notified,
+    )
