@@ -37,3 +37,25 @@ document.addEventListener("htmx:oobBeforeSwap", function (event) {
     if (move) { item.append(" ", move.cloneNode(true)); }
   });
 });
+
+// Deadline countdowns tick in the browser against the lock time the page was given.
+function tickCountdowns() {
+  document.querySelectorAll(".countdown[data-until]").forEach(function (element) {
+    var left = Math.floor((Date.parse(element.dataset.until) - Date.now()) / 1000);
+    if (isNaN(left)) { return; }
+    if (left <= 0) {
+      element.textContent = "(locked)";
+      return;
+    }
+    var days = Math.floor(left / 86400);
+    var hours = Math.floor((left % 86400) / 3600);
+    var minutes = Math.floor((left % 3600) / 60);
+    var text = "(in " + days + " d " + hours + " h " + minutes + " min";
+    // The last hour counts seconds too.
+    text += left < 3600 ? " " + (left % 60) + " s)" : ")";
+    element.textContent = text;
+  });
+}
+document.addEventListener("DOMContentLoaded", tickCountdowns);
+document.addEventListener("htmx:afterSettle", tickCountdowns);
+setInterval(tickCountdowns, 1000);

@@ -32,12 +32,3 @@ async def test_constructors(client: TestClientProtocol, season: int) -> None:
     body = await (await client.get("/api/v1/constructors")).get_json()
     assert {c["ref"] for c in body["items"]} >= {"ferrari", "mclaren", "red_bull"}
     assert all(c["season"] == season for c in body["items"])
-
-
-async def test_home_lists_races_and_drivers(client: TestClientProtocol, season: int) -> None:
-    response = await client.get("/")
-    html = (await response.get_data()).decode()
-    assert response.status_code == 200
-    assert f"Season {season}" in html
-    assert "Verstappen" in html and "Monaco Grand Prix" in html
-    assert 'name="viewport"' in html

@@ -1,13 +1,13 @@
-"""Catalogue endpoints: the JSON API and the home page."""
+"""Catalogue endpoints: constructors, drivers and races, and the countdown to a deadline."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from quart import Blueprint, render_template
+from quart import Blueprint
 from quart_schema import validate_querystring, validate_response
 
 from webapp import cache
@@ -16,7 +16,6 @@ from webapp.models import Constructor, Driver, Race
 from webapp.schemas import ApiModel, Number, Page, UtcDatetime
 
 api = Blueprint("catalogue_api", __name__)
-pages = Blueprint("catalogue_pages", __name__)
 
 
 class SeasonQuery(Page):
@@ -169,19 +168,3 @@ def countdown(until: datetime, now: datetime) -> Countdown:
     """Split the time left before `until` into days, hours and minutes."""
     seconds = max(0, int((until - now).total_seconds()))
     return Countdown(seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60)
-
-
-@pages.get("/")
-async def home() -> str:
-    """Show the next deadline, the calendar and the drivers with prices."""
-    now = datetime.now(UTC)
-    season = await queries.current_season()
-    upcoming = await queries.next_race(season=season, now=now)
-    return await render_template(
-        "home/index.html",
-        season=season,
-        next_race=upcoming,
-        countdown=countdown(upcoming.lock_at, now) if upcoming else None,
-        races=await queries.list_races(season=season),
-        drivers=await queries.list_drivers(season=season),
-    )
