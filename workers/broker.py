@@ -1,4 +1,7 @@
-"""The one taskiq broker (a Redis stream with a consumer group), its results and scheduler.
+"""The workers' taskiq broker (a Redis stream with a consumer group), results and scheduler.
+
+`worker_broker` and `worker_scheduler` are what `taskiq worker` and `taskiq scheduler` call
+(see the Procfile): the broker is built when a worker starts, never at import.
 
 Workers acknowledge a message when its task has run (`--ack-type when_executed`); a
 message left unacknowledged for TASK_IDLE_TIMEOUT_MS by a crashed worker goes to another.
@@ -20,34 +23,21 @@ from webapp.db import close_db, init_db
 from webapp.observability import init_sentry
 from webapp.redis import close_redis, init_redis
 from webapp.settings import Settings, get_settings
+from webapp.taskqueue import stream_broker
 from workers.middleware import TaskRunMiddleware
+from workers.tasks import register_tasks
 
-QUEUE = "paddock:tasks"
-CONSUMER_GROUP = "paddock-workers"
-# The idle timeout (settings.task_idle_timeout_ms) must be longer than any task should run:
-# a task still running then is started a second time.
-STREAM_MAXLEN = 100_000  # acknowledged messages stay in a stream until trimmed
 RESULT_TTL_SECONDS = 24 * 3600
-# Importing this module must work without REDIS_URL (the web app imports tasks); using
-# the broker then fails at startup with a clear message, and never reaches another Redis.
-UNSET_URL = "redis://redis-url-is-not-set.invalid:6379/0"
 
 
 def make_broker(settings: Settings) -> RedisStreamBroker:
     """Build a broker on `settings.redis_url` whose workers open the database and Redis."""
-    url = settings.redis_url or UNSET_URL
+    broker = stream_broker(settings)  # refuses a missing REDIS_URL
+    url = str(settings.redis_url)
     backend: RedisAsyncResultBackend[object] = RedisAsyncResultBackend(
         url, result_ex_time=RESULT_TTL_SECONDS, prefix_str="paddock:result"
     )
-    broker = RedisStreamBroker(
-        url,
-        queue_name=QUEUE,
-        consumer_group_name=CONSUMER_GROUP,
-        consumer_id="0",  # a new group also takes messages sent before it existed
-        idle_timeout=settings.task_idle_timeout_ms,
-        unacknowledged_lock_timeout=30,  # a worker killed holding the claim lock frees it
-        maxlen=STREAM_MAXLEN,
-    ).with_result_backend(backend)
+    broker = broker.with_result_backend(backend)
     # Retries wait for real: the retry is a timed schedule in Redis that the scheduler sends.
     retries = ListRedisScheduleSource(url, prefix="paddock:retry")
     broker.add_middlewares(
@@ -62,11 +52,6 @@ def make_broker(settings: Settings) -> RedisStreamBroker:
         TaskRunMiddleware(metrics_port=settings.worker_metrics_port),
     )
     owned: dict[str, bool] = {}
-
-    @broker.on_event(TaskiqEvents.CLIENT_STARTUP, TaskiqEvents.WORKER_STARTUP)
-    async def _require_url(state: TaskiqState) -> None:
-        if not settings.redis_url:
-            raise RuntimeError("REDIS_URL is not set: run `paddock dev` or set it")
 
     @broker.on_event(TaskiqEvents.WORKER_STARTUP)
     async def _open(state: TaskiqState) -> None:
@@ -96,5 +81,13 @@ def make_scheduler(broker: RedisStreamBroker) -> TaskiqScheduler:
     return TaskiqScheduler(broker, sources=sources)
 
 
-broker = make_broker(get_settings())
-scheduler = make_scheduler(broker)
+def worker_broker() -> RedisStreamBroker:
+    """Build the broker of a worker process, with every task on it (`taskiq worker`)."""
+    broker = make_broker(get_settings())
+    register_tasks(broker)
+    return broker
+
+
+def worker_scheduler() -> TaskiqScheduler:
+    """Build the scheduler process's scheduler on a broker of its own (`taskiq scheduler`)."""
+    return make_scheduler(worker_broker())

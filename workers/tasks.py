@@ -1,11 +1,12 @@
-"""Background tasks: each a few lines around webapp's domain code."""
+"""Background tasks: each a few lines around webapp's domain code, registered by name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from taskiq import Context, TaskiqDepends
+from taskiq import AsyncBroker, Context, TaskiqDepends
 
 from webapp.catalogue.queries import current_season
 from webapp.leaderboards import refresh
@@ -16,13 +17,13 @@ from webapp.results.commands import abandon_after, poll_due, poll_one
 from webapp.results.maintenance import clean_up, update_driver_stats
 from webapp.results.polling import close_abandoned_polls, this_worker
 from webapp.settings import get_settings
+from webapp.taskqueue import POLL_RACE, QueuedTask
 from webapp.teams import locks
-from workers.broker import broker
 
 HEARTBEAT_KEY = "paddock:heartbeat"
+HEARTBEAT = QueuedTask("paddock.heartbeat")
 
 
-@broker.task(task_name="paddock.heartbeat", schedule=[{"cron": "* * * * *"}])
 async def heartbeat(context: Annotated[Context, TaskiqDepends()]) -> str:
     """Show that scheduler, stream, worker, PostgreSQL and Redis all work; return the time."""
     now = datetime.now(UTC)
@@ -36,7 +37,6 @@ async def heartbeat(context: Annotated[Context, TaskiqDepends()]) -> str:
     return stamp
 
 
-@broker.task(task_name="paddock.lock_due_races", schedule=[{"cron": "* * * * *"}])
 async def lock_due_races() -> list[int]:
     """Move races whose lineup deadline has come to `locked`, tell each team; return their ids."""
     races = await locks.lock_due_races()
@@ -48,13 +48,11 @@ class PollFailed(Exception):
     """A poll did not get a usable answer; raised so the retry middleware tries again later."""
 
 
-@broker.task(task_name="paddock.poll_due_races", schedule=[{"cron": "* * * * *"}])
 async def poll_due_races() -> list[str]:
     """Poll the races the timetable says are due (a failure waits for its next due time)."""
     return [f"{o.race_id}:{o.outcome}" for o in await poll_due(get_settings())]
 
 
-@broker.task(task_name="paddock.poll_race", retry_on_error=True, max_retries=4)
 async def poll_race(race_id: int) -> str:
     """Poll one race now; a poll that fails is retried later with a growing delay."""
     outcome = await poll_one(get_settings(), race_id=race_id)
@@ -63,7 +61,6 @@ async def poll_race(race_id: int) -> str:
     return outcome.outcome
 
 
-@broker.task(task_name="paddock.close_abandoned_polls", schedule=[{"cron": "*/5 * * * *"}])
 async def abandoned_polls() -> int:
     """Close polls a killed worker left open as abandoned; return how many."""
     return await close_abandoned_polls(
@@ -73,20 +70,37 @@ async def abandoned_polls() -> int:
     )
 
 
-@broker.task(task_name="paddock.driver_stats", schedule=[{"cron": "*/10 * * * *"}])
 async def driver_stats() -> int:
     """Refresh drivers' season points, average and last-3 form; return how many changed."""
     return await update_driver_stats(season=await current_season())
 
 
-@broker.task(task_name="paddock.rebuild_leaderboards", schedule=[{"cron": "40 4 * * *"}])
 async def rebuild_leaderboards() -> int:
     """Rebuild the current season's leaderboards from PostgreSQL; return the teams ranked."""
     return (await refresh.rebuild_leaderboards(season=await current_season())).teams
 
 
-@broker.task(task_name="paddock.cleanup", schedule=[{"cron": "20 4 * * *"}])
 async def cleanup() -> dict[str, int]:
     """Delete expired refresh tokens and notifications read over 90 days ago."""
     report = await clean_up()
     return {"refresh_tokens": report.refresh_tokens, "notifications": report.notifications}
+
+
+EVERY_MINUTE = [{"cron": "* * * * *"}]
+# Name, function and labels of every task, as `register_tasks` puts them on a broker.
+TASKS: tuple[tuple[str, Callable[..., Any], dict[str, Any]], ...] = (
+    (HEARTBEAT.name, heartbeat, {"schedule": EVERY_MINUTE}),
+    ("paddock.lock_due_races", lock_due_races, {"schedule": EVERY_MINUTE}),
+    ("paddock.poll_due_races", poll_due_races, {"schedule": EVERY_MINUTE}),
+    (POLL_RACE.name, poll_race, dict(POLL_RACE.labels)),
+    ("paddock.close_abandoned_polls", abandoned_polls, {"schedule": [{"cron": "*/5 * * * *"}]}),
+    ("paddock.driver_stats", driver_stats, {"schedule": [{"cron": "*/10 * * * *"}]}),
+    ("paddock.rebuild_leaderboards", rebuild_leaderboards, {"schedule": [{"cron": "40 4 * * *"}]}),
+    ("paddock.cleanup", cleanup, {"schedule": [{"cron": "20 4 * * *"}]}),
+)
+
+
+def register_tasks(broker: AsyncBroker) -> None:
+    """Put every task on `broker`, under its name and with its labels."""
+    for name, function, labels in TASKS:
+        broker.register_task(function, task_name=name, **labels)

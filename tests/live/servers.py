@@ -102,8 +102,7 @@ def worker(env: dict[str, str]) -> Process:
     args = [
         str(BIN / "taskiq"),
         "worker",
-        "workers.broker:broker",
-        "workers.tasks",
+        "workers.broker:worker_broker",
         "--ack-type",
         "when_executed",
         "--workers",

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from webapp.models import Driver, FeedPoll, Notification, Race, RaceResult, ResultVersion, Team
 from webapp.results.polling import LAST_REACHED_KEY, close_abandoned_polls, poll_race
-from workers.broker import QUEUE
+from webapp.taskqueue import QUEUE
 
 from .conftest import OFFSETS, load_fixture
 

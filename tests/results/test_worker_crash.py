@@ -15,8 +15,9 @@ from redis.asyncio import Redis
 
 from webapp.models import FeedPoll, Notification, Race, ResultVersion, TaskRun
 from webapp.settings import ROOT, Settings
+from webapp.taskqueue import POLL_RACE
 from workers.broker import make_broker
-from workers.tasks import heartbeat, poll_race
+from workers.tasks import HEARTBEAT
 
 from .conftest import FakeFeed, Players
 
@@ -46,7 +47,7 @@ async def group_gone(pgid: int) -> bool:
 @asynccontextmanager
 async def worker(env: dict[str, str], log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
     """Run `taskiq worker` as the Procfile does, in its own process group."""
-    args = ["worker", "workers.broker:broker", "workers.tasks", "--ack-type", "when_executed"]
+    args = ["worker", "workers.broker:worker_broker", "--ack-type", "when_executed"]
     with log.open("wb") as output:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -96,7 +97,7 @@ async def test_a_task_of_a_killed_worker_runs_again_and_completes_once(
     await sender.startup()
     try:
         async with worker(env, tmp_path / "first.log") as first:
-            await poll_race.kicker().with_broker(sender).kiq(race_id=race_one.id)
+            await POLL_RACE.kicker(sender).kiq(race_id=race_one.id)
 
             async def asked_the_feed() -> bool:
                 return feed.hits(RESULTS) >= 1
@@ -125,7 +126,7 @@ async def test_a_task_of_a_killed_worker_runs_again_and_completes_once(
 
         async def keep_messages_coming() -> None:
             # A worker claims abandoned messages only after a read that returned new ones.
-            await heartbeat.kicker().with_broker(sender).kiq()
+            await HEARTBEAT.kicker(sender).kiq()
             await asyncio.sleep(0.5)
 
         async with worker(env, tmp_path / "second.log"):
@@ -178,7 +179,7 @@ async def test_a_failed_poll_is_retried_later_through_the_scheduler(
     await sender.startup()
     try:
         async with worker(env, tmp_path / "worker.log"):
-            await poll_race.kicker().with_broker(sender).kiq(race_id=race_one.id)
+            await POLL_RACE.kicker(sender).kiq(race_id=race_one.id)
 
             async def retry_scheduled() -> bool:
                 return bool(await redis.keys("paddock:retry:time:*"))

@@ -16,15 +16,15 @@ from taskiq_redis import RedisStreamBroker
 
 from webapp.models import TaskRun
 from webapp.settings import ROOT, Settings
-from workers.broker import make_broker, scheduler
-from workers.tasks import HEARTBEAT_KEY, heartbeat
+from workers.broker import make_broker, worker_scheduler
+from workers.tasks import HEARTBEAT, HEARTBEAT_KEY
 
 
 @pytest.fixture
 async def worker(db: None, redis: Redis, settings: Settings, tmp_path: Path) -> AsyncIterator[Path]:
     """Run `taskiq worker` as the Procfile does, on the test services; yield its log file."""
     log = tmp_path / "worker.log"
-    args = ["worker", "workers.broker:broker", "workers.tasks", "--ack-type", "when_executed"]
+    args = ["worker", "workers.broker:worker_broker", "--ack-type", "when_executed"]
     with log.open("wb") as output:
         proc = await asyncio.create_subprocess_exec(
             *[sys.executable, "-m", "taskiq", *args, "--workers", "1"],
@@ -61,7 +61,7 @@ async def client_broker(settings: Settings) -> AsyncIterator[RedisStreamBroker]:
 async def test_a_worker_runs_the_heartbeat_into_postgres_and_redis(
     worker: Path, client_broker: RedisStreamBroker, redis: Redis
 ) -> None:
-    sent = await heartbeat.kicker().with_broker(client_broker).kiq()
+    sent = await HEARTBEAT.kicker(client_broker).kiq()
     try:
         result = await sent.wait_result(timeout=60)
     except Exception as exc:
@@ -80,10 +80,11 @@ async def test_a_worker_runs_the_heartbeat_into_postgres_and_redis(
 
 async def test_the_scheduler_sends_the_heartbeat_every_minute() -> None:
     schedules = []
+    scheduler = worker_scheduler()
     # The label source holds the cron timetable; the other one holds retries, due at times.
     for source in [s for s in scheduler.sources if isinstance(s, LabelScheduleSource)]:
         await source.startup()  # reads the tasks' `schedule` labels, as `taskiq scheduler` does
         schedules += await source.get_schedules()
         await source.shutdown()
-    schedules = [schedule for schedule in schedules if schedule.task_name == heartbeat.task_name]
+    schedules = [schedule for schedule in schedules if schedule.task_name == HEARTBEAT.name]
     assert [schedule.cron for schedule in schedules] == ["* * * * *"]

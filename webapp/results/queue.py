@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from taskiq_redis import RedisStreamBroker
 
+from webapp.catalogue.queries import get_race
 from webapp.settings import Settings
-from workers.broker import CONSUMER_GROUP, QUEUE, make_broker
+from webapp.taskqueue import CONSUMER_GROUP, POLL_RACE, QUEUE, stream_broker
 
 QUEUE_STREAM = QUEUE
 QUEUE_GROUP = CONSUMER_GROUP
@@ -17,7 +18,7 @@ async def start_sender(settings: Settings) -> None:
     """Open this process's broker for sending, once."""
     global _sender
     if _sender is None:
-        broker = make_broker(settings)
+        broker = stream_broker(settings)
         await broker.startup()
         _sender = broker
 
@@ -32,11 +33,8 @@ async def stop_sender() -> None:
 
 async def queue_poll(*, race_id: int) -> str:
     """Queue a poll of one race now; return the task id."""
-    from webapp.catalogue.queries import get_race
-    from workers.tasks import poll_race
-
     await get_race(race_id=race_id)  # 404 for no such race, before anything is queued
     if _sender is None:
         raise RuntimeError("the task sender is not started in this process")
-    task = await poll_race.kicker().with_broker(_sender).kiq(race_id=race_id)
+    task = await POLL_RACE.kicker(_sender).kiq(race_id=race_id)
     return task.task_id

@@ -1,0 +1,56 @@
+"""The task stream that web processes send to and workers read: its names, and a sender.
+
+Workers build their own broker on the same stream (`workers.broker`, in the worker's entry
+point) with its middlewares, result backend and tasks; a web process only sends, by name,
+so it needs none of that and never imports the workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from taskiq.kicker import AsyncKicker
+from taskiq_redis import RedisStreamBroker
+
+from webapp.settings import Settings
+
+QUEUE = "paddock:tasks"
+CONSUMER_GROUP = "paddock-workers"
+# The idle timeout (settings.task_idle_timeout_ms) must be longer than any task should run:
+# a task still running then is started a second time.
+STREAM_MAXLEN = 100_000  # acknowledged messages stay in a stream until trimmed
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedTask:
+    """A task's name and the labels it travels with (the retry middleware reads them)."""
+
+    name: str
+    labels: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def kicker(self, broker: RedisStreamBroker) -> AsyncKicker[Any, Any]:
+        """Return a kicker that sends this task on `broker`."""
+        return AsyncKicker(task_name=self.name, broker=broker, labels=dict(self.labels))
+
+
+POLL_RACE = QueuedTask(
+    "paddock.poll_race", MappingProxyType({"retry_on_error": True, "max_retries": 4})
+)
+
+
+def stream_broker(settings: Settings) -> RedisStreamBroker:
+    """Return a broker on the task stream of `settings.redis_url`."""
+    if not settings.redis_url:
+        raise RuntimeError("REDIS_URL is not set: run `paddock dev` or set it")
+    return RedisStreamBroker(
+        settings.redis_url,
+        queue_name=QUEUE,
+        consumer_group_name=CONSUMER_GROUP,
+        consumer_id="0",  # a new group also takes messages sent before it existed
+        idle_timeout=settings.task_idle_timeout_ms,
+        unacknowledged_lock_timeout=30,  # a worker killed holding the claim lock frees it
+        maxlen=STREAM_MAXLEN,
+    )
