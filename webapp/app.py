@@ -11,7 +11,7 @@ from webapp import db
 from webapp.assets import init_assets
 from webapp.compression import init_compression
 from webapp.converters import DbIdConverter
-from webapp.errors import register_error_handlers
+from webapp.error_handlers import register_error_handlers
 from webapp.inputs import init_inputs
 from webapp.observability import configure_logging, init_observability, init_sentry
 from webapp.redis import close_redis, init_redis
