@@ -7,8 +7,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,12 @@ import click
 import psutil
 
 from webapp.auth.cli import admin
+from webapp.clitools import services
 from webapp.db import close_db, init_db, migrate_db
-from webapp.settings import ROOT, Settings, SettingsError, get_settings
+from webapp.settings import ROOT, Settings
 
 DEV_PROCESSES = ("web", "worker", "scheduler")
 SEASON_KINDS = ("seasons", "constructors", "drivers", "races")
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SEASON_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -114,39 +113,6 @@ def results_poll(race_id: int | None) -> None:
         click.echo("No race is due for a poll")
     if any(not o.ok for o in outcomes):
         sys.exit(1)
-
-
-@contextmanager
-def services(*, redis: bool) -> Iterator[Settings]:
-    """Yield settings whose URLs answer: the environment's, else embedded servers run meanwhile."""
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    if settings.database_url and (settings.redis_url or not redis):
-        yield settings
-        return
-    from webapp.embedded import EmbeddedServices
-
-    embedded = EmbeddedServices(settings.data_dir)
-    started = []
-    try:
-        if not settings.database_url:
-            os.environ["DATABASE_URL"] = embedded.start_postgres()
-            started.append("PostgreSQL")
-        if redis and not settings.redis_url:
-            os.environ["REDIS_URL"] = embedded.start_redis()
-            started.append("Redis")
-        click.echo(f"Embedded {' and '.join(started)} in {embedded.data_dir}")
-        get_settings.cache_clear()
-        yield get_settings()
-    finally:
-        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
-        try:
-            embedded.stop()  # not cut short by a second Ctrl-C
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
 
 def _run_procfile(settings: Settings) -> int:

@@ -6,6 +6,7 @@ import asyncio
 
 import click
 
+from webapp.clitools import services
 from webapp.db import close_db, init_db
 from webapp.errors import AppError
 from webapp.models import User
@@ -24,8 +25,6 @@ def admin() -> None:
 @click.option("--promote", is_flag=True, help="Make the existing user with this name an admin.")
 def admin_create(email: str, username: str, password: str | None, promote: bool) -> None:
     """Create an admin account, or promote an existing user with --promote."""
-    from webapp.cli import services
-
     with services(redis=False) as settings:
         try:
             user, created = asyncio.run(
