@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from tortoise import connections
 
 from webapp import db as database
+from webapp.cache import clear_local
 from webapp.models import User
 from webapp.redis import close_redis, get_redis, init_redis
 from webapp.settings import ROOT, Settings, get_settings, load_settings
@@ -96,9 +97,10 @@ async def db(migrated: Settings) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def redis(migrated: Settings) -> AsyncIterator[Redis]:
-    """Give each test an empty Redis database."""
+    """Give each test an empty Redis database, and an empty local tier of the cache."""
     client = get_redis()
     await client.flushdb()
+    clear_local()
     yield client
 
 

@@ -114,8 +114,9 @@ async def test_reads_work_while_redis_is_down(redis: Redis) -> None:
             calls.append(1)
             return [1, 2]
 
-        assert await cache.cached(name="t", key="k", build=build) == [1, 2]
-        assert await cache.cached(name="t", key="k", build=build) == [1, 2]
+        key = cache.Namespace("t").key("k")
+        assert await cache.cached(key=key, build=build, gens=[cache.DRIVERS]) == [1, 2]
+        assert await cache.cached(key=key, build=build, gens=[cache.DRIVERS]) == [1, 2]
         assert len(calls) == 2
         await cache.bump(cache.DRIVERS)  # logged, not raised
     finally:

@@ -1,19 +1,33 @@
-"""A read-through cache in Redis for public reads, with generations to invalidate them.
+"""The one cache layer: a per-process tier, a Redis tier, and generations that invalidate both.
 
-Entries are JSON under `cache:<name>:<key>`. A key that names an immutable thing (a race's
-results version) never needs invalidating; other keys include a generation number that
-writers bump after they commit (`bump`), so readers move on to a fresh key at once and the
-old entries expire by their TTL. Redis being down only means a miss: reads still work.
+- A `Generation` is a counter in Redis that writers bump after their change commits. Values
+  cached from the state it guards carry its number (their *stamp*), so a reader that sees a
+  newer number knows the value is stale and builds it again. Nothing has to find and delete
+  old entries: they are overwritten or expire by their TTL.
+- The Redis tier holds values under typed keys (`Namespace.key(...)`): JSON read-through
+  values (`cached`), and stamped bytes (`lookup` + `store`) that readers fetch together with
+  the generations that stamp them, in one MGET.
+- The local tier (`Local`) keeps small, hot values in this process for a few seconds. A bump
+  made in this process drops the local values that depend on that generation at once; other
+  processes see the change when their copy's few seconds are up.
+
+Redis being down only means a miss: reads still work, from the source of truth.
+See docs/caching.md for every cached value, where it lives, for how long, and why it changes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
+from weakref import WeakSet
 
 from prometheus_client import Counter
+from redis.client import NEVER_DECODE
 from redis.exceptions import RedisError
 
 from webapp.redis import get_redis
@@ -21,54 +35,206 @@ from webapp.redis import get_redis
 log = logging.getLogger(__name__)
 CACHE_LOOKUPS = Counter(
     "paddock_cache_lookups_total",
-    "Read-through cache lookups by cache and outcome",
+    "Cache lookups by cache and outcome (local_hit, hit, miss)",
     ["name", "outcome"],
 )
 DEFAULT_TTL = 300
 
-# Generation names bumped by writers.
-DRIVERS = "drivers"
-RACES = "races"  # a race rescheduled, cancelled or added
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """A counter that writers bump when the state it guards changes."""
+
+    name: str
+    ident: str = ""
+
+    @property
+    def redis_key(self) -> str:
+        """Return the Redis key of the counter."""
+        return f"cache:gen:{self.name}:{self.ident}" if self.ident else f"cache:gen:{self.name}"
 
 
-async def generation(name: str) -> int:
-    """Return the current generation of `name` (0 before its first bump, or without Redis)."""
+DRIVERS = Generation("drivers")  # a driver's price, team or season points changed
+RACES = Generation("races")  # a race rescheduled, cancelled or added
+
+
+def board_generation(season: int) -> Generation:
+    """Return the generation of a season's leaderboards (rescoring, new teams, renames)."""
+    return Generation("board", str(season))
+
+
+def league_generation(league_id: int) -> Generation:
+    """Return the generation of a league's membership (joins, leaves, the league closing)."""
+    return Generation("league", str(league_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    """A family of values in the Redis tier, with their time to live."""
+
+    name: str
+    ttl: int = DEFAULT_TTL
+
+    def key(self, *parts: object) -> Key:
+        """Return the key of one value of this family."""
+        return Key(self, tuple(str(part) for part in parts))
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One value's place in the Redis tier."""
+
+    namespace: Namespace
+    parts: tuple[str, ...]
+
+    @property
+    def redis_key(self) -> str:
+        """Return the Redis key of the value."""
+        return ":".join(("cache", self.namespace.name, *self.parts))
+
+
+def _count(name: str, outcome: str) -> None:
+    CACHE_LOOKUPS.labels(name, outcome).inc()
+
+
+async def generation(gen: Generation) -> int:
+    """Return the current number of `gen` (0 before its first bump, or without Redis)."""
     try:
-        value = await get_redis().get(f"cache:gen:{name}")
+        value = await get_redis().get(gen.redis_key)
     except (RedisError, RuntimeError):
         return 0
     return int(value or 0)
 
 
-async def bump(name: str) -> None:
-    """Start a new generation of `name`; call after the change has committed."""
+async def bump(*gens: Generation) -> None:
+    """Start a new generation of each of `gens`; call after the change has committed."""
+    for local in _LOCALS:
+        if local.depends_on & {gen.name for gen in gens}:
+            local.clear()
     try:
-        await get_redis().incr(f"cache:gen:{name}")
+        async with get_redis().pipeline(transaction=False) as pipe:
+            for gen in gens:
+                pipe.incr(gen.redis_key)
+            await pipe.execute()
     except RuntimeError:
         pass  # no Redis in this process (a command line run): entries expire by their TTL
     except RedisError:
-        log.warning("cache generation not bumped", extra={"cache": name}, exc_info=True)
+        log.warning("cache generation not bumped", extra={"cache": gens}, exc_info=True)
 
 
 async def cached(
-    *, name: str, key: str, build: Callable[[], Awaitable[Any]], ttl: int = DEFAULT_TTL
+    *, key: Key, build: Callable[[], Awaitable[Any]], gens: Sequence[Generation] = ()
 ) -> Any:
-    """Return the JSON value cached under `name:key`, building and storing it on a miss."""
-    full_key = f"cache:{name}:{key}"
-    redis = None
-    try:
-        redis = get_redis()
-        raw = await redis.get(full_key)
-    except (RedisError, RuntimeError):
-        raw = None
-    if raw is not None:
-        CACHE_LOOKUPS.labels(name, "hit").inc()
-        return json.loads(raw)
-    CACHE_LOOKUPS.labels(name, "miss").inc()
+    """Return the JSON value cached under `key` for the current `gens`, building it on a miss."""
+    found = await lookup(gens, [key])
+    stamp = ".".join(map(str, found.numbers))
+    payload = found.fresh(0, stamp)
+    if payload is not None:
+        return json.loads(payload)
     value = await build()
-    if redis is not None:
-        try:
-            await redis.set(full_key, json.dumps(value, separators=(",", ":")), ex=ttl)
-        except RedisError:
-            log.warning("cache entry not stored", extra={"cache": name}, exc_info=True)
+    await store([(key, stamp, json.dumps(value, separators=(",", ":")).encode())])
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class Stamped:
+    """A value of the Redis tier with the stamp of the generations it was built under."""
+
+    stamp: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What one `lookup` read: the generations' numbers and the stamped values."""
+
+    numbers: list[int]
+    keys: Sequence[Key]
+    values: list[Stamped | None]
+
+    def fresh(self, index: int, stamp: str) -> bytes | None:
+        """Return the payload of value `index` if it carries `stamp`, else None (a miss)."""
+        value = self.values[index]
+        hit = value is not None and value.stamp == stamp
+        _count(self.keys[index].namespace.name, "hit" if hit else "miss")
+        return value.payload if hit and value is not None else None
+
+
+async def lookup(gens: Sequence[Generation], keys: Sequence[Key]) -> Lookup:
+    """Read generations and stamped values in one round trip (a miss for each without Redis)."""
+    names = [gen.redis_key for gen in gens] + [key.redis_key for key in keys]
+    try:
+        # Raw bytes: the values are ready to send, decoding them would only cost.
+        raw = await get_redis().execute_command("MGET", *names, **{NEVER_DECODE: True})
+    except (RedisError, RuntimeError):
+        raw = [None] * len(names)
+    numbers = [int(value or 0) for value in raw[: len(gens)]]
+    values: list[Stamped | None] = []
+    for value in raw[len(gens) :]:
+        if value is None:
+            values.append(None)
+            continue
+        stamp, _, payload = bytes(value).partition(b"\n")
+        values.append(Stamped(stamp.decode(), payload))
+    return Lookup(numbers, keys, values)
+
+
+async def store(items: Iterable[tuple[Key, str, bytes]]) -> None:
+    """Keep stamped values: (key, stamp, payload) each, overwriting older stamps."""
+    try:
+        async with get_redis().pipeline(transaction=False) as pipe:
+            for key, stamp, payload in items:
+                pipe.set(key.redis_key, stamp.encode() + b"\n" + payload, ex=key.namespace.ttl)
+            await pipe.execute()
+    except (RedisError, RuntimeError):
+        log.warning("cache entries not stored", exc_info=True)
+
+
+class Local:
+    """Values kept in this process for `seconds`, dropped early by a bump of `depends_on`."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        seconds: float,
+        depends_on: Iterable[Generation] = (),
+        maxsize: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self.seconds = seconds
+        self.depends_on = frozenset(gen.name for gen in depends_on)
+        self.maxsize = maxsize
+        self.clock = clock
+        self._values: OrderedDict[object, tuple[float, Any]] = OrderedDict()
+        _LOCALS.add(self)
+
+    def get(self, key: object, default: Any = None) -> Any:
+        """Return the value kept under `key`, or `default` when absent or expired."""
+        held = self._values.get(key)
+        if held is None or held[0] <= self.clock():
+            _count(self.name, "miss")
+            return default
+        _count(self.name, "local_hit")
+        return held[1]
+
+    def put(self, key: object, value: Any, *, seconds: float | None = None) -> None:
+        """Keep `value` under `key` for `seconds` (the tier's lifetime by default)."""
+        self._values[key] = (self.clock() + (self.seconds if seconds is None else seconds), value)
+        self._values.move_to_end(key)
+        while len(self._values) > self.maxsize:
+            self._values.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every value."""
+        self._values.clear()
+
+
+_LOCALS: WeakSet[Local] = WeakSet()
+
+
+def clear_local() -> None:
+    """Forget every value of this process's local tier."""
+    for local in _LOCALS:
+        local.clear()

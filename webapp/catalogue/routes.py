@@ -16,6 +16,8 @@ from webapp.models import Constructor, Driver, Race
 from webapp.schemas import ApiModel, Number, Page, UtcDatetime
 
 api = Blueprint("catalogue_api", __name__)
+# A season's drivers with prices and points, until a driver changes (the `drivers` generation).
+DRIVER_LISTS = cache.Namespace("drivers")
 
 
 class SeasonQuery(Page):
@@ -134,8 +136,7 @@ async def drivers(query_args: SeasonQuery) -> DriverList:
         drivers = await queries.list_drivers(season=season)
         return [driver_out(d).model_dump(mode="json") for d in drivers]
 
-    generation = await cache.generation(cache.DRIVERS)
-    rows = await cache.cached(name=cache.DRIVERS, key=f"{season}:g{generation}", build=build)
+    rows = await cache.cached(key=DRIVER_LISTS.key(season), build=build, gens=[cache.DRIVERS])
     items = [DriverOut.model_validate(row) for row in query_args.window(rows)]
     return DriverList(items=items, total=len(rows))
 

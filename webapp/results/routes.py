@@ -20,7 +20,8 @@ from webapp.teams.deadline import app_now
 
 api = Blueprint("results_api", __name__)
 admin_api = Blueprint("results_admin_api", __name__)
-RESULTS_TTL = 24 * 3600
+# A stored version never changes: its rows are kept a day, and a new version is a new key.
+RACE_RESULTS = cache.Namespace("race-results", ttl=24 * 3600)
 
 
 @admin_api.before_request
@@ -179,9 +180,7 @@ async def get_results(race_id: int) -> ResultsOut:
         return [_item(row).model_dump(mode="json") for row in rows]
 
     # A version's rows never change, so its entry needs no invalidation.
-    items = await cache.cached(
-        name="race_results", key=f"{race_id}:v{version}", build=build, ttl=RESULTS_TTL
-    )
+    items = await cache.cached(key=RACE_RESULTS.key(race_id, f"v{version}"), build=build)
     return ResultsOut(
         race_id=race.id,
         version=version,
