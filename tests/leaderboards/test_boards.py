@@ -233,11 +233,17 @@ async def test_my_rows_follow_my_new_team_and_the_next_rescoring(season: dict) -
     assert moved.mine != after.mine
 
 
-async def test_callers_new_team_is_healed_onto_the_board(season: dict) -> None:
+async def test_reads_leave_a_board_as_they_find_it(season: dict, redis: Redis) -> None:
     await rescore_race(race_id=season["belgium"].id)
     await overall_leaderboard(season=2024)
-    # Created without telling the boards: the owner's own read puts it there.
+    # Created without telling the boards: a read shows the board as it is and writes nothing.
     late = await Team.create(owner=season["owner"], season_id=2024, name="Quiet")
+    board = await overall_leaderboard(season=2024, user_id=season["owner"].id)
+    assert [(r.team_name, r.rank) for r in board.mine] == [("Alpha", 3), ("Charlie", 4)]
+    assert board.total == 4
+    assert await redis.zscore("lb:2024:overall", str(late.id)) is None
+    # The next rebuild from PostgreSQL (or the team's first scoring) puts it there.
+    await rebuild_leaderboards(season=2024)
     board = await overall_leaderboard(season=2024, user_id=season["owner"].id)
     assert [(r.team_name, r.rank) for r in board.mine] == [
         ("Alpha", 3),
@@ -248,7 +254,7 @@ async def test_callers_new_team_is_healed_onto_the_board(season: dict) -> None:
 
 
 async def test_league_boards_follow_membership(season: dict, redis: Redis) -> None:
-    from webapp.leaderboards.boards import members_key
+    from webapp.leaderboards.queries import MEMBERS
     from webapp.leagues.service import join_public, remove_team
     from webapp.models import LeagueMember, User
 
@@ -268,8 +274,9 @@ async def test_league_boards_follow_membership(season: dict, redis: Redis) -> No
     # once the few seconds the members' signature is remembered are over.
     await LeagueMember.create(league=league, team=season["bravo"])
     assert table(await league_leaderboard(league_id=league.id)) == [(1, "Alpha", 44, 0)]
-    assert 0 < await redis.ttl(members_key(league.id)) <= 5
-    await redis.delete(members_key(league.id))
+    members = MEMBERS.key(league.id).redis_key
+    assert 0 < await redis.ttl(members) <= 5
+    await redis.delete(members)
     board = await league_leaderboard(league_id=league.id)
     assert table(board) == [(1, "Bravo", 86, 0), (2, "Alpha", 44, 0)]
 

@@ -17,12 +17,12 @@ Design, in short:
   valid board). Boards are built into temporary keys and renamed, so readers never see
   half a board. A missing marker makes the reader rebuild from PostgreSQL.
 - Overall season and overall race boards are kept up to date by rescoring. League boards
-  are built lazily on first read under a name that carries a season generation (bumped
-  by each rescoring) and a league generation (the league's member count and newest
-  membership id, so any join or leave changes it, plus a counter bumped on request), and
-  expire; a new name makes the old keys unreachable, so nothing has to find and delete them.
-- A small hash ``lb:{season}:meta`` caches the scored races of the season per scoring
-  system and the season generation.
+  are built lazily on first read under a name that carries the season's board generation
+  (bumped by each rescoring) and the league's membership stamp (its generation, bumped by
+  joins and leaves, and its members' count and newest membership id), and expire; a new
+  name makes the old keys unreachable, so nothing has to find and delete them. Both
+  generations are the cache layer's (`webapp.cache`).
+- A small hash ``lb:{season}:meta`` caches the scored races of the season per scoring system.
 """
 
 from __future__ import annotations
@@ -51,16 +51,6 @@ def decode_points(score: float) -> int:
 def meta_key(season: int) -> str:
     """Return the key of a season's metadata hash."""
     return f"lb:{season}:meta"
-
-
-def league_gen_key(league_id: int) -> str:
-    """Return the key of a league's membership generation counter."""
-    return f"lb:league:{league_id}:gen"
-
-
-def members_key(league_id: int) -> str:
-    """Return the key remembering a league's membership signature with its counter."""
-    return f"lb:league:{league_id}:members"
 
 
 @dataclass(frozen=True, slots=True)

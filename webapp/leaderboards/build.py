@@ -68,17 +68,16 @@ async def scored_races(*, season: int, system: str) -> list[int]:
     return [int(row["id"]) for row in rows]
 
 
-async def season_meta(redis: Redis, *, season: int, system: str) -> tuple[list[int], int]:
-    """Return (scored race ids, season generation), caching the race list in Redis."""
+async def season_races(redis: Redis, *, season: int, system: str) -> list[int]:
+    """Return the scored race ids of a season, caching the list in Redis."""
     field = f"races:{system}"
-    cached, gen = await redis.hmget(meta_key(season), [field, "gen"])
-    if cached is None:
-        races = await scored_races(season=season, system=system)
-        # HSETNX: a rescoring that wrote a newer list meanwhile wins.
-        await redis.hsetnx(meta_key(season), field, json.dumps(races))
-    else:
-        races = json.loads(cached)
-    return races, int(gen or 0)
+    cached = await redis.hget(meta_key(season), field)
+    if cached is not None:
+        return list(json.loads(cached))
+    races = await scored_races(season=season, system=system)
+    # HSETNX: a rescoring that wrote a newer list meanwhile wins.
+    await redis.hsetnx(meta_key(season), field, json.dumps(races))
+    return races
 
 
 def previous_race(races: Sequence[int], race_id: int) -> int | None:

@@ -1,25 +1,24 @@
-"""The overall leaderboard page, and the paging helpers every table page shares."""
+"""The overall leaderboard page, and the paging and ready-table helpers table pages share."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from hashlib import blake2b
 from urllib.parse import urlencode
 
 from markupsafe import Markup
-from quart import Blueprint, current_app, render_template, request
+from quart import Blueprint, Response, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from webapp.auth.current import current_user
 from webapp.fragments import render_block
-from webapp.leaderboards.queries import Leaderboard, overall_leaderboard
+from webapp.leaderboards.bodies import Wanted, read_body
+from webapp.leaderboards.queries import Leaderboard
 
 pages = Blueprint("leaderboards_pages", __name__)
 PAGE_SIZE = 50
-BODY_TEMPLATE = "live/_board.html"
-BODIES_EXTENSION = "paddock_board_bodies"
+SHARED_TEMPLATE = "leaderboards/_shared.html"
+MINE_TEMPLATE = "leaderboards/_mine.html"
 
 
 def wants_fragment() -> bool:
@@ -61,55 +60,80 @@ def pager(board: Leaderboard, *, path: str, **params: object) -> Pager:
     )
 
 
-BODIES_KEPT = 64
+@dataclass(frozen=True, slots=True)
+class HtmlBoard:
+    """A board page's encoding: the table and pager, with the reader's teams added to it.
 
-
-async def board_body(
-    board: Leaderboard, body_id: str | None = None, mine_ids: Collection[int] | None = None
-) -> Markup:
-    """Return a board's table body as HTML, rendered once for every viewer who sees it alike.
-
-    Every anonymous reader of a page, and every player whose teams are not on it, sees the
-    same rows: keyed by the rows themselves, the render is shared until a row changes.
+    The shared part marks no row; a reader's part is the ids of their teams and the list of
+    them, and joining marks those rows in the shared bytes instead of rendering them again.
     """
-    mine = frozenset(mine_ids or ()) & {row.team_id for row in board.items}
-    key = (tuple(board.items), body_id, mine)
-    kept: OrderedDict[object, Markup] = current_app.extensions.setdefault(
-        BODIES_EXTENSION, OrderedDict()
-    )
-    html = kept.get(key)
-    if html is None:
-        # The template's output, whose every value Jinja escaped: safe as it stands.
-        html = Markup(  # noqa: S704  # nosec B704
-            await render_template(BODY_TEMPLATE, board=board, body_id=body_id, mine_ids=mine)
+
+    path: str  # where the board is shown: its pager's links
+    target: str  # the id of the element the pager swaps
+    body_id: str  # the id of the table body (a live topic's, on first pages)
+    empty_mine: bytes = b"\n"
+
+    @property
+    def name(self) -> str:
+        """Name the encoding in cache keys."""
+        return f"html:{self.path}:{self.target}:{self.body_id}"
+
+    async def shared(self, board: Leaderboard) -> bytes:
+        """Render the table and pager every reader of the page sees."""
+        html = await render_template(
+            SHARED_TEMPLATE,
+            board=board,
+            pager=pager(board, path=self.path),
+            target=self.target,
+            body_id=self.body_id,
         )
-        kept[key] = html
-        if len(kept) > BODIES_KEPT:
-            kept.popitem(last=False)
+        return html.encode()
+
+    async def mine(self, board: Leaderboard) -> bytes:
+        """Render the reader's own teams, after the ids of those to mark in the table."""
+        ids = ",".join(str(row.team_id) for row in board.mine)
+        html = await render_template(MINE_TEMPLATE, board=board)
+        return f"{ids}\n{html}".encode()
+
+    def join(self, shared: bytes, mine: bytes) -> bytes:
+        """Put the reader's list above the table and mark their rows in it."""
+        ids, _, html = mine.partition(b"\n")
+        for team_id in filter(None, ids.split(b",")):
+            row = b'<tr id="lb-row-' + team_id + b'"'
+            shared = shared.replace(row + b">", row + b' class="mine">', 1)
+        return html + shared
+
+
+def page_response(html: str) -> Response:
+    """Answer with a page, or 304 when the browser holds these very bytes."""
+    data = html.encode()
+    etag = blake2b(data, digest_size=12).hexdigest()
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
     else:
-        kept.move_to_end(key)
-    return html
-
-
-@pages.app_context_processor
-async def _board_body() -> dict[str, Any]:
-    return {"board_body": board_body}
+        response = Response(data, content_type="text/html; charset=utf-8")
+    response.set_etag(etag)
+    response.vary.add("HX-Request")
+    return response
 
 
 @pages.get("/leaderboard")
-async def leaderboard() -> str:
+async def leaderboard() -> Response:
     """Show the season's overall table, a page at a time, with my teams picked out."""
     offset, limit = page_args(request.args)
     user = await current_user()
-    board = await overall_leaderboard(offset=offset, limit=limit, user_id=user.id if user else None)
+    # Live rows are the first page; other pages stay as read.
+    body_id = "lb-body-leaderboard" if offset == 0 else "lb-body-page"
+    fmt = HtmlBoard(path="/leaderboard", target="board", body_id=body_id)
+    body = await read_body(
+        fmt, Wanted(offset=offset, limit=limit), user_id=user.id if user else None
+    )
     context = {
-        "board": board,
-        "pager": pager(board, path="/leaderboard"),
-        "mine_ids": {row.team_id for row in board.mine},
-        # Live rows are the first page; other pages stay as read.
+        "season": body.season,
+        # Rendered by our templates, every value escaped by Jinja: safe as it stands.
+        "board_html": Markup(body.data.decode()),  # noqa: S704  # nosec B704
         "live_topics": ["leaderboard"] if offset == 0 else [],
-        "body_id": "lb-body-leaderboard" if offset == 0 else "lb-body-page",
     }
     if wants_fragment():
-        return await render_block("leaderboards/index.html", "board", **context)
-    return await render_template("leaderboards/index.html", **context)
+        return page_response(await render_block("leaderboards/index.html", "board", **context))
+    return page_response(await render_template("leaderboards/index.html", **context))

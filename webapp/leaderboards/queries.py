@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import astuple, dataclass, replace
+from dataclasses import dataclass, replace
 
-from redis.asyncio import Redis
 from tortoise import connections
 
+from webapp import cache
 from webapp.catalogue.queries import current_season
 from webapp.errors import AppError
-from webapp.leaderboards.boards import (
-    RawPage,
-    Scope,
-    Standing,
-    league_gen_key,
-    members_key,
-    read_page,
-)
-from webapp.leaderboards.build import previous_race, season_meta
-from webapp.leaderboards.refresh import add_team_to_boards, ensure_built
+from webapp.leaderboards.boards import RawPage, Scope, Standing, read_page
+from webapp.leaderboards.build import previous_race, season_races
+from webapp.leaderboards.refresh import ensure_built
 from webapp.models import League, LeagueMember, Race, Season
 from webapp.redis import get_redis
 from webapp.scoring.systems import DEFAULT_SYSTEM
@@ -29,9 +21,8 @@ SELECT t.id, t.name, u.id AS owner_id, u.username
 FROM teams t JOIN users u ON u.id = t.owner_id
 WHERE t.id = ANY($1::int[])
 """
-
-
-# Changes whenever a team joins or leaves: part of a league board's name.
+# With the league's generation, the members' count and newest membership: a league board's
+# stamp, so even a membership written behind the leagues' back shows within seconds.
 MEMBERS_SQL = """
 SELECT count(*) AS n, COALESCE(max(id), 0) AS top FROM league_members WHERE league_id = $1
 """
@@ -40,20 +31,45 @@ MY_LEAGUE_TEAMS_SQL = """
 SELECT m.team_id FROM league_members m JOIN teams t ON t.id = m.team_id
 WHERE t.owner_id = $1 AND m.league_id = $2 ORDER BY m.team_id
 """
-PAGE_TTL_SECONDS = 30
-MEMBERS_TTL_SECONDS = 5
-SEASON_KEY = "lb:current-season"
+MEMBERS = cache.Namespace("league-members", ttl=5)
+# Asked on every read; a newly loaded later season becomes current within a minute.
+CURRENT_SEASON = cache.Local("current-season", seconds=60)
 
 
-async def _current_season() -> int:
-    """Return the current season, remembered in Redis for a minute (asked on every read)."""
-    redis = get_redis()
-    cached = await redis.get(SEASON_KEY)
-    if cached is not None:
-        return int(cached)
-    season = await current_season()
-    await redis.set(SEASON_KEY, season, ex=60)
+async def read_current_season() -> int:
+    """Return the current season, kept a minute in this process."""
+    season: int | None = CURRENT_SEASON.get(None)
+    if season is None:
+        season = await current_season()
+        CURRENT_SEASON.put(None, season)
     return season
+
+
+def stamp_generations(*, season: int, league_id: int | None) -> list[cache.Generation]:
+    """Return the generations a board's stamp is made of."""
+    gens = [cache.board_generation(season)]
+    if league_id is not None:
+        gens.append(cache.league_generation(league_id))
+    return gens
+
+
+def stamp_keys(*, league_id: int | None) -> list[cache.Key]:
+    """Return the cached values a board's stamp is made of (a league's members signature)."""
+    return [] if league_id is None else [MEMBERS.key(league_id)]
+
+
+async def board_stamp(found: cache.Lookup, *, league_id: int | None) -> tuple[int, str]:
+    """Return (board generation, league stamp) from a lookup of a board's stamp parts."""
+    season_gen = found.numbers[0]
+    if league_id is None:
+        return season_gen, "0"
+    counter = str(found.numbers[1])
+    signature = found.fresh(0, counter)
+    if signature is None:
+        rows = await connections.get("default").execute_query_dict(MEMBERS_SQL, [league_id])
+        signature = f"{rows[0]['n']}.{rows[0]['top']}".encode()
+        await cache.store([(MEMBERS.key(league_id), counter, signature)])
+    return season_gen, f"{counter}.{signature.decode()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,30 +109,14 @@ class Resolved:
     prev_key: str | None
 
 
-async def _league_generation(redis: Redis, league_id: int) -> str:
-    """Return the league's membership generation: its counter and its members' signature."""
-    # Joining and leaving bump the counter, which shows at once; the signature (counted in
-    # PostgreSQL, remembered a few seconds) also catches changes that do not, such as a
-    # team deleted with its memberships.
-    raw_counter, remembered = await redis.mget(league_gen_key(league_id), members_key(league_id))
-    counter = int(raw_counter or 0)
-    if remembered is not None:
-        remembered_counter, signature = str(remembered).split(":", 1)
-        if int(remembered_counter) == counter:
-            return f"{counter}.{signature}"
-    rows = await connections.get("default").execute_query_dict(MEMBERS_SQL, [league_id])
-    signature = f"{rows[0]['n']}.{rows[0]['top']}"
-    await redis.set(members_key(league_id), f"{counter}:{signature}", ex=MEMBERS_TTL_SECONDS)
-    return f"{counter}.{signature}"
-
-
 async def _resolve(scope: Scope) -> Resolved:
     """Fill in a board's generations and find what its rank changes compare with."""
-    redis = get_redis()
-    races, gen = await season_meta(redis, season=scope.season, system=scope.system)
-    league_gen = "0"
-    if scope.league_id is not None:
-        league_gen = await _league_generation(redis, scope.league_id)
+    found = await cache.lookup(
+        stamp_generations(season=scope.season, league_id=scope.league_id),
+        stamp_keys(league_id=scope.league_id),
+    )
+    gen, league_gen = await board_stamp(found, league_id=scope.league_id)
+    races = await season_races(get_redis(), season=scope.season, system=scope.system)
     scope = replace(scope, season_gen=gen, league_gen=league_gen)
     if scope.race_id is None:
         compare = scope if len(races) >= 2 else None
@@ -183,70 +183,17 @@ async def _user_team_ids(*, user_id: int | None, season: int, league_id: int | N
     return [int(row[0]) for row in rows]
 
 
-def _encode(total: int, items: list[BoardRow]) -> str:
-    return json.dumps([total, [astuple(row) for row in items]])
-
-
-def _decode(text: str) -> tuple[int, list[BoardRow]]:
-    total, items = json.loads(text)
-    return int(total), [BoardRow(*item) for item in items]
-
-
 async def _page(
     scope: Scope, *, offset: int, limit: int, user_id: int | None
 ) -> tuple[int, list[BoardRow], list[BoardRow]]:
-    """Return (total, rows, my rows) of a page; both parts are cached per generation."""
-    redis = get_redis()
-    for attempt in range(2):
-        board = await _resolve(scope)
-        # Every rescoring or membership change bumps a generation, so the keys move on (a
-        # new team bumps it too); the TTL bounds how long a renamed team keeps its old name.
-        cache_key = f"{board.scope.key()}:page:g{board.scope.season_gen}:{offset}:{limit}"
-        if user_id is None:
-            cached, cached_mine = await redis.get(cache_key), None
-        else:
-            cached, cached_mine = await redis.mget(cache_key, _mine_key(board, user_id))
-            if cached is not None and cached_mine is not None:
-                total, items = _decode(str(cached))
-                return total, items, _decode(str(cached_mine))[1]
-        mine_ids = await _user_team_ids(
-            user_id=user_id, season=scope.season, league_id=scope.league_id
-        )
-        if cached is not None:
-            total, items = _decode(str(cached))
-            if not mine_ids:
-                await _remember_mine(redis, user_id, board, [])
-                return total, items, []
-            raw = await _read(board, offset=0, limit=0, mine_ids=mine_ids)
-        else:
-            raw = await _read(board, offset=offset, limit=limit, mine_ids=mine_ids)
-            total, items = raw.total, await _rows(raw.rows)
-            await redis.set(cache_key, _encode(total, items), ex=PAGE_TTL_SECONDS)
-        missing = set(mine_ids) - {s.team_id for s in raw.mine}
-        if not missing or scope.race_id is not None or attempt:
-            mine = await _rows(raw.mine)
-            await _remember_mine(redis, user_id, board, mine)
-            return total, items, mine
-        # Every team of the season (or league) belongs on a season board: it went stale.
-        if scope.league_id is None:
-            for team_id in sorted(missing):
-                await add_team_to_boards(team_id=team_id)
-        else:
-            await redis.incr(league_gen_key(scope.league_id))
-    raise AssertionError("unreachable")
-
-
-def _mine_key(board: Resolved, user_id: int) -> str:
-    """Return the key of a player's own rows of a board in its current generation."""
-    return f"{board.scope.key()}:mine:g{board.scope.season_gen}:{user_id}"
-
-
-async def _remember_mine(
-    redis: Redis, user_id: int | None, board: Resolved, mine: list[BoardRow]
-) -> None:
-    """Keep a player's own rows of a board for as long as its generation lasts (or the TTL)."""
-    if user_id is not None:
-        await redis.set(_mine_key(board, user_id), _encode(len(mine), mine), ex=PAGE_TTL_SECONDS)
+    """Return (total, rows, my rows) of a page, read from the board's sorted sets."""
+    # Not cached here: the read model's edge (webapp.leaderboards.bodies) keeps ready bodies.
+    # A team missing from a board is not put there by a read: teams go on their season's
+    # board when they are created, and a board whose keys are gone is rebuilt in full.
+    board = await _resolve(scope)
+    mine_ids = await _user_team_ids(user_id=user_id, season=scope.season, league_id=scope.league_id)
+    raw = await _read(board, offset=offset, limit=limit, mine_ids=mine_ids)
+    return raw.total, await _rows(raw.rows), await _rows(raw.mine)
 
 
 async def overall_leaderboard(
@@ -272,7 +219,7 @@ async def overall_leaderboard(
             )
         season = race_season
     if season is None:
-        season = await _current_season()
+        season = await read_current_season()
     scope = Scope(season, DEFAULT_SYSTEM, race_id=race_id)
     total, items, mine = await _page(scope, offset=offset, limit=limit, user_id=user_id)
     if total == 0 and not await Season.exists(year=season):

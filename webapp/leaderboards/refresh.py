@@ -13,7 +13,8 @@ from redis.asyncio import Redis
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from webapp.leaderboards.boards import Scope, encode, league_gen_key, marker, meta_key
+from webapp import cache
+from webapp.leaderboards.boards import Scope, encode, marker, meta_key
 from webapp.leaderboards.build import build_board, scored_races
 from webapp.redis import get_redis
 from webapp.scoring.systems import DEFAULT_SYSTEM
@@ -119,10 +120,10 @@ async def refresh_after_rescore(result: RescoreResult) -> None:
 
 
 async def _publish_meta(redis: Redis, *, season: int, system: str, races: list[int]) -> None:
-    """Record the scored races and bump the generation so league boards rebuild."""
+    """Record the scored races and bump the board generation so league boards rebuild."""
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(meta_key(season), f"races:{system}", json.dumps(races))
-        pipe.hincrby(meta_key(season), "gen", 1)
+        pipe.incr(cache.board_generation(season).redis_key)
         await pipe.execute()
 
 
@@ -160,7 +161,7 @@ async def add_team_to_boards(*, team_id: int) -> None:
     overall = Scope(season, DEFAULT_SYSTEM)
     if not await redis.exists(marker(overall.key())):
         # The next read builds the whole board, this team included.
-        await redis.hincrby(meta_key(season), "gen", 1)
+        await cache.bump(cache.board_generation(season))
         return
     cached = await redis.hget(meta_key(season), f"races:{DEFAULT_SYSTEM}")
     races = (
@@ -174,11 +175,11 @@ async def add_team_to_boards(*, team_id: int) -> None:
             pipe.zadd(overall.key(), {str(team_id): encode(row["points"], team_id)})
             if len(races) >= 2:
                 pipe.zadd(overall.prev_key(), {str(team_id): encode(row["prev_points"], team_id)})
-        # Cached pages count the teams: after the board moves, so do their keys.
-        pipe.hincrby(meta_key(season), "gen", 1)
+        # Cached pages count the teams: after the board moves, so do their stamps.
+        pipe.incr(cache.board_generation(season).redis_key)
         await pipe.execute()
 
 
 async def league_membership_changed(*, league_id: int) -> None:
     """Make the league's boards rebuild on next read (call after a team joins or leaves)."""
-    await get_redis().incr(league_gen_key(league_id))
+    await cache.bump(cache.league_generation(league_id))

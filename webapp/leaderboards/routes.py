@@ -1,13 +1,15 @@
-"""Leaderboards JSON API: overall (season or race) and league tables."""
+"""Leaderboards JSON API: overall (season or race) and league tables, sent ready-encoded."""
 
 from __future__ import annotations
 
-from quart import Blueprint
-from quart_schema import validate_querystring, validate_response
+import json
+
+from quart import Blueprint, Response, request
+from quart_schema import document_response, validate_querystring
 
 from webapp.auth.current import current_user
-from webapp.leaderboards.queries import BoardRow, Leaderboard, league_leaderboard
-from webapp.leaderboards.queries import overall_leaderboard as read_overall
+from webapp.leaderboards.bodies import Body, Wanted, read_body
+from webapp.leaderboards.queries import BoardRow, Leaderboard
 from webapp.schemas import ApiModel, Page
 
 api = Blueprint("leaderboards_api", __name__)
@@ -57,13 +59,31 @@ def row_out(row: BoardRow) -> BoardRowOut:
     )
 
 
-def board_out(board: Leaderboard) -> BoardOut:
-    """Shape a leaderboard page for the API."""
-    return BoardOut(
-        items=[row_out(r) for r in board.items],
-        total=board.total,
-        mine=[row_out(r) for r in board.mine],
-    )
+class JsonBoard:
+    """The API's encoding of a board: `{"items": […], "total": N, "mine": […]}`."""
+
+    name = "json"
+    empty_mine = b"[]"
+
+    async def shared(self, board: Leaderboard) -> bytes:
+        """Encode the items and total, up to where the reader's own rows go."""
+        items = _encode([row_out(r).model_dump(mode="json") for r in board.items])
+        return b'{"items":' + items + b',"total":' + str(board.total).encode() + b',"mine":'
+
+    async def mine(self, board: Leaderboard) -> bytes:
+        """Encode the reader's own rows."""
+        return _encode([row_out(r).model_dump(mode="json") for r in board.mine])
+
+    def join(self, shared: bytes, mine: bytes) -> bytes:
+        """Close the shared part with the reader's own rows."""
+        return shared + mine + b"}"
+
+
+def _encode(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+JSON_BOARD = JsonBoard()
 
 
 async def caller_id() -> int | None:
@@ -72,31 +92,43 @@ async def caller_id() -> int | None:
     return user.id if user else None
 
 
+def send(body: Body) -> Response:
+    """Answer with a ready body, or 304 when the client holds this very one."""
+    # contains_weak: compression turns the tag weak, and a weak match is enough for GET.
+    if body.etag and request.if_none_match.contains_weak(body.etag):
+        response = Response(status=304)
+    else:
+        response = Response(body.data, content_type="application/json")
+    if body.etag:
+        response.set_etag(body.etag)
+    # The reader's own rows and private leagues are in it: a browser may keep it, no proxy.
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
 @api.get("/leaderboard")
 @validate_querystring(BoardQuery)
-@validate_response(BoardOut)
-async def overall(query_args: BoardQuery) -> BoardOut:
+@document_response(BoardOut)
+async def overall(query_args: BoardQuery) -> Response:
     """Rank every team of a season by season points, or by points in one race (public)."""
-    board = await read_overall(
+    wanted = Wanted(
         season=query_args.season,
         race_id=query_args.race_id,
         offset=query_args.offset,
         limit=query_args.clamped,
-        user_id=await caller_id(),
     )
-    return board_out(board)
+    return send(await read_body(JSON_BOARD, wanted, user_id=await caller_id()))
 
 
 @api.get("/leagues/<int:league_id>/leaderboard")
 @validate_querystring(LeagueBoardQuery)
-@validate_response(BoardOut)
-async def league(league_id: int, query_args: LeagueBoardQuery) -> BoardOut:
+@document_response(BoardOut)
+async def league(league_id: int, query_args: LeagueBoardQuery) -> Response:
     """Rank a league's teams; private leagues are visible to their members only."""
-    board = await league_leaderboard(
+    wanted = Wanted(
         league_id=league_id,
         race_id=query_args.race_id,
         offset=query_args.offset,
         limit=query_args.clamped,
-        user_id=await caller_id(),
     )
-    return board_out(board)
+    return send(await read_body(JSON_BOARD, wanted, user_id=await caller_id()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
 from quart import Blueprint, Response, render_template, request
 from quart_schema import hide
 
@@ -12,8 +13,8 @@ from webapp.catalogue.queries import current_season
 from webapp.converters import MAX_ID
 from webapp.errors import AppError
 from webapp.fragments import render_block
-from webapp.leaderboards.pages import page_args, pager
-from webapp.leaderboards.queries import league_leaderboard
+from webapp.leaderboards.bodies import Wanted, read_body
+from webapp.leaderboards.pages import HtmlBoard, page_args, page_response
 from webapp.leagues import service
 from webapp.leagues.service import MAX_TEAMS_DEFAULT
 from webapp.models import League, LeagueMember, Team, User
@@ -121,8 +122,9 @@ async def league_page(league_id: int) -> Response:
     league = await service.get_league(league_id=league_id, viewer=user)
     context = await _league_context(league, user)
     if wants_fragment():
-        return Response(await render_block("leagues/league.html", "board", **context))
-    return await _render("leagues/league.html", **context)
+        return page_response(await render_block("leagues/league.html", "board", **context))
+    context.update(values={}, errors={})
+    return page_response(await render_template("leagues/league.html", **context))
 
 
 @pages.post("/leagues/<int:league_id>/join")
@@ -166,8 +168,13 @@ async def remove_team(league_id: int, team_id: int) -> Response:
 
 async def _league_context(league: League, user: User | None) -> dict[str, Any]:
     offset, limit = page_args(request.args)
-    board = await league_leaderboard(
-        league_id=league.id, offset=offset, limit=limit, user_id=user.id if user else None
+    # The first page updates live; other pages stay as read.
+    body_id = f"lb-body-league-{league.id}" if offset == 0 else "lb-body-page"
+    fmt = HtmlBoard(path=f"/leagues/{league.id}", target="league-board", body_id=body_id)
+    board = await read_body(
+        fmt,
+        Wanted(league_id=league.id, offset=offset, limit=limit),
+        user_id=user.id if user else None,
     )
     members = await service.league_members(league=league)
     member = user is not None and await service.is_member(league=league, user=user)
@@ -182,12 +189,9 @@ async def _league_context(league: League, user: User | None) -> dict[str, Any]:
     return {
         "league": league,
         "members": members,
-        "board": board,
-        "pager": pager(board, path=f"/leagues/{league.id}"),
-        "mine_ids": {row.team_id for row in board.mine},
-        # The first page updates live; other pages stay as read.
+        # Rendered by our templates, every value escaped by Jinja: safe as it stands.
+        "board_html": Markup(board.data.decode()),  # noqa: S704  # nosec B704
         "live_topics": [f"league:{league.id}"] if offset == 0 else [],
-        "body_id": f"lb-body-league-{league.id}" if offset == 0 else "lb-body-page",
         "is_member": member,
         "is_owner": user is not None and user.id == league.owner_id,
         "user": user,

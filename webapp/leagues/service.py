@@ -134,6 +134,7 @@ async def remove_team(*, user: User, league_id: int, team_id: int) -> None:
         team_owner = member.team.owner_id
         if user.id not in (owner_id, team_owner):
             raise AppError.forbidden("Only the team's owner or the league's owner can do that")
+        closed = False
         if team_owner == owner_id:
             others = await LeagueMember.filter(league_id=league.id).exclude(team_id=team_id)
             owner_stays = (
@@ -148,13 +149,15 @@ async def remove_team(*, user: User, league_id: int, team_id: int) -> None:
                     " remove them first",
                     status=409,
                 )
-            if not others:
-                # The owner's last team leaving an otherwise empty league closes it.
-                await league.delete()
-                return
-        await member.delete()
+            closed = not others
+        if closed:
+            # The owner's last team leaving an otherwise empty league closes it.
+            await league.delete()
+        else:
+            await member.delete()
     await league_membership_changed(league_id=league.id)
-    await announce_membership(league_id=league.id, notified=[])
+    if not closed:
+        await announce_membership(league_id=league.id, notified=[])
 
 
 async def search_public(

@@ -10,6 +10,7 @@ from decimal import Decimal
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from webapp import cache
 from webapp.catalogue.queries import current_season
 from webapp.errors import AppError
 from webapp.leaderboards.refresh import add_team_to_boards
@@ -104,6 +105,7 @@ async def update_team(
     if name is not None:
         name = rules.clean_name(name)
     team = await _owned_team(user=user, team_id=team_id)
+    renamed = False
     async with in_transaction():
         await User.select_for_update(no_key=True).get(id=user.id)
         # Read the lineup only once the lock is held: a partial edit merges with the
@@ -115,6 +117,7 @@ async def update_team(
             )
             team.name = name
             await team.save(update_fields=["name", "updated_at"])
+            renamed = True
         if driver_ids is not None or captain_id is not None:
             current = await latest_lineup(team_id=team.id)
             current_ids = [e.driver_id for e in current.drivers] if current else []
@@ -131,6 +134,9 @@ async def update_team(
                 drivers=drivers,
                 saved_at=now or datetime.now(UTC),
             )
+    if renamed:
+        # Boards show team names: their ready pages move to a new stamp.
+        await cache.bump(cache.board_generation(_season_id(team)))
     team.owner = user
     return team
 
