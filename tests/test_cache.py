@@ -122,3 +122,55 @@ async def test_reads_work_while_redis_is_down(redis: Redis) -> None:
     finally:
         await shared_redis._client.aclose()
         shared_redis._client = working
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_local_values_last_their_seconds_and_a_bump_here_drops_them(redis: Redis) -> None:
+    clock = Clock()
+    kept = cache.Local("test-local", seconds=5, depends_on=[cache.RACES], clock=clock)
+    other = cache.Local("test-other", seconds=5, depends_on=[cache.DRIVERS], clock=clock)
+    kept.put("k", None)  # None is a value too: "no race"
+    assert kept.get("k", "absent") is None
+    clock.now += 4.9
+    assert kept.get("k", "absent") is None
+    clock.now += 0.2
+    assert kept.get("k", "absent") == "absent"
+
+    kept.put("k", 2)
+    other.put("k", 1)
+    await cache.bump(cache.RACES)
+    assert kept.get("k") is None and other.get("k") == 1
+    assert await cache.generation(cache.RACES) == 1
+
+
+async def test_stamped_values_are_stale_once_their_generation_moves(redis: Redis) -> None:
+    key = cache.Namespace("test-stamped").key("a", 1)
+    builds: list[int] = []
+
+    async def build() -> dict[str, int]:
+        builds.append(1)
+        return {"n": len(builds)}
+
+    assert await cache.cached(key=key, build=build, gens=[cache.DRIVERS]) == {"n": 1}
+    assert await cache.cached(key=key, build=build, gens=[cache.DRIVERS]) == {"n": 1}
+    await cache.bump(cache.DRIVERS)
+    assert await cache.cached(key=key, build=build, gens=[cache.DRIVERS]) == {"n": 2}
+    assert await redis.ttl(key.redis_key) > 0  # old stamps are overwritten or expire
+
+
+async def test_the_current_season_follows_a_load_in_this_process(db: None, redis: Redis) -> None:
+    from webapp.catalogue.loader import load_season
+    from webapp.catalogue.queries import remembered_current_season
+    from webapp.models import Season
+
+    await Season.create(year=2019, name="2019")
+    assert await remembered_current_season() == 2019
+    await load_season()  # the bundled season, later than 2019
+    assert await remembered_current_season() > 2019

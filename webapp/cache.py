@@ -56,6 +56,7 @@ class Generation:
 
 DRIVERS = Generation("drivers")  # a driver's price, team or season points changed
 RACES = Generation("races")  # a race rescheduled, cancelled or added
+SEASONS = Generation("seasons")  # a season loaded or synced
 
 
 def board_generation(season: int) -> Generation:
@@ -225,6 +226,10 @@ class Local:
         self._values.move_to_end(key)
         while len(self._values) > self.maxsize:
             self._values.popitem(last=False)
+
+    def forget(self, key: object) -> None:
+        """Forget the value kept under `key`, if any."""
+        self._values.pop(key, None)
 
     def clear(self) -> None:
         """Forget every value."""

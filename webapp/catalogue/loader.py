@@ -281,6 +281,5 @@ async def load_season(*, path: Path | None = None) -> dict[str, int]:
                 counts=counts,
                 kind="races",
             )
-    await cache.bump(cache.DRIVERS)
-    await cache.bump(cache.RACES)
+    await cache.bump(cache.DRIVERS, cache.RACES, cache.SEASONS)
     return counts

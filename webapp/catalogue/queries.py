@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from webapp import cache
 from webapp.errors import AppError
 from webapp.models import Constructor, Driver, Race, RaceStatus, Season
 from webapp.settings import get_settings
@@ -18,6 +19,19 @@ async def current_season() -> int:
     if latest is None:
         raise AppError.not_found("No season is loaded")
     return latest.year
+
+
+# Asked on every board read and live socket; a season loaded elsewhere shows within a minute.
+CURRENT_SEASON = cache.Local("current-season", seconds=60, depends_on=[cache.SEASONS])
+
+
+async def remembered_current_season() -> int:
+    """Return the current season, kept a minute in this process."""
+    season: int | None = CURRENT_SEASON.get(None)
+    if season is None:
+        season = await current_season()
+        CURRENT_SEASON.put(None, season)
+    return season
 
 
 async def list_constructors(*, season: int) -> list[Constructor]:

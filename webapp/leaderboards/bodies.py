@@ -19,12 +19,12 @@ from typing import Protocol
 from tortoise import connections
 
 from webapp import cache
+from webapp.catalogue.queries import remembered_current_season
 from webapp.leaderboards.queries import (
     Leaderboard,
     board_stamp,
     league_leaderboard,
     overall_leaderboard,
-    read_current_season,
     stamp_generations,
     stamp_keys,
 )
@@ -118,7 +118,7 @@ async def _season_of(wanted: Wanted, user_id: int | None) -> int | None:
     if wanted.race_id is not None:
         season = await _race_season(wanted.race_id)
         return season if wanted.season in (None, season) else None
-    return wanted.season if wanted.season is not None else await read_current_season()
+    return wanted.season if wanted.season is not None else await remembered_current_season()
 
 
 async def _read(wanted: Wanted, user_id: int | None) -> Leaderboard:

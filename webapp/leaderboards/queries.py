@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from tortoise import connections
 
 from webapp import cache
-from webapp.catalogue.queries import current_season
+from webapp.catalogue.queries import remembered_current_season
 from webapp.errors import AppError
 from webapp.leaderboards.boards import RawPage, Scope, Standing, read_page
 from webapp.leaderboards.build import previous_race, season_races
@@ -32,17 +32,6 @@ SELECT m.team_id FROM league_members m JOIN teams t ON t.id = m.team_id
 WHERE t.owner_id = $1 AND m.league_id = $2 ORDER BY m.team_id
 """
 MEMBERS = cache.Namespace("league-members", ttl=5)
-# Asked on every read; a newly loaded later season becomes current within a minute.
-CURRENT_SEASON = cache.Local("current-season", seconds=60)
-
-
-async def read_current_season() -> int:
-    """Return the current season, kept a minute in this process."""
-    season: int | None = CURRENT_SEASON.get(None)
-    if season is None:
-        season = await current_season()
-        CURRENT_SEASON.put(None, season)
-    return season
 
 
 def stamp_generations(*, season: int, league_id: int | None) -> list[cache.Generation]:
@@ -219,7 +208,7 @@ async def overall_leaderboard(
             )
         season = race_season
     if season is None:
-        season = await read_current_season()
+        season = await remembered_current_season()
     scope = Scope(season, DEFAULT_SYSTEM, race_id=race_id)
     total, items, mine = await _page(scope, offset=offset, limit=limit, user_id=user_id)
     if total == 0 and not await Season.exists(year=season):

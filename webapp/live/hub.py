@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from webapp import cache
 from webapp.redis import channel
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,8 @@ class Hub:
         self._joined: dict[Subscriber, list[str]] = {}
         self._channel_refs: dict[str, int] = {}
         self._subscribed: set[str] = set()
-        # topic -> (generation, rendered at, html): generations count the topic's events.
-        self._snapshots: dict[str, tuple[int, float, str | None]] = {}
+        # topic -> (generation, html), a few seconds: generations count the topic's events.
+        self._snapshots = cache.Local("live-snapshot", seconds=SNAPSHOT_SECONDS, clock=clock)
         self._generations: dict[str, int] = {}
         self._snapshot_locks: dict[str, asyncio.Lock] = {}
         self._last: dict[str, str] = {}  # the last message pushed, per topic
@@ -178,7 +179,7 @@ class Hub:
             if not members:
                 del self._members[key]
                 topic = self._topics.pop(key)
-                self._snapshots.pop(key, None)
+                self._snapshots.forget(key)
                 self._generations.pop(key, None)
                 self._snapshot_locks.pop(key, None)
                 self._last.pop(key, None)
@@ -209,19 +210,17 @@ class Hub:
         async with self._snapshot_locks.setdefault(topic.key, asyncio.Lock()):
             if self._generations.get(topic.key, 0) != generation:
                 return None
-            cached = self._snapshots.get(topic.key)
-            if (
-                cached is not None
-                and cached[0] == generation
-                and self._clock() - cached[1] < SNAPSHOT_SECONDS
-            ):
-                return cached[2]
+            kept = self._snapshots.get(topic.key)
+            if kept is not None and kept[0] == generation:
+                return str(kept[1]) if kept[1] is not None else None
             started = self._clock()
             html = await self._render(topic, SYNC)
             if self._generations.get(topic.key, 0) != generation:
                 return None
             if topic.key in self._members:
-                self._snapshots[topic.key] = (generation, started, html)
+                # Counted from when the render began: what it read is that old.
+                lifetime = SNAPSHOT_SECONDS - (self._clock() - started)
+                self._snapshots.put(topic.key, (generation, html), seconds=lifetime)
             return html
 
     async def dispatch(self, channel: str, event: dict[str, Any]) -> None:

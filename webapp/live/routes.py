@@ -15,7 +15,7 @@ from quart.wrappers.base import ClientDisconnectedError
 from webapp.auth.current import session_user
 from webapp.live.hub import Hub, Subscriber
 from webapp.live.render import make_renderer
-from webapp.live.topics import SeasonCache, resolve_topics
+from webapp.live.topics import resolve_topics
 from webapp.redis import get_redis
 from webapp.settings import Settings
 
@@ -54,8 +54,7 @@ async def live_socket() -> Response | None:
     if not origin_allowed(websocket.headers.get("Origin"), host=websocket.host, settings=settings):
         return Response("This origin may not open live updates", status=403)
     user = await session_user()
-    seasons: SeasonCache = current_app.extensions["live_seasons"]
-    topics = await resolve_topics(websocket.args.get("topics", ""), user=user, seasons=seasons)
+    topics = await resolve_topics(websocket.args.get("topics", ""), user=user)
     await websocket.accept()
     hub = get_hub()
     subscriber = Subscriber()
@@ -107,7 +106,6 @@ async def _discard_incoming() -> None:
 def init_live(app: Quart) -> None:
     """Register `/ws` and run one hub per process while the app serves."""
     app.register_blueprint(live)
-    app.extensions["live_seasons"] = SeasonCache()
 
     @app.while_serving
     async def _hub() -> AsyncGenerator[None]:

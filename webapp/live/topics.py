@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
-from webapp.catalogue.queries import current_season
+from webapp.catalogue.queries import remembered_current_season
 from webapp.live.hub import Topic
 from webapp.models import League, LeagueMember, Race, User
 from webapp.notifications.producers import league_channel
 from webapp.notifications.service import race_channel, season_channel, user_channel
 
 MAX_TOPICS = 10
-
-
-class SeasonCache:
-    """The current season, read from the database at most once a minute per process.
-
-    Every socket of a reconnect storm asks which season is current.
-    """
-
-    def __init__(self, *, seconds: float = 60.0, clock: Callable[[], float] = time.monotonic):
-        self._seconds = seconds
-        self._clock = clock
-        self._value: tuple[float, int] | None = None
-
-    async def get(self) -> int:
-        """Return the current season."""
-        now = self._clock()
-        if self._value is None or now - self._value[0] > self._seconds:
-            self._value = (now, await current_season())
-        return self._value[1]
 
 
 def parse_topics(raw: str) -> list[tuple[str, int | None]]:
@@ -62,12 +40,13 @@ async def may_watch_league(*, league: League, user: User | None) -> bool:
     return await LeagueMember.exists(league_id=league.id, team__owner_id=user.id)
 
 
-async def resolve_topics(raw: str, *, user: User | None, seasons: SeasonCache) -> list[Topic]:
+async def resolve_topics(raw: str, *, user: User | None) -> list[Topic]:
     """Return the topics of `raw` the caller may see; the others are ignored."""
     topics: list[Topic] = []
     for kind, ident in parse_topics(raw):
         if kind == "leaderboard":
-            season = await seasons.get()
+            # Every socket of a reconnect storm asks: kept a minute per process.
+            season = await remembered_current_season()
             topics.append(Topic("leaderboard", kind, 0, season, (season_channel(season),)))
         elif kind == "user" and user is not None:
             topics.append(Topic(f"user:{user.id}", kind, user.id, 0, (user_channel(user.id),)))

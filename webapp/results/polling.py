@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
 
+from webapp import cache
 from webapp.errors import AppError
 from webapp.models import FeedPoll, Race, RaceStatus, ResultSource
 from webapp.pipeline import store_results
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 LAST_REACHED_KEY = "paddock:feed:last_reached"
 NEVER_REACHED = "never"
 NEVER_TTL_SECONDS = 60
+# Every page's footer shows it: kept a few seconds per process (a poll here drops it).
+LAST_REACHED = cache.Local("feed-last-reached", seconds=5.0)
+NOT_KEPT = object()
 # Outcomes of a poll that reached the feed and got a usable answer.
 OK_OUTCOMES = ("new_version", "unchanged", "no_results")
 ABANDONED = "abandoned"
@@ -148,6 +152,7 @@ async def poll_race(
     await Race.filter(id=race_id).update(last_polled_at=now)
     if ok:
         await get_redis().set(LAST_REACHED_KEY, now.isoformat())
+        LAST_REACHED.forget(None)
     FEED_POLLS.labels(outcome).inc()
     return PollOutcome(race_id, outcome, ok, version, error, finalised)
 
@@ -197,6 +202,15 @@ async def poll_due_races(
 
 async def feed_last_reached() -> datetime | None:
     """Return when a poll last got a usable answer from the feed."""
+    remembered = LAST_REACHED.get(None, NOT_KEPT)
+    if remembered is not NOT_KEPT:
+        return remembered
+    reached = await _last_reached()
+    LAST_REACHED.put(None, reached)
+    return reached
+
+
+async def _last_reached() -> datetime | None:
     redis = get_redis()
     value = await redis.get(LAST_REACHED_KEY)
     if value:

@@ -153,6 +153,5 @@ async def sync_season(*, season: int, client: FeedClient) -> dict[str, int]:
                 counts["races_updated"] += 1
 
         await conn.execute_query(LATEST_CONSTRUCTOR_SQL, [season])
-    await cache.bump(cache.DRIVERS)
-    await cache.bump(cache.RACES)
+    await cache.bump(cache.DRIVERS, cache.RACES, cache.SEASONS)
     return counts
