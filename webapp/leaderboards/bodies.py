@@ -103,7 +103,7 @@ async def _league_facts(league_id: int) -> tuple[int, bool] | None:
         league = await League.get_or_none(id=league_id)
         if league is None:
             return None
-        facts = (league.season_id, league.is_public)  # type: ignore[attr-defined]
+        facts = (league.season_id, league.is_public)
         LEAGUES.put(league_id, facts)
     return facts
 
