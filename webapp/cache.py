@@ -17,6 +17,7 @@ See docs/caching.md for every cached value, where it lives, for how long, and wh
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -166,7 +167,9 @@ async def lookup(gens: Sequence[Generation], keys: Sequence[Key]) -> Lookup:
     names = [gen.redis_key for gen in gens] + [key.redis_key for key in keys]
     try:
         # Raw bytes: the values are ready to send, decoding them would only cost.
-        raw = await get_redis().execute_command("MGET", *names, **{NEVER_DECODE: True})
+        raw: list[bytes | None] = await get_redis().execute_command(
+            "MGET", *names, **{NEVER_DECODE: True}
+        )
     except (RedisError, RuntimeError):
         raw = [None] * len(names)
     numbers = [int(value or 0) for value in raw[: len(gens)]]
@@ -237,6 +240,20 @@ class Local:
 
 
 _LOCALS: WeakSet[Local] = WeakSet()
+
+
+_FLIGHTS: dict[object, asyncio.Future[Any]] = {}
+
+
+async def once(key: object, build: Callable[[], Awaitable[Any]]) -> Any:
+    """Run `build` once for every caller in this process asking for `key` at the same time."""
+    # After a bump, every reader of a busy board misses together: one of them fills it.
+    running = _FLIGHTS.get(key)
+    if running is None:
+        running = _FLIGHTS[key] = asyncio.ensure_future(build())
+        running.add_done_callback(lambda _: _FLIGHTS.pop(key, None))
+    # Shielded: a caller that goes away does not cancel the others' answer.
+    return await asyncio.shield(running)
 
 
 def clear_local() -> None:

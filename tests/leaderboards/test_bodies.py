@@ -17,7 +17,7 @@ from webapp.leaderboards.refresh import add_team_to_boards
 from webapp.leaderboards.routes import JSON_BOARD, BoardOut
 from webapp.leagues.service import join_public, remove_team
 from webapp.models import User
-from webapp.scoring.rescore import rescore_race
+from webapp.pipeline import rescore_race
 from webapp.teams.service import update_team
 
 EARLY = BELGIUM_LOCK - timedelta(days=1)

@@ -164,14 +164,23 @@ async def read_body(fmt: BodyFormat, wanted: Wanted, *, user_id: int | None) -> 
     # A signed-in reader's rows are kept only once the domain read let them see the board.
     mine = found.fresh(len(keys) + 1, stamp) if own else fmt.empty_mine
     if shared is None or mine is None:
-        board = await _read(wanted, user_id)
-        fresh: list[tuple[cache.Key, str, bytes]] = []
-        if shared is None:
-            shared = await fmt.shared(board)
-            fresh.append((page, stamp, shared))
-        if mine is None and own is not None:
-            mine = await fmt.mine(board)
-            fresh.append((own, stamp, mine))
-        await cache.store(fresh)
-    assert mine is not None
+        shared, mine = await cache.once(
+            (page, own, stamp), lambda: _fill(fmt, wanted, user_id, stamp, page, own)
+        )
+    assert shared is not None and mine is not None
     return Body(fmt.join(shared, mine), _etag(page.redis_key, stamp, user_id), season)
+
+
+async def _fill(
+    fmt: BodyFormat,
+    wanted: Wanted,
+    user_id: int | None,
+    stamp: str,
+    page: cache.Key,
+    own: cache.Key | None,
+) -> tuple[bytes, bytes]:
+    """Read the board, encode both parts, and keep them under `stamp`."""
+    board = await _read(wanted, user_id)
+    shared, mine = await fmt.shared(board), await fmt.mine(board)
+    await cache.store([(page, stamp, shared), *([(own, stamp, mine)] if own else [])])
+    return shared, mine if own else fmt.empty_mine

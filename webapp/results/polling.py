@@ -202,8 +202,8 @@ async def poll_due_races(
 
 async def feed_last_reached() -> datetime | None:
     """Return when a poll last got a usable answer from the feed."""
-    remembered = LAST_REACHED.get(None, NOT_KEPT)
-    if remembered is not NOT_KEPT:
+    remembered: object = LAST_REACHED.get(None, NOT_KEPT)
+    if remembered is None or isinstance(remembered, datetime):
         return remembered
     reached = await _last_reached()
     LAST_REACHED.put(None, reached)
