@@ -52,6 +52,17 @@ async def test_nested_json_text_names_its_path(
     assert_invalid_text(await response.get_json(), "items.0.status")
 
 
+async def test_a_bad_field_name_is_refused_too(client: TestClientProtocol) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", data='{"user\\udc00name": "x", "password": "y"}', headers=JSON
+    )
+    assert response.status_code == 422
+    assert_invalid_text(await response.get_json(), "username")
+    query = await client.get("/api/v1/drivers?sea%00son=1")
+    assert query.status_code == 422
+    assert_invalid_text(await query.get_json(), "season")
+
+
 async def test_refresh_token_with_a_lone_surrogate_is_refused(client: TestClientProtocol) -> None:
     response = await client.post(
         "/api/v1/auth/refresh", data='{"refresh_token": "pr_\\ud83d"}', headers=JSON

@@ -49,7 +49,7 @@ def pairs_problem(pairs: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
     for name, value in pairs:
         problem = text_problem(name) or text_problem(value)
         if problem:
-            return _UNSTORABLE.sub("", name) or "query", problem
+            return name, problem
     return None
 
 
@@ -63,7 +63,9 @@ async def check_request_text() -> None:
             # Parsed once: the view's own get_json() reads the cached result.
             found = json_problem(await request.get_json())
     if found is not None:
-        field, problem = found
+        problem = found[1]
+        # The field's own name may be the bad text: name it without the bad characters.
+        field = _UNSTORABLE.sub("", found[0]) or "body"
         raise AppError(
             "validation_error",
             f"Invalid input ({field}: {problem})",
