@@ -28,6 +28,7 @@ lint: $(VENV_STAMP)
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports --no-cache
 
 fmt: $(VENV_STAMP)
 	.venv/bin/ruff check --fix .

@@ -1,0 +1,1 @@
+"""Live pages: one pub/sub listener per process fanning events out to open sockets."""
