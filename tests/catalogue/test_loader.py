@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from webapp.catalogue.loader import BUNDLED_SEASON, load_season, lock_time
+from webapp.catalogue.loader import BUNDLED_SEASON, load_season
+from webapp.catalogue.upsert import lock_time
 from webapp.errors import AppError
 from webapp.models import Constructor, Driver, Race, RaceStatus, Season
 
@@ -217,16 +218,16 @@ async def test_unreadable_file_is_a_clear_error(db: None, tmp_path: Path) -> Non
 async def test_failure_midway_rolls_back_the_whole_load(
     db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from webapp.catalogue import loader
+    from webapp.catalogue import upsert
 
-    real_lock_time = loader.lock_time
+    real_lock_time = upsert.lock_time
 
     def failing_lock_time(**kwargs: Any) -> datetime:
         if kwargs["starts_at"] > utc("2025-06-01T00:00:00"):
             raise RuntimeError("boom")
         return real_lock_time(**kwargs)
 
-    monkeypatch.setattr(loader, "lock_time", failing_lock_time)
+    monkeypatch.setattr(upsert, "lock_time", failing_lock_time)
 
     with pytest.raises(RuntimeError):
         await load_season()

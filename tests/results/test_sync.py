@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
-from webapp.models import Constructor, Driver, Race
+from webapp.catalogue.loader import load_season
+from webapp.models import Constructor, Driver, Race, Season
+from webapp.results.feed import FeedClient
 from webapp.results.sync import sync_season
 from webapp.settings import ROOT, Settings
 
@@ -110,3 +115,184 @@ async def test_paddock_season_sync_command(feed, feed_settings: Settings, season
     assert proc.returncode == 0, output.decode()
     assert "Season 2025 synced" in output.decode()
     assert await Driver.filter(ref="herta").exists()
+
+
+SAME = {
+    "season": 2030,
+    "name": "2030 Formula 1 World Championship",
+    "constructors": [
+        {"ref": "mclaren", "name": "McLaren", "nationality": "British"},
+        {"ref": "cadillac", "name": "Cadillac F1 Team", "nationality": "American"},
+    ],
+    "drivers": [
+        {
+            "ref": "norris",
+            "code": "NOR",
+            "number": 4,
+            "first_name": "Lando",
+            "last_name": "Norris",
+            "nationality": "British",
+            "constructor": "mclaren",
+            # The feed has no prices: a newcomer to an empty season costs the default.
+            "price": "6.0",
+        },
+        {
+            "ref": "herta",
+            "code": "HER",
+            "number": 98,
+            "first_name": "Colton",
+            "last_name": "Herta",
+            "nationality": "American",
+            "constructor": "cadillac",
+            "price": "6.0",
+        },
+    ],
+    "races": [
+        {
+            "round": 1,
+            "name": "Australian Grand Prix",
+            "circuit": "Albert Park Grand Prix Circuit",
+            "locality": "Melbourne",
+            "country": "Australia",
+            "starts_at": "2030-03-16T04:00:00Z",
+            "qualifying_at": "2030-03-15T05:00:00Z",
+        },
+        {
+            "round": 2,
+            "name": "Chinese Grand Prix",
+            "circuit": "Shanghai International Circuit",
+            "locality": "Shanghai",
+            "country": "China",
+            "starts_at": "2030-03-23T07:00:00Z",
+            "qualifying_at": "2030-03-22T07:00:00Z",
+            "sprint_qualifying_at": "2030-03-21T07:30:00Z",
+            "sprint_at": "2030-03-22T03:00:00Z",
+        },
+        {
+            "round": 3,
+            "name": "Test Grand Prix",
+            "circuit": "Test Ring",
+            "locality": "Nowhere",
+            "country": "Testland",
+            "starts_at": "2030-04-06T13:00:00Z",
+        },
+    ],
+}
+
+
+def _session(at: str) -> dict[str, str]:
+    day, time = at.split("T")
+    return {"date": day, "time": time}
+
+
+def _feed_driver(entry: dict[str, Any]) -> dict[str, str]:
+    return {
+        "driverId": entry["ref"],
+        "permanentNumber": str(entry["number"]),
+        "code": entry["code"],
+        "url": "",
+        "givenName": entry["first_name"],
+        "familyName": entry["last_name"],
+        "nationality": entry["nationality"],
+    }
+
+
+def _feed_race(entry: dict[str, Any]) -> dict[str, Any]:
+    race: dict[str, Any] = {
+        "season": "2030",
+        "round": str(entry["round"]),
+        "url": "",
+        "raceName": entry["name"],
+        "Circuit": {
+            "circuitId": entry["circuit"].lower().replace(" ", "_"),
+            "url": "",
+            "circuitName": entry["circuit"],
+            "Location": {"locality": entry["locality"], "country": entry["country"]},
+        },
+        **_session(entry["starts_at"]),
+    }
+    for key, name in (
+        ("qualifying_at", "Qualifying"),
+        ("sprint_qualifying_at", "SprintQualifying"),
+        ("sprint_at", "Sprint"),
+    ):
+        if key in entry:
+            race[name] = _session(entry[key])
+    return race
+
+
+def serve_as_feed(feed: FakeFeed, data: dict[str, Any]) -> None:
+    """Serve a season file's catalogue the way the feed states it."""
+    head = {"xmlns": "", "series": "f1", "url": "", "limit": "30", "offset": "0"}
+
+    def page(table: str, items: str, rows: list[Any], **extra: str) -> dict[str, Any]:
+        doc = {table: {"season": "2030", **extra, items: rows}}
+        return {"MRData": {**head, "total": str(len(rows)), **doc}}
+
+    teams = [
+        {"constructorId": c["ref"], "url": "", "name": c["name"], "nationality": c["nationality"]}
+        for c in data["constructors"]
+    ]
+    feed.serve(
+        "/2030/races.json", page("RaceTable", "Races", [_feed_race(r) for r in data["races"]])
+    )
+    feed.serve("/2030/constructors.json", page("ConstructorTable", "Constructors", teams))
+    drivers = [_feed_driver(d) for d in data["drivers"]]
+    feed.serve("/2030/drivers.json", page("DriverTable", "Drivers", drivers))
+    for team in data["constructors"]:
+        listed = [_feed_driver(d) for d in data["drivers"] if d["constructor"] == team["ref"]]
+        feed.serve(
+            f"/2030/constructors/{team['ref']}/drivers.json",
+            page("DriverTable", "Drivers", listed, constructorId=team["ref"]),
+        )
+
+
+DRIVER_COLUMNS = ("ref", "code", "number", "first_name", "last_name", "nationality", "price")
+RACE_COLUMNS = (
+    *("round", "name", "circuit", "locality", "country", "starts_at", "qualifying_at"),
+    *("sprint_qualifying_at", "sprint_at", "lock_at", "status", "results_version"),
+)
+
+
+async def catalogue_rows(year: int) -> dict[str, list[tuple[Any, ...]]]:
+    """Return every catalogue column of the season, ids left out, in a stable order."""
+    season = await Season.get(year=year)
+    races = await Race.filter(season_id=year).order_by("round")
+    drivers = await Driver.filter(season_id=year).order_by("ref").select_related("constructor")
+    return {
+        "season": [(season.year, season.name)],
+        "constructors": [
+            (c.ref, c.name, c.nationality)
+            for c in await Constructor.filter(season_id=year).order_by("ref")
+        ],
+        "drivers": [
+            (*(getattr(d, name) for name in DRIVER_COLUMNS), d.constructor and d.constructor.ref)
+            for d in drivers
+        ],
+        "races": [tuple(getattr(r, name) for name in RACE_COLUMNS) for r in races],
+    }
+
+
+async def test_season_file_and_feed_sync_store_the_same_rows(
+    feed: FakeFeed, feed_client: FeedClient, db: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "season.json"
+    path.write_text(json.dumps(SAME), encoding="utf-8")
+    serve_as_feed(feed, SAME)
+
+    loaded = await load_season(path=path)
+    from_file = await catalogue_rows(2030)
+    await Season.filter(year=2030).delete()
+    synced = await sync_season(season=2030, client=feed_client)
+    from_feed = await catalogue_rows(2030)
+
+    assert from_feed == from_file
+    assert loaded == synced
+    assert [race[RACE_COLUMNS.index("lock_at")] for race in from_feed["races"]] == [
+        datetime(2030, 3, 15, 5, 0, tzinfo=UTC),
+        datetime(2030, 3, 21, 7, 30, tzinfo=UTC),
+        datetime(2030, 4, 5, 13, 0, tzinfo=UTC),
+    ]
+    # Either source over the other's rows finds nothing to change.
+    assert set((await load_season(path=path)).values()) == {0}
+    assert set((await sync_season(season=2030, client=feed_client)).values()) == {0}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,34 +17,16 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from webapp import cache
+from webapp.catalogue import upsert
+from webapp.catalogue.upsert import RACE_TIMES
 from webapp.errors import AppError
-from webapp.models import Constructor, Driver, Race, Season
 
 BUNDLED_SEASON = Path(__file__).with_name("season_2025.json")
-LOCK_FALLBACK = timedelta(hours=24)
-RACE_TIMES = ("starts_at", "qualifying_at", "sprint_qualifying_at", "sprint_at")
-
 Ref = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=100)]
-
-
-def lock_time(
-    *,
-    starts_at: datetime,
-    qualifying_at: datetime | None,
-    sprint_qualifying_at: datetime | None,
-) -> datetime:
-    """Return when lineups lock: sprint qualifying, else qualifying, else 24 h before the race."""
-    if sprint_qualifying_at is not None:
-        return sprint_qualifying_at
-    if qualifying_at is not None:
-        return qualifying_at
-    return starts_at - LOCK_FALLBACK
 
 
 class _Entry(BaseModel):
@@ -184,102 +166,56 @@ def read_season_file(*, path: Path) -> SeasonFile:
     return data
 
 
-def _apply(row: Model, values: dict[str, Any]) -> list[str]:
-    """Set the values that differ on the row and return their names."""
-    changed = [name for name, value in values.items() if getattr(row, name) != value]
-    for name in changed:
-        setattr(row, name, values[name])
-    return changed
-
-
-async def _upsert[M: Model](
-    model: type[M],
-    existing: M | None,
-    values: dict[str, Any],
-    *,
-    created: dict[str, Any],
-    conn: BaseDBAsyncClient,
-    counts: dict[str, int],
-    kind: str,
-) -> M:
-    if existing is None:
-        counts[f"{kind}_created"] += 1
-        return await model.create(using_db=conn, **values, **created)
-    changed = _apply(existing, values)
-    if changed:
-        counts[f"{kind}_updated"] += 1
-        await existing.save(using_db=conn, update_fields=changed)
-    return existing
+def catalogue_of(data: SeasonFile) -> upsert.Catalogue:
+    """Return the season file's catalogue; its prices seed new drivers only."""
+    return upsert.Catalogue(
+        season=data.season,
+        name=data.name,
+        rename=True,
+        constructors=[
+            upsert.ConstructorEntry(
+                ref=c.ref, values={"name": c.name, "nationality": c.nationality}
+            )
+            for c in data.constructors
+        ],
+        drivers=[
+            upsert.DriverEntry(
+                ref=d.ref,
+                values={
+                    "code": d.code,
+                    "number": d.number,
+                    "first_name": d.first_name,
+                    "last_name": d.last_name,
+                    "nationality": d.nationality,
+                },
+                teams=(d.constructor,),
+                price=d.price,
+            )
+            for d in data.drivers
+        ],
+        races=[
+            upsert.RaceEntry(
+                round=r.round,
+                values={
+                    "name": r.name,
+                    "circuit": r.circuit,
+                    "locality": r.locality,
+                    "country": r.country,
+                    "starts_at": r.starts_at,
+                    "qualifying_at": r.qualifying_at,
+                    "sprint_qualifying_at": r.sprint_qualifying_at,
+                    "sprint_at": r.sprint_at,
+                },
+            )
+            for r in data.races
+        ],
+    )
 
 
 async def load_season(*, path: Path | None = None) -> dict[str, int]:
     """Load the bundled (or given) season file, creating or updating its rows in one go."""
     data = read_season_file(path=path or BUNDLED_SEASON)
-    counts = {
-        f"{kind}_{verb}": 0
-        for kind in ("seasons", "constructors", "drivers", "races")
-        for verb in ("created", "updated")
-    }
     async with in_transaction() as conn:
-        season = await _upsert(
-            Season,
-            await Season.filter(year=data.season).using_db(conn).first(),
-            {"name": data.name},
-            created={"year": data.season},
-            conn=conn,
-            counts=counts,
-            kind="seasons",
-        )
-        in_season = {"season_id": season.year}
-
-        constructors = {
-            row.ref: row for row in await Constructor.filter(**in_season).using_db(conn)
-        }
-        for entry in data.constructors:
-            constructors[entry.ref] = await _upsert(
-                Constructor,
-                constructors.get(entry.ref),
-                entry.model_dump(exclude={"ref"}),
-                created={**in_season, "ref": entry.ref},
-                conn=conn,
-                counts=counts,
-                kind="constructors",
-            )
-
-        drivers = {row.ref: row for row in await Driver.filter(**in_season).using_db(conn)}
-        for driver in data.drivers:
-            values = driver.model_dump(exclude={"ref", "constructor", "price"})
-            values["constructor_id"] = constructors[driver.constructor].id
-            # The file's price only seeds new rows: admins own prices afterwards.
-            await _upsert(
-                Driver,
-                drivers.get(driver.ref),
-                values,
-                created={**in_season, "ref": driver.ref, "price": driver.price},
-                conn=conn,
-                counts=counts,
-                kind="drivers",
-            )
-
-        races = {row.round: row for row in await Race.filter(**in_season).using_db(conn)}
-        for race in data.races:
-            values = race.model_dump(exclude={"round"})
-            row = races.get(race.round)
-            # An admin may have moved lock_at; only a calendar change recomputes it.
-            if row is None or any(getattr(row, name) != values[name] for name in RACE_TIMES):
-                values["lock_at"] = lock_time(
-                    starts_at=race.starts_at,
-                    qualifying_at=race.qualifying_at,
-                    sprint_qualifying_at=race.sprint_qualifying_at,
-                )
-            await _upsert(
-                Race,
-                row,
-                values,
-                created={**in_season, "round": race.round},
-                conn=conn,
-                counts=counts,
-                kind="races",
-            )
+        counts = await upsert.upsert_catalogue(catalogue=catalogue_of(data), conn=conn)
     await cache.bump(cache.DRIVERS, cache.RACES, cache.SEASONS)
     return counts

@@ -11,6 +11,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from webapp.catalogue.upsert import new_driver_price
 from webapp.errors import AppError
 from webapp.models import (
     Constructor,
@@ -22,7 +23,7 @@ from webapp.models import (
     ResultVersion,
 )
 from webapp.results.rows import ResultRow, ResultSet, check_rows, content_hash, diff_rows
-from webapp.results.sync import LATEST_CONSTRUCTOR_SQL, driver_values, new_driver_price
+from webapp.results.sync import LATEST_CONSTRUCTOR_SQL, driver_values
 
 log = logging.getLogger(__name__)
 
