@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from webapp.events import race_channel, season_channel, user_channel
 from webapp.models import Driver, Notification, Race, RaceStatus, Team
-from webapp.notifications.service import race_channel, season_channel, user_channel
 from webapp.results.polling import poll_race
 from webapp.settings import ROOT
 

@@ -28,12 +28,6 @@ async def init_redis(url: str) -> bool:
     return True
 
 
-def channel(*parts: object) -> str:
-    """Name a pub/sub channel of this Redis database (pub/sub itself ignores database numbers)."""
-    db = get_redis().connection_pool.connection_kwargs.get("db", 0)
-    return ":".join(["paddock", str(db), *(str(part) for part in parts)])
-
-
 def get_redis() -> Redis:
     """Return the shared client; `init_redis` must have run in this process."""
     if _client is None:

@@ -21,9 +21,8 @@ from tests.live.scenario import (
     row_points,
     row_rank,
 )
+from webapp.events import league_channel, publish, user_channel
 from webapp.models import User
-from webapp.notifications.producers import league_channel
-from webapp.notifications.service import publish, user_channel
 
 ORIGIN = {"Origin": "http://localhost"}
 # Only a guard against a hang: every wait below ends as soon as the message arrives.

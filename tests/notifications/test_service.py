@@ -7,15 +7,13 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from webapp.events import race_channel, season_channel, user_channel
 from webapp.models import Notification, NotificationType
 from webapp.notifications.service import (
     NewNotification,
     create_notifications,
     publish_results,
-    race_channel,
     results_notifications,
-    season_channel,
-    user_channel,
 )
 
 

@@ -12,6 +12,7 @@ import pytest
 from redis.asyncio import Redis
 from tortoise import connections
 
+from webapp.events import race_channel, season_channel, user_channel
 from webapp.models import (
     Driver,
     FeedPoll,
@@ -22,7 +23,6 @@ from webapp.models import (
     ResultVersion,
     Team,
 )
-from webapp.notifications.service import race_channel, season_channel, user_channel
 from webapp.results.feed import FeedClient
 from webapp.results.polling import close_abandoned_polls, poll_race
 

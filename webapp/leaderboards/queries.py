@@ -12,9 +12,10 @@ from webapp.errors import AppError
 from webapp.leaderboards.boards import RawPage, Scope, Standing, read_page
 from webapp.leaderboards.build import previous_race, season_races
 from webapp.leaderboards.refresh import ensure_built
-from webapp.models import League, LeagueMember, Race, Season
+from webapp.models import League, Race, Season
 from webapp.redis import get_redis
 from webapp.scoring.systems import DEFAULT_SYSTEM
+from webapp.visibility import may_see_league
 
 NAMES_SQL = """
 SELECT t.id, t.name, u.id AS owner_id, u.username
@@ -219,15 +220,7 @@ async def overall_leaderboard(
 async def visible_league(*, league_id: int, user_id: int | None) -> League:
     """Return a league the caller may see: public, or private with one of their teams in it."""
     league = await League.get_or_none(id=league_id)
-    if league is None:
-        raise AppError.not_found("No such league")
-    if not league.is_public and (
-        user_id is None
-        or (
-            league.owner_id != user_id
-            and not await LeagueMember.exists(league_id=league_id, team__owner_id=user_id)
-        )
-    ):
+    if league is None or not await may_see_league(league=league, user_id=user_id):
         raise AppError.not_found("No such league")
     return league
 

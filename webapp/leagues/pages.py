@@ -21,6 +21,7 @@ from webapp.models import League, LeagueMember, Team, User
 from webapp.responses import redirect_to
 from webapp.teams.pages import wants_fragment
 from webapp.teams.service import list_my_teams
+from webapp.visibility import is_league_member, may_see_league
 
 pages = Blueprint("leagues_pages", __name__)
 PAGE_SIZE = 20
@@ -161,7 +162,7 @@ async def remove_team(league_id: int, team_id: int) -> Response:
         context = await _league_context(league, user)
         return await _render("leagues/league.html", error=error, **context)
     remaining = await League.get_or_none(id=league.id)
-    if remaining is None or not await service.can_see(league=remaining, viewer=user):
+    if remaining is None or not await may_see_league(league=remaining, user_id=user.id):
         return redirect_to("/leagues")
     return redirect_to(f"/leagues/{league.id}")
 
@@ -177,7 +178,7 @@ async def _league_context(league: League, user: User | None) -> dict[str, Any]:
         user_id=user.id if user else None,
     )
     members = await service.league_members(league=league)
-    member = user is not None and await service.is_member(league=league, user=user)
+    member = user is not None and await is_league_member(league=league, user_id=user.id)
     joinable: list[Team] = []
     if user is not None and (league.is_public or member):
         inside = {t.id for t in members}

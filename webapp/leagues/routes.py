@@ -13,6 +13,7 @@ from webapp.leagues import service
 from webapp.leagues.service import MAX_TEAMS_DEFAULT, LeagueView
 from webapp.models import User
 from webapp.schemas import ApiModel, Page
+from webapp.visibility import is_league_member
 
 api = Blueprint("leagues_api", __name__)
 
@@ -68,7 +69,7 @@ class LeagueList(ApiModel):
 async def league_out(view: LeagueView, *, viewer: User | None) -> LeagueOut:
     """Shape a league; its invite code only for members."""
     league = view.league
-    member = viewer is not None and await service.is_member(league=league, user=viewer)
+    member = viewer is not None and await is_league_member(league=league, user_id=viewer.id)
     return LeagueOut(
         id=league.id,
         name=league.name,

@@ -14,6 +14,7 @@ from webapp.errors import AppError
 from webapp.leaderboards.refresh import league_membership_changed
 from webapp.models import League, LeagueMember, Team, User
 from webapp.notifications.producers import announce_membership, notify_league_joined
+from webapp.visibility import may_see_league
 
 # No 0/O, 1/I/L: a code read aloud or off a screen cannot be mistyped into another.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -85,23 +86,10 @@ async def create_league(
 async def get_league(*, league_id: int, viewer: User | None) -> League:
     """Return a league the viewer may see; private ones are invisible to non-members."""
     league = await League.get_or_none(id=league_id).select_related("owner")
-    if league is None or not await can_see(league=league, viewer=viewer):
+    viewer_id = viewer.id if viewer else None
+    if league is None or not await may_see_league(league=league, user_id=viewer_id):
         raise AppError.not_found("No such league")
     return league
-
-
-async def can_see(*, league: League, viewer: User | None) -> bool:
-    """Tell whether the viewer may see the league."""
-    if league.is_public:
-        return True
-    return viewer is not None and await is_member(league=league, user=viewer)
-
-
-async def is_member(*, league: League, user: User) -> bool:
-    """Tell whether the user owns the league or one of its teams."""
-    if league.owner_id == user.id:
-        return True
-    return await LeagueMember.filter(league_id=league.id, team__owner_id=user.id).exists()
 
 
 async def join_by_code(*, user: User, invite_code: str, team_id: int) -> League:

@@ -24,7 +24,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from webapp import cache
-from webapp.redis import channel
+from webapp.events import Event, control_channel
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,6 @@ QUEUE_SIZE = 32
 SNAPSHOT_SECONDS = 2.0
 # The listener wakes this often without traffic, so the client's health check can run.
 POLL_SECONDS = 15.0
-
-
-def control_channel() -> str:
-    """Return the channel every hub listens on from the start, so its connection exists."""
-    return channel("live", "control")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +50,7 @@ class Topic:
 # render(topic, event) -> HTML to push to the topic's sockets, or None when nothing shows it.
 # Events are the JSON published on the channels; {"type": "sync"} asks for the current state.
 Renderer = Callable[[Topic, dict[str, Any]], Awaitable[str | None]]
-SYNC: dict[str, Any] = {"type": "sync"}
+SYNC: dict[str, Any] = {"type": Event.SYNC}
 
 
 class Subscriber:

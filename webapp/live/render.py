@@ -10,6 +10,7 @@ from typing import Any
 
 from quart import Quart
 
+from webapp.events import Event
 from webapp.leaderboards.queries import Leaderboard, league_leaderboard, overall_leaderboard
 from webapp.live.hub import Renderer, Topic
 from webapp.models import League
@@ -30,11 +31,11 @@ def board_body_id(topic_key: str) -> str:
 def board_wants(topic: Topic, event: dict[str, Any]) -> bool:
     """Tell whether an event changes what a board topic shows."""
     kind = event.get("type")
-    if kind == "sync":
+    if kind == Event.SYNC:
         return True
-    if kind == "members":
+    if kind == Event.MEMBERS:
         return topic.kind == "league" and event.get("league_id") == topic.ident
-    if kind != "scores" or event.get("season") != topic.season:
+    if kind != Event.SCORES or event.get("season") != topic.season:
         return False
     return topic.kind != "race" or event.get("race_id") == topic.ident
 
@@ -64,12 +65,12 @@ def make_renderer(app: Quart) -> Renderer:
     async def render_topic(topic: Topic, event: dict[str, Any]) -> str | None:
         if topic.kind == "user":
             kind = event.get("type")
-            if kind not in ("sync", "notifications", "read"):
+            if kind not in (Event.SYNC, Event.NOTIFICATIONS, Event.READ):
                 return None
             html = await render(
                 BADGE_TEMPLATE, count=await unread_count(user_id=topic.ident), oob=True
             )
-            if kind == "notifications":
+            if kind == Event.NOTIFICATIONS:
                 wanted = min(max(int(event.get("count") or 1), 1), MAX_TOASTS)
                 fresh = await latest_unread(user_id=topic.ident, limit=wanted)
                 if fresh:

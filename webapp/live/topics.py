@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from webapp.catalogue.queries import remembered_current_season
+from webapp.events import league_channel, race_channel, season_channel, user_channel
 from webapp.live.hub import Topic
-from webapp.models import League, LeagueMember, Race, User
-from webapp.notifications.producers import league_channel
-from webapp.notifications.service import race_channel, season_channel, user_channel
+from webapp.models import League, Race, User
+from webapp.visibility import may_see_league
 
 MAX_TOPICS = 10
 
@@ -29,17 +29,6 @@ def parse_topics(raw: str) -> list[tuple[str, int | None]]:
     return seen[:MAX_TOPICS]
 
 
-async def may_watch_league(*, league: League, user: User | None) -> bool:
-    """Tell whether the caller may watch a league: public, or owner or member of a private one."""
-    if league.is_public:
-        return True
-    if user is None:
-        return False
-    if league.owner_id == user.id:
-        return True
-    return await LeagueMember.exists(league_id=league.id, team__owner_id=user.id)
-
-
 async def resolve_topics(raw: str, *, user: User | None) -> list[Topic]:
     """Return the topics of `raw` the caller may see; the others are ignored."""
     topics: list[Topic] = []
@@ -52,7 +41,9 @@ async def resolve_topics(raw: str, *, user: User | None) -> list[Topic]:
             topics.append(Topic(f"user:{user.id}", kind, user.id, 0, (user_channel(user.id),)))
         elif kind == "league" and ident is not None:
             league = await League.get_or_none(id=ident)
-            if league is not None and await may_watch_league(league=league, user=user):
+            if league is not None and await may_see_league(
+                league=league, user_id=user.id if user else None
+            ):
                 season = league.season_id
                 channels = (season_channel(season), league_channel(ident))
                 topics.append(Topic(f"league:{ident}", kind, ident, season, channels))

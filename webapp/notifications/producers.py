@@ -19,15 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise import connections
 
+from webapp.events import Event, league_channel, notifications_event, publish, user_channel
 from webapp.models import NotificationType, Race, Team
 from webapp.notifications.service import (
     NewNotification,
     create_notifications,
-    publish,
     results_notifications,
-    user_channel,
 )
-from webapp.redis import channel
 
 if TYPE_CHECKING:
     from webapp.scoring.rescore import RescoreResult
@@ -97,19 +95,12 @@ async def announce(notified: Sequence[NewNotification]) -> None:
     for item in notified:
         counts[item.user_id] = counts.get(item.user_id, 0) + 1
     for user_id, count in sorted(counts.items()):
-        await publish(
-            user_channel(user_id), {"type": "notifications", "user_id": user_id, "count": count}
-        )
-
-
-def league_channel(league_id: int) -> str:
-    """Return the pub/sub channel of one league's membership (`{"type": "members"}`)."""
-    return channel("league", league_id)
+        await publish(user_channel(user_id), notifications_event(user_id, count))
 
 
 async def announce_membership(*, league_id: int, notified: Sequence[NewNotification]) -> None:
     """Tell live league pages that the teams changed, and recipients of their notifications."""
-    await publish(league_channel(league_id), {"type": "members", "league_id": league_id})
+    await publish(league_channel(league_id), {"type": Event.MEMBERS, "league_id": league_id})
     await announce(notified)
 
 

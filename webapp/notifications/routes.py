@@ -9,10 +9,10 @@ from quart import Blueprint, Response, render_template, request
 from quart_schema import hide, validate_querystring, validate_response
 
 from webapp.auth.current import current_user, require_user
+from webapp.events import Event, publish, user_channel
 from webapp.fragments import render_block
 from webapp.models import Notification
 from webapp.notifications import inbox
-from webapp.notifications.service import publish, user_channel
 from webapp.responses import redirect_to
 from webapp.schemas import ApiModel, Page, UtcDatetime
 
@@ -56,7 +56,7 @@ def notification_out(note: Notification) -> NotificationOut:
 
 async def announce_read(user_id: int) -> None:
     """Let the user's other open pages update their unread badge."""
-    await publish(user_channel(user_id), {"type": "read", "user_id": user_id})
+    await publish(user_channel(user_id), {"type": Event.READ, "user_id": user_id})
 
 
 @api.get("/notifications")

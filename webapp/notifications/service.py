@@ -1,13 +1,6 @@
 """Create notifications in bulk, once per event, and announce changes on Redis pub/sub.
 
-Channels (JSON messages, small on purpose; listeners re-read what they show), each named
-with the Redis database number after `paddock:` (see `webapp.redis.channel`):
-- `paddock:{db}:race:{race_id}` — `{"type": "results", "race_id", "version", "status"}` when a
-  race's results get a new version.
-- `paddock:{db}:season:{year}` — `{"type": "scores", "season", "race_id"}` when team points of
-  the season changed (leaderboards should refresh).
-- `paddock:{db}:user:{user_id}` — `{"type": "notifications", "user_id", "count"}` when the user
-  got `count` new notifications.
+The channels and their events are named in `webapp.events`.
 """
 
 from __future__ import annotations
@@ -20,8 +13,18 @@ from typing import Any, Protocol
 
 from tortoise import connections
 
+from webapp.events import (
+    Event,
+    ResultsEvent,
+    ScoresEvent,
+    encode,
+    notifications_event,
+    race_channel,
+    season_channel,
+    user_channel,
+)
 from webapp.models import NotificationType
-from webapp.redis import channel, get_redis
+from webapp.redis import get_redis
 
 INSERT_SQL = """
 INSERT INTO notifications (user_id, type, title, body, data, dedup_key, created_at)
@@ -31,21 +34,6 @@ FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[
 ON CONFLICT (dedup_key) DO NOTHING
 RETURNING user_id, dedup_key
 """
-
-
-def race_channel(race_id: int) -> str:
-    """Return the pub/sub channel of one race."""
-    return channel("race", race_id)
-
-
-def season_channel(season: int) -> str:
-    """Return the pub/sub channel of one season's standings."""
-    return channel("season", season)
-
-
-def user_channel(user_id: int) -> str:
-    """Return the pub/sub channel of one user's notifications."""
-    return channel("user", user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +102,7 @@ def results_notifications(
                     body=(
                         f"Your team {name} scored {_points(change.new_points)} in the {race_name}."
                     ),
-                    dedup_key=f"results_published:{race_id}:{change.team_id}",
+                    dedup_key=f"{NotificationType.RESULTS_PUBLISHED}:{race_id}:{change.team_id}",
                     data={
                         "race_id": race_id,
                         "team_id": change.team_id,
@@ -132,7 +120,7 @@ def results_notifications(
                         f"The {race_name} results were corrected: {name} now has "
                         f"{_points(change.new_points)} instead of {_points(change.old_points)}."
                     ),
-                    dedup_key=f"results_changed:{race_id}:v{version}:{change.team_id}",
+                    dedup_key=f"{NotificationType.RESULTS_CHANGED}:{race_id}:v{version}:{change.team_id}",
                     data={
                         "race_id": race_id,
                         "team_id": change.team_id,
@@ -142,11 +130,6 @@ def results_notifications(
                 )
             )
     return items
-
-
-async def publish(channel: str, event: dict[str, Any]) -> None:
-    """Send one event to a pub/sub channel."""
-    await get_redis().publish(channel, json.dumps(event, separators=(",", ":")))
 
 
 async def publish_results(
@@ -164,12 +147,16 @@ async def publish_results(
     for item in notified:
         counts[item.user_id] = counts.get(item.user_id, 0) + 1
     async with redis.pipeline(transaction=False) as pipe:
-        race_event = {"type": "results", "race_id": race_id, "version": version, "status": status}
-        pipe.publish(race_channel(race_id), json.dumps(race_event))
+        race_event: ResultsEvent = {
+            "type": Event.RESULTS,
+            "race_id": race_id,
+            "version": version,
+            "status": status,
+        }
+        pipe.publish(race_channel(race_id), encode(race_event))
         if scores_changed:
-            season_event = {"type": "scores", "season": season, "race_id": race_id}
-            pipe.publish(season_channel(season), json.dumps(season_event))
+            season_event: ScoresEvent = {"type": Event.SCORES, "season": season, "race_id": race_id}
+            pipe.publish(season_channel(season), encode(season_event))
         for user_id, count in sorted(counts.items()):
-            user_event = {"type": "notifications", "user_id": user_id, "count": count}
-            pipe.publish(user_channel(user_id), json.dumps(user_event))
+            pipe.publish(user_channel(user_id), encode(notifications_event(user_id, count)))
         await pipe.execute()
