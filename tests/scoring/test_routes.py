@@ -123,6 +123,15 @@ async def test_race_page_shows_results_and_the_race_table(
 ) -> None:
     html = (await (await client.get(f"/races/{scored['belgium'].id}")).get_data()).decode()
     assert "Disqualified" in html and "(version 1)" in html
+    results = html.split('id="results"')[1].split("</table>")[0]
+    fantasy = {
+        row.split('class="code">')[1][:3]: row.split('<td class="num">')[-1].split("<")[0]
+        for row in results.split("<tr>")[2:]
+    }
+    # The drivers' own points as rescoring stored them: RUS set the fastest lap but was
+    # disqualified, so no bonus; HAM won without it; RIC took the last point.
+    assert (fantasy["HAM"], fantasy["PIA"], fantasy["RIC"]) == ("25", "18", "1")
+    assert (fantasy["RUS"], fantasy["ZHO"], fantasy["ALB"]) == ("0", "0", "0")
     assert f'<tr id="lb-row-{scored["alpha"].id}">' in html
     assert f'id="lb-body-race-{scored["belgium"].id}"' in html
     empty = (await (await client.get(f"/races/{scored['future'].id}")).get_data()).decode()

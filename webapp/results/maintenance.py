@@ -9,24 +9,23 @@ from tortoise import connections
 
 from webapp import cache
 from webapp.models import Notification, RefreshToken
-from webapp.scoring.systems import DEFAULT_SYSTEM, get_system
+from webapp.scoring.systems import DEFAULT_SYSTEM
 
 READ_NOTIFICATIONS_KEPT = timedelta(days=90)
 FORM_RACES = 3
 
-# Each driver's classic points per race (no captain: a driver's own worth), from the
-# counting version of every scored race of the season; then total, average and last-3 form.
+# Each driver's points per race as rescoring stored them (no captain: a driver's own
+# worth), for the races of the season's counting results he is in; then total, average
+# and last-3 form. Rescoring is the one place a driver's points are worked out.
 DRIVER_STATS_SQL = """
 WITH per_race AS (
-    SELECT rr.driver_id, r.round,
-           COALESCE(pt.points, 0)
-           + CASE WHEN rr.fastest_lap_rank = $5 AND NOT (rr.position_text = ANY($6::text[]))
-                  THEN $4::int ELSE 0 END AS points
-    FROM race_results rr
-    JOIN races r ON r.id = rr.race_id AND rr.version = r.results_version
-    LEFT JOIN unnest($2::int[], $3::int[]) AS pt(position, points)
-      ON pt.position = CASE WHEN rr.position_text ~ $7 THEN rr.position_text::int END
+    SELECT s.driver_id, r.round, s.points
+    FROM race_driver_scores s
+    JOIN races r ON r.id = s.race_id AND s.result_version = r.results_version
+    JOIN race_results rr
+      ON rr.race_id = r.id AND rr.version = r.results_version AND rr.driver_id = s.driver_id
     WHERE r.season_id = $1 AND r.status <> 'cancelled'
+      AND s.scoring_system = $2 AND NOT s.captain
 ),
 ranked AS (
     SELECT driver_id, points,
@@ -35,7 +34,7 @@ ranked AS (
 ),
 stats AS (
     SELECT driver_id, sum(points)::int AS total, round(avg(points), 2) AS average,
-           round(avg(points) FILTER (WHERE recent <= $8), 2) AS form
+           round(avg(points) FILTER (WHERE recent <= $3), 2) AS form
     FROM ranked GROUP BY driver_id
 ),
 wanted AS (
@@ -56,20 +55,8 @@ RETURNING d.id
 
 async def update_driver_stats(*, season: int) -> int:
     """Recompute every driver's season points, average and form; return how many changed."""
-    system = get_system(DEFAULT_SYSTEM)
-    positions, points = system.position_table()
     rows = await connections.get("default").execute_query_dict(
-        DRIVER_STATS_SQL,
-        [
-            season,
-            positions,
-            points,
-            system.fastest_lap_bonus,
-            system.fastest_lap_rank,
-            sorted(system.bonus_void_texts),
-            system.classified_pattern,
-            FORM_RACES,
-        ],
+        DRIVER_STATS_SQL, [season, DEFAULT_SYSTEM, FORM_RACES]
     )
     if rows:
         await cache.bump(cache.DRIVERS)

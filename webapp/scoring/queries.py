@@ -82,3 +82,11 @@ async def team_scores(
         )
         for row in rows
     ]
+
+
+async def driver_points(*, race: Race, system: str = DEFAULT_SYSTEM) -> dict[int, int]:
+    """Return each driver's own points (no captain) in the race's counting results."""
+    rows = await RaceDriverScore.filter(
+        race_id=race.id, scoring_system=system, result_version=race.results_version, captain=False
+    ).values_list("driver_id", "points")
+    return {int(driver_id): int(points) for driver_id, points in rows}

@@ -15,8 +15,7 @@ from webapp.leaderboards.pages import page_args, pager, wants_fragment
 from webapp.leaderboards.queries import overall_leaderboard
 from webapp.models import RaceResult
 from webapp.schemas import ApiModel, Page
-from webapp.scoring.queries import team_scores
-from webapp.scoring.systems import CLASSIC, score_driver
+from webapp.scoring.queries import driver_points, team_scores
 
 api = Blueprint("scoring_api", __name__)
 pages = Blueprint("scoring_pages", __name__)
@@ -88,16 +87,7 @@ async def race(race_id: int) -> str:
         .select_related("driver", "constructor")
         .order_by("position_order")
     )
-    fantasy = {
-        row.driver_id: score_driver(
-            CLASSIC,
-            driver_id=row.driver_id,
-            position_text=row.position_text,
-            fastest_lap_rank=row.fastest_lap_rank,
-            captain=False,
-        ).points
-        for row in results
-    }
+    fantasy = await driver_points(race=found)
     offset, limit = page_args(request.args)
     user = await current_user()
     try:

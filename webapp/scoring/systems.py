@@ -1,4 +1,9 @@
-"""Scoring systems as data, and the pure rules that score one driver in one race."""
+"""Scoring systems as data, and the pure rules that score one driver in one race.
+
+Rescoring (`webapp.scoring.rescore`) applies these rules in SQL and stores every driver's
+points per race; everything else reads those rows. `score_driver` states the same rules in
+Python, which the tests hold the SQL to.
+"""
 
 from __future__ import annotations
 
