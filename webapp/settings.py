@@ -29,6 +29,9 @@ def parse_rate(value: str) -> tuple[int, int]:
     return int(match.group(1)), PERIODS[match.group(2)]
 
 
+MAX_TEAMS_PER_SEASON = 3
+
+
 class Settings(BaseSettings):
     """Every setting of `api.md`, plus a few operational knobs."""
 
@@ -54,7 +57,7 @@ class Settings(BaseSettings):
     data_dir: Path = ROOT / ".paddock"
     db_pool_min: int = 1
     db_pool_max: int = 10
-    max_teams_per_season: int = 3
+    max_teams_per_season: int = MAX_TEAMS_PER_SEASON
     verify_offsets_hours: Annotated[list[float], NoDecode] = Field(
         default_factory=lambda: [2.0, 24.0, 72.0, 168.0]
     )

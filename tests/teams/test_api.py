@@ -315,3 +315,18 @@ async def test_ids_beyond_the_database_range_are_not_found(
         headers=auth_headers(alice),
     )
     assert (await response.get_json())["error"]["code"] == "unknown_driver"
+
+
+async def test_the_team_limit_is_the_configured_one(
+    app: Quart, client: TestClientProtocol, alice: User, auth_headers: Headers, cheap: list[int]
+) -> None:
+    app.config["SETTINGS"] = app.config["SETTINGS"].model_copy(update={"max_teams_per_season": 1})
+    status, _ = await post_team(
+        client, auth_headers(alice), name="Only", driver_ids=cheap, captain_id=cheap[0]
+    )
+    assert status == 201
+    status, body = await post_team(
+        client, auth_headers(alice), name="Second", driver_ids=cheap, captain_id=cheap[0]
+    )
+    assert (status, body["error"]["code"]) == (422, "team_limit_reached")
+    assert body["error"]["message"] == "You already have 1 teams this season; the limit is 1"

@@ -134,6 +134,7 @@ async def new_team() -> Response:
             driver_ids=parse_ids(form.getlist("driver_ids")),
             captain_id=parse_captain(form.get("captain_id")),
             now=app_now(),
+            max_teams=current_app.config["SETTINGS"].max_teams_per_season,
         )
     except AppError as error:
         context = await builder_context(form=form, detail=None, error=error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from pydantic import ConfigDict, Field
-from quart import Blueprint
+from quart import Blueprint, current_app
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from webapp.auth.current import current_user, require_user
@@ -120,6 +120,7 @@ async def create(data: TeamIn) -> tuple[TeamOut, int]:
         driver_ids=data.driver_ids,
         captain_id=data.captain_id,
         now=app_now(),
+        max_teams=current_app.config["SETTINGS"].max_teams_per_season,
     )
     return team_out(await service.team_detail(team=team), viewer_id=user.id), 201
 

@@ -15,7 +15,7 @@ from webapp.catalogue.queries import current_season
 from webapp.errors import AppError
 from webapp.leaderboards.refresh import add_team_to_boards
 from webapp.models import Driver, Lineup, LineupDriver, Team, User
-from webapp.settings import get_settings
+from webapp.settings import MAX_TEAMS_PER_SEASON
 from webapp.teams import rules
 from webapp.teams.rules import DriverInfo
 
@@ -58,19 +58,19 @@ async def create_team(
     captain_id: int | None,
     season: int | None = None,
     now: datetime | None = None,
+    max_teams: int = MAX_TEAMS_PER_SEASON,
 ) -> Team:
     """Create a team of the season with its first lineup, or raise the first broken rule."""
     name = rules.clean_name(name)
     season = season or await current_season()
-    limit = get_settings().max_teams_per_season
     async with in_transaction():
         # One owner's team changes queue up here, so the limit and names hold under races.
         await User.select_for_update(no_key=True).get(id=owner.id)
         owned = await Team.filter(owner_id=owner.id, season_id=season).count()
-        if owned >= limit:
+        if owned >= max_teams:
             raise AppError(
                 "team_limit_reached",
-                f"You already have {owned} teams this season; the limit is {limit}",
+                f"You already have {owned} teams this season; the limit is {max_teams}",
             )
         await _check_name_free(owner_id=owner.id, season=season, name=name)
         drivers = await season_drivers(season=season)
