@@ -6,10 +6,10 @@ from quart import Blueprint, render_template
 
 from webapp.auth.current import current_user
 from webapp.catalogue import queries
-from webapp.catalogue.routes import countdown
+from webapp.catalogue.queries import countdown
+from webapp.clock import app_now
 from webapp.leaderboards.queries import overall_leaderboard
 from webapp.live.render import board_body_id
-from webapp.teams.deadline import app_now
 
 pages = Blueprint("home_pages", __name__)
 TOP = 10

@@ -12,10 +12,10 @@ from webapp import pipeline
 from webapp.admin import service
 from webapp.auth.current import require_admin
 from webapp.catalogue.routes import DriverOut, RaceOut, driver_out, race_out
+from webapp.clock import app_now
 from webapp.converters import MAX_ID
 from webapp.models import RaceStatus
 from webapp.schemas import ApiModel
-from webapp.teams.deadline import app_now
 
 api = Blueprint("admin_api", __name__)
 

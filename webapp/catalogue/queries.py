@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from webapp import cache
@@ -69,3 +70,18 @@ async def next_race(*, season: int, now: datetime) -> Race | None:
         .order_by("lock_at")
         .first()
     )
+
+
+@dataclass
+class Countdown:
+    """The time left before a deadline, in whole days, hours and minutes."""
+
+    days: int
+    hours: int
+    minutes: int
+
+
+def countdown(until: datetime, now: datetime) -> Countdown:
+    """Split the time left before `until` into days, hours and minutes."""
+    seconds = max(0, int((until - now).total_seconds()))
+    return Countdown(seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60)

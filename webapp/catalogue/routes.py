@@ -1,9 +1,7 @@
-"""Catalogue endpoints: constructors, drivers and races, and the countdown to a deadline."""
+"""Catalogue endpoints: constructors, drivers and races."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -156,16 +154,3 @@ async def races(query_args: SeasonQuery) -> RaceList:
 async def race(race_id: int) -> RaceOut:
     """Return one race (public)."""
     return race_out(await queries.get_race(race_id=race_id))
-
-
-@dataclass
-class Countdown:
-    days: int
-    hours: int
-    minutes: int
-
-
-def countdown(until: datetime, now: datetime) -> Countdown:
-    """Split the time left before `until` into days, hours and minutes."""
-    seconds = max(0, int((until - now).total_seconds()))
-    return Countdown(seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60)

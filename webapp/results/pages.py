@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.auth.current import require_admin
 from webapp.catalogue.queries import current_season, get_race, list_drivers, list_races
+from webapp.clock import app_now
 from webapp.errors import AppError
 from webapp.models import RaceResult
 from webapp.responses import redirect_to
@@ -18,7 +19,6 @@ from webapp.results.manual import ManualItem, enter_results
 from webapp.results.polling import feed_last_reached
 from webapp.results.queue import queue_poll, start_sender, stop_sender
 from webapp.results.routes import status_data
-from webapp.teams.deadline import app_now
 
 log = logging.getLogger(__name__)
 pages = Blueprint("results_pages", __name__)

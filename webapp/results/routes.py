@@ -10,13 +10,13 @@ from quart_schema import validate_request, validate_response
 
 from webapp import cache
 from webapp.auth.current import require_admin
+from webapp.clock import app_now
 from webapp.models import RaceResult
 from webapp.redis import get_redis
 from webapp.results import queries
 from webapp.results.manual import ManualItem, enter_results
 from webapp.results.queue import QUEUE_GROUP, QUEUE_STREAM, queue_poll
 from webapp.schemas import ApiModel, Number, UtcDatetime
-from webapp.teams.deadline import app_now
 
 api = Blueprint("results_api", __name__)
 admin_api = Blueprint("results_admin_api", __name__)

@@ -1,27 +1,18 @@
-"""The clock of a request and the next lineup deadline every page shows."""
+"""The next lineup deadline every page shows."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from quart import current_app
+from datetime import datetime
 
 from webapp import cache
-from webapp.catalogue.queries import next_race, remembered_current_season
-from webapp.catalogue.routes import Countdown, countdown
+from webapp.catalogue.queries import Countdown, countdown, next_race, remembered_current_season
 from webapp.models import Race
 
 log = logging.getLogger(__name__)
 # Another process's reschedule shows within these seconds.
 NEXT_RACE = cache.Local("next-deadline", seconds=5.0, depends_on=[cache.RACES])
-
-
-def app_now() -> datetime:
-    """Return now, from the app's `CLOCK` when a test has set one."""
-    clock = current_app.config.get("CLOCK")
-    return clock() if clock else datetime.now(UTC)
 
 
 @dataclass
@@ -32,9 +23,8 @@ class Deadline:
     left: Countdown
 
 
-async def next_deadline() -> Deadline | None:
-    """Return the next lineup deadline of the current season, if any."""
-    now = app_now()
+async def next_deadline(*, now: datetime) -> Deadline | None:
+    """Return the next lineup deadline of the current season at `now`, if any."""
     # Every page shows it: looked up once per process every few seconds, at once after a
     # reschedule in this process, and never used past its lock or before it was asked.
     remembered: tuple[Race | None, datetime] | None = NEXT_RACE.get(None)

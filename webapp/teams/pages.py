@@ -12,12 +12,13 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.auth.current import current_user, require_user
 from webapp.catalogue.queries import current_season, list_drivers
+from webapp.clock import app_now
 from webapp.errors import AppError
 from webapp.fragments import render_block
 from webapp.models import Driver, League
 from webapp.responses import redirect_to
 from webapp.teams import rules, service
-from webapp.teams.deadline import app_now, next_deadline
+from webapp.teams.deadline import Deadline, next_deadline
 from webapp.teams.locks import locked_lineups
 from webapp.teams.rules import RuleError
 from webapp.teams.service import TeamDetail
@@ -29,7 +30,10 @@ TEMPLATE = "teams/builder.html"
 @pages.app_context_processor
 async def _deadline() -> dict[str, Any]:
     # A function, not a value: only pages that show the deadline pay for the query.
-    return {"next_deadline": next_deadline}
+    async def deadline() -> Deadline | None:
+        return await next_deadline(now=app_now())
+
+    return {"next_deadline": deadline}
 
 
 def wants_fragment() -> bool:

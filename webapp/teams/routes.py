@@ -10,10 +10,10 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 
 from webapp.auth.current import current_user, require_user
 from webapp.catalogue.routes import ConstructorRef, constructor_ref
+from webapp.clock import app_now
 from webapp.models import Driver
 from webapp.schemas import ApiModel, Number, Page
 from webapp.teams import service
-from webapp.teams.deadline import app_now
 from webapp.teams.service import TeamDetail
 
 api = Blueprint("teams_api", __name__)
