@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -15,19 +12,19 @@ import pytest
 from redis.asyncio import Redis
 
 from webapp.events import race_channel, season_channel, user_channel
-from webapp.models import Driver, Notification, Race, RaceStatus, Team
+from webapp.models import Notification, Race, RaceStatus, Team
 from webapp.results.polling import poll_race
-from webapp.settings import ROOT
 
 from .results.conftest import (  # noqa: F401  (fixtures by name)
     OFFSETS,
-    FakeFeed,
     Players,
+    PollCommand,
+    admin_items,
     feed,
     feed_client,
     feed_settings,
-    load_fixture,
     players,
+    poll_command,
     race_one,
     sleeps,
 )
@@ -62,23 +59,6 @@ async def heard(redis: Redis, race: Race, players: Players) -> AsyncIterator[lis
         await pubsub.aclose()
 
 
-async def admin_items(name: str) -> list[dict[str, Any]]:
-    """Return a feed fixture's results as the admin API's items."""
-    ids = {d.ref: d.id for d in await Driver.all()}
-    rows = load_fixture(name)["MRData"]["RaceTable"]["Races"][0]["Results"]
-    return [
-        {
-            "driver_id": ids[r["Driver"]["driverId"]],
-            "position_text": r["positionText"],
-            "grid": int(r["grid"]),
-            "laps": int(r["laps"]),
-            "status": r["status"],
-            "fastest_lap_rank": int(r["FastestLap"]["rank"]) if "FastestLap" in r else None,
-        }
-        for r in rows
-    ]
-
-
 async def board(client: Any) -> dict[str, int]:
     """Return the public season board as team name → points."""
     response = await client.get("/api/v1/leaderboard?limit=10")
@@ -103,20 +83,9 @@ async def by_manual_entry(race: Race, client: Any, admin_headers: dict[str, str]
     assert response.status_code == 200, await response.get_json()
 
 
-async def by_command_line(race: Race, feed_settings: Any, feed: FakeFeed, **_: Any) -> None:
-    env = {
-        **os.environ,
-        "DATABASE_URL": str(feed_settings.database_url),
-        "REDIS_URL": str(feed_settings.redis_url),
-        "RESULTS_API_URL": feed.url,
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from webapp.cli import main; main()",
-        "results", "poll", "--race", str(race.id),
-        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    output, _ = await proc.communicate()
-    assert proc.returncode == 0, output.decode()
+async def by_command_line(race: Race, poll_command: PollCommand, **_: Any) -> None:
+    code, output = await poll_command(race.id)
+    assert code == 0, output
 
 
 ENTRY_POINTS: dict[str, Callable[..., Awaitable[None]]] = {
@@ -133,7 +102,7 @@ async def admin_headers(make_user, auth_headers) -> dict[str, str]:
 
 @pytest.mark.parametrize("entry", list(ENTRY_POINTS))
 async def test_new_results_are_scored_ranked_notified_and_announced_alike(
-    entry, client, redis, feed, feed_client, feed_settings, race_one, players, admin_headers
+    entry, client, redis, feed, feed_client, poll_command, race_one, players, admin_headers
 ):
     feed.serve_fixture(RESULTS, "2025/1/results.json")
 
@@ -143,7 +112,7 @@ async def test_new_results_are_scored_ranked_notified_and_announced_alike(
             client=client,
             feed=feed,
             feed_client=feed_client,
-            feed_settings=feed_settings,
+            poll_command=poll_command,
             admin_headers=admin_headers,
         )
 

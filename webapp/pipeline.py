@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -24,7 +23,7 @@ from webapp.models import Race, RaceStatus, ResultSource
 from webapp.notifications.producers import notify_results
 from webapp.notifications.service import NewNotification, publish_results
 from webapp.results.rows import ResultSet
-from webapp.results.store import store_version
+from webapp.results.store import StoredVersion, store_version
 from webapp.scoring.rescore import RescoreResult, rescore_scores
 from webapp.scoring.systems import DEFAULT_SYSTEM
 
@@ -33,14 +32,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class StoreOutcome:
-    """What storing a result set led to."""
+    """What storing a result set led to: the stored version, and the rest when it is new."""
 
-    race_id: int
-    season: int
-    version: int
-    created: bool
-    status: str
-    diff: dict[str, Any] = field(default_factory=dict)
+    stored: StoredVersion
     rescore: RescoreResult | None = None
     notified: list[NewNotification] = field(default_factory=list)
 
@@ -63,12 +57,9 @@ async def store_results(
             created_by_id=created_by_id,
             now=now,
         )
-        outcome = StoreOutcome(
-            stored.race_id, stored.season, stored.version, stored.created, stored.status
-        )
+        outcome = StoreOutcome(stored)
         if not stored.created:
             return outcome
-        outcome.diff = stored.diff
         outcome.rescore = await rescore_scores(race_id=race_id)
         outcome.notified = await notify_results(
             rescore=outcome.rescore, version=stored.version, now=now

@@ -126,7 +126,9 @@ async def test_a_correction_that_swaps_two_teams_notifies_both_of_their_new_rank
     from webapp.scoring.rescore import rescore_scores
 
     again = await rescore_scores(race_id=world.race.id)
-    assert await notify_rank_changes(rescore=again, version=corrected.version) == []
+    assert await notify_rank_changes(rescore=again, version=corrected.stored.version) == []
     # And replaying the notification step of that version is deduplicated.
-    assert await notify_rank_changes(rescore=corrected.rescore, version=corrected.version) == []  # type: ignore[arg-type]
+    assert (
+        await notify_rank_changes(rescore=corrected.rescore, version=corrected.stored.version) == []
+    )  # type: ignore[arg-type]
     assert await Notification.filter(type=NotificationType.RANK_CHANGED).count() == 3

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+import os
+import sys
 import threading
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -19,7 +22,7 @@ from redis.asyncio import Redis
 
 from webapp.models import Driver, Lineup, LineupDriver, Race, Team, User
 from webapp.results.feed import FeedClient
-from webapp.settings import Settings
+from webapp.settings import ROOT, Settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "feed"
 ROW_KEYS = ("Results", "SprintResults", "QualifyingResults")
@@ -28,6 +31,23 @@ ROW_KEYS = ("Results", "SprintResults", "QualifyingResults")
 def load_fixture(name: str) -> dict[str, Any]:
     """Return a feed document from tests/fixtures/feed."""
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+async def admin_items(name: str) -> list[dict[str, Any]]:
+    """Return a feed fixture's results as the admin API's items."""
+    ids = {d.ref: d.id for d in await Driver.all()}
+    rows = load_fixture(name)["MRData"]["RaceTable"]["Races"][0]["Results"]
+    return [
+        {
+            "driver_id": ids[r["Driver"]["driverId"]],
+            "position_text": r["positionText"],
+            "grid": int(r["grid"]),
+            "laps": int(r["laps"]),
+            "status": r["status"],
+            "fastest_lap_rank": int(r["FastestLap"]["rank"]) if "FastestLap" in r else None,
+        }
+        for r in rows
+    ]
 
 
 @dataclass
@@ -202,6 +222,31 @@ async def feed_client(
     """Return a feed client of the fake feed whose waits are recorded, not slept."""
     async with FeedClient.from_settings(feed_settings, redis=redis, sleep=sleeps) as client:
         yield client
+
+
+PollCommand = Callable[[int], Awaitable[tuple[int, str]]]
+
+
+@pytest.fixture
+def poll_command(feed_settings: Settings, feed: FakeFeed) -> PollCommand:
+    """Return a runner of `paddock results poll --race ID` on the fake feed: exit code, output."""
+
+    async def run(race_id: int) -> tuple[int, str]:
+        env = {
+            **os.environ,
+            "DATABASE_URL": str(feed_settings.database_url),
+            "REDIS_URL": str(feed_settings.redis_url),
+            "RESULTS_API_URL": feed.url,
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", "from webapp.cli import main; main()",
+            "results", "poll", "--race", str(race_id),
+            cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await proc.communicate()
+        return proc.returncode or 0, output.decode()
+
+    return run
 
 
 OFFSETS = [2.0, 24.0, 72.0, 168.0]

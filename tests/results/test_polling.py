@@ -339,28 +339,13 @@ async def test_a_scheduled_round_is_skipped_while_another_runs(feed_settings, re
     assert await poll_due(feed_settings) == []
 
 
-async def test_paddock_results_poll_command(feed, feed_settings, race_one, players):
-    import os
-    import sys
-
-    from webapp.settings import ROOT
-
+async def test_paddock_results_poll_command(feed, poll_command, race_one, players):
     feed.serve_fixture(RESULTS, "2025/1/results.json")
-    env = {
-        **os.environ,
-        "DATABASE_URL": str(feed_settings.database_url),
-        "REDIS_URL": str(feed_settings.redis_url),
-        "RESULTS_API_URL": feed.url,
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from webapp.cli import main; main()",
-        "results", "poll", "--race", str(race_one.id),
-        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    output, _ = await proc.communicate()
 
-    assert proc.returncode == 0, output.decode()
-    assert f"race {race_one.id}: new_version (results version 1)" in output.decode()
+    code, output = await poll_command(race_one.id)
+
+    assert code == 0, output
+    assert f"race {race_one.id}: new_version (results version 1)" in output
     assert await points(players) == {"alice": 72, "bob": 61, "carol": 0}
 
 

@@ -4,35 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlencode
 
 from redis.asyncio import Redis
 
-from webapp.models import Driver, FeedPoll, Notification, Race, RaceResult, ResultVersion, Team
+from webapp.models import FeedPoll, Notification, Race, RaceResult, ResultVersion, Team
 from webapp.results.polling import LAST_REACHED_KEY, close_abandoned_polls, poll_race
 from webapp.taskqueue import QUEUE
 
-from .conftest import OFFSETS, load_fixture
+from .conftest import OFFSETS, admin_items
 
 RESULTS = "/2025/1/results.json"
-
-
-async def items_from(name: str) -> list[dict[str, Any]]:
-    """Return a fixture's results as the admin API's items."""
-    ids = {d.ref: d.id for d in await Driver.all()}
-    rows = load_fixture(name)["MRData"]["RaceTable"]["Races"][0]["Results"]
-    return [
-        {
-            "driver_id": ids[r["Driver"]["driverId"]],
-            "position_text": r["positionText"],
-            "grid": int(r["grid"]),
-            "laps": int(r["laps"]),
-            "status": r["status"],
-            "fastest_lap_rank": int(r["FastestLap"]["rank"]) if "FastestLap" in r else None,
-        }
-        for r in rows
-    ]
 
 
 async def test_results_are_404_until_they_exist_then_public(
@@ -99,12 +81,12 @@ async def test_admin_corrects_results_and_teams_are_rescored(
     url = f"/api/v1/admin/races/{race_one.id}/results"
 
     first = await client.put(
-        url, json={"items": await items_from("2025/1/results.json")}, headers=headers
+        url, json={"items": await admin_items("2025/1/results.json")}, headers=headers
     )
     assert first.status_code == 200, await first.get_json()
     assert (await first.get_json())["version"] == 1
     second = await client.put(
-        url, json={"items": await items_from("2025/1/results_corrected.json")}, headers=headers
+        url, json={"items": await admin_items("2025/1/results_corrected.json")}, headers=headers
     )
 
     body = await second.get_json()
@@ -127,7 +109,7 @@ async def test_manual_results_are_checked_and_bad_ones_change_nothing(
 ):
     admin = await make_user(username="steward", is_admin=True)
     url = f"/api/v1/admin/races/{race_one.id}/results"
-    good = await items_from("2025/1/results.json")
+    good = await admin_items("2025/1/results.json")
 
     bad_text = [dict(good[0], position_text="X"), *good[1:]]
     response = await client.put(url, json={"items": bad_text}, headers=auth_headers(admin))
@@ -224,7 +206,7 @@ async def test_admin_pages_enter_results_and_show_status(
     driver_ids = re.findall(r'name="driver_id" value="(\d+)"', html)
     assert len(driver_ids) == 21
 
-    by_id = {i["driver_id"]: i for i in await items_from("2025/1/results.json")}
+    by_id = {i["driver_id"]: i for i in await admin_items("2025/1/results.json")}
     form: dict[str, list[str]] = {
         k: [] for k in ("driver_id", "position_text", "grid", "laps", "status", "fastest_lap_rank")
     }

@@ -132,9 +132,11 @@ async def poll_race(
                 {"race": f"feed answered {feed_race.season} round {feed_race.round}"}
             )
         else:
-            stored = await store_results(
-                race_id=race_id, results=from_feed(feed_race), source=ResultSource.FEED, now=now
-            )
+            stored = (
+                await store_results(
+                    race_id=race_id, results=from_feed(feed_race), source=ResultSource.FEED, now=now
+                )
+            ).stored
             outcome, version = ("new_version" if stored.created else "unchanged"), stored.version
     except FeedError as exc:
         outcome, error = exc.kind, str(exc)
