@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from markupsafe import Markup
 from quart import Blueprint, render_template
 
 from webapp.auth.current import current_user
 from webapp.catalogue import queries
 from webapp.catalogue.queries import countdown
 from webapp.clock import app_now
-from webapp.leaderboards.queries import overall_leaderboard
+from webapp.leaderboards.bodies import Wanted, read_body
+from webapp.leaderboards.pages import HtmlBoard
 from webapp.live.render import board_body_id
 
 pages = Blueprint("home_pages", __name__)
 TOP = 10
+# The board's own live topic and table body: its updates land here unchanged.
+HOME_BOARD = HtmlBoard(
+    path="/",
+    target="top-board",
+    body_id=board_body_id("leaderboard"),
+    shared_template="home/_top.html",
+    mine_template="home/_mine.html",
+)
 
 
 @pages.get("/")
@@ -22,18 +32,18 @@ async def home() -> str:
     user = await current_user()
     season = await queries.current_season()
     upcoming = await queries.next_race(season=season, now=now)
-    board = await overall_leaderboard(season=season, limit=TOP, user_id=user.id if user else None)
+    # The board page's ready bytes: my teams (signed in) beside the top of the table.
+    board = await read_body(
+        HOME_BOARD, Wanted(season=season, limit=TOP), user_id=user.id if user else None
+    )
     return await render_template(
         "home/index.html",
         season=season,
         next_race=upcoming,
         countdown=countdown(upcoming.lock_at, now) if upcoming else None,
-        board=board,
-        mine_ids={row.team_id for row in board.mine},
-        # The board's own live topic and table body: its updates land here unchanged.
+        # Rendered by our templates, every value escaped by Jinja: safe as it stands.
+        board_html=Markup(board.data.decode()),  # noqa: S704  # nosec B704
         live_topics=["leaderboard"],
-        body_id=board_body_id("leaderboard"),
-        top=TOP,
         races=await queries.list_races(season=season),
         drivers=await queries.list_drivers(season=season),
     )

@@ -71,17 +71,19 @@ class HtmlBoard:
     path: str  # where the board is shown: its pager's links
     target: str  # the id of the element the pager swaps
     body_id: str  # the id of the table body (a live topic's, on first pages)
+    shared_template: str = SHARED_TEMPLATE
+    mine_template: str = MINE_TEMPLATE
     empty_mine: bytes = b"\n"
 
     @property
     def name(self) -> str:
         """Name the encoding in cache keys."""
-        return f"html:{self.path}:{self.target}:{self.body_id}"
+        return f"html:{self.path}:{self.target}:{self.body_id}:{self.shared_template}"
 
     async def shared(self, board: Leaderboard) -> bytes:
         """Render the table and pager every reader of the page sees."""
         html = await render_template(
-            SHARED_TEMPLATE,
+            self.shared_template,
             board=board,
             pager=pager(board, path=self.path),
             target=self.target,
@@ -92,7 +94,7 @@ class HtmlBoard:
     async def mine(self, board: Leaderboard) -> bytes:
         """Render the reader's own teams, after the ids of those to mark in the table."""
         ids = ",".join(str(row.team_id) for row in board.mine)
-        html = await render_template(MINE_TEMPLATE, board=board)
+        html = await render_template(self.mine_template, board=board)
         return f"{ids}\n{html}".encode()
 
     def join(self, shared: bytes, mine: bytes) -> bytes:

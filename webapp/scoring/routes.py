@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
 from quart import Blueprint, render_template, request
 from quart_schema import validate_querystring, validate_response
 
@@ -11,8 +12,8 @@ from webapp.auth.current import current_user
 from webapp.catalogue.queries import current_season, get_race, list_races
 from webapp.errors import AppError
 from webapp.fragments import render_block
-from webapp.leaderboards.pages import page_args, pager, wants_fragment
-from webapp.leaderboards.queries import overall_leaderboard
+from webapp.leaderboards.bodies import Wanted, read_body
+from webapp.leaderboards.pages import HtmlBoard, page_args, wants_fragment
 from webapp.models import RaceResult
 from webapp.schemas import ApiModel, Page
 from webapp.scoring.queries import driver_points, team_scores
@@ -90,20 +91,27 @@ async def race(race_id: int) -> str:
     fantasy = await driver_points(race=found)
     offset, limit = page_args(request.args)
     user = await current_user()
+    # Live rows are the first page; other pages stay as read.
+    body_id = f"lb-body-race-{race_id}" if offset == 0 else "lb-body-page"
+    fmt = HtmlBoard(path=f"/races/{race_id}", target="race-board", body_id=body_id)
+    board_html = None
     try:
-        board = await overall_leaderboard(
-            race_id=race_id, offset=offset, limit=limit, user_id=user.id if user else None
+        board = await read_body(
+            fmt,
+            Wanted(race_id=race_id, offset=offset, limit=limit),
+            user_id=user.id if user else None,
         )
+        # Rendered by our templates, every value escaped by Jinja: safe as it stands.
+        board_html = Markup(board.data.decode())  # noqa: S704  # nosec B704
     except AppError:
-        board = None
+        pass
     context = {
         "race": found,
         "results": results,
         "fantasy": fantasy,
-        "board": board,
-        "pager": pager(board, path=f"/races/{race_id}") if board else None,
-        "live_topics": [f"race:{race_id}"] if board and board.offset == 0 else [],
+        "board_html": board_html,
+        "live_topics": [f"race:{race_id}"] if board_html and offset == 0 else [],
     }
-    if wants_fragment() and board:
+    if wants_fragment() and board_html:
         return await render_block("scoring/race.html", "board", **context)
     return await render_template("scoring/race.html", **context)
