@@ -95,6 +95,11 @@ class Key:
         return ":".join(("cache", self.namespace.name, *self.parts))
 
 
+# The feed's last contact: written by polls (PostgreSQL's latest good poll when lost), read
+# through the local tier by every page's footer.
+FEED_LAST_REACHED = Namespace("feed").key("last_reached")
+
+
 def _count(name: str, outcome: str) -> None:
     CACHE_LOOKUPS.labels(name, outcome).inc()
 

@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 
 from redis.asyncio import Redis
 
+from webapp import cache
 from webapp.models import FeedPoll, Notification, Race, RaceResult, ResultVersion, Team
-from webapp.results.polling import LAST_REACHED_KEY, close_abandoned_polls, poll_race
+from webapp.results.polling import close_abandoned_polls, poll_race
 from webapp.taskqueue import QUEUE
 
 from .conftest import OFFSETS, admin_items
@@ -70,7 +71,7 @@ async def test_the_feeds_last_contact_outlives_a_redis_flush(
 
     assert "Results feed last reached 2025-03-16T05:00:00Z" in page
     # Read back from PostgreSQL once, then kept for the pages after it.
-    assert await redis.get(LAST_REACHED_KEY) == "2025-03-16T05:00:00+00:00"
+    assert await redis.get(cache.FEED_LAST_REACHED.redis_key) == "2025-03-16T05:00:00+00:00"
 
 
 async def test_admin_corrects_results_and_teams_are_rescored(

@@ -23,7 +23,6 @@ from webapp.results.timetable import CLOSED, RaceClock, is_due, verified
 
 log = logging.getLogger(__name__)
 
-LAST_REACHED_KEY = "paddock:feed:last_reached"
 NEVER_REACHED = "never"
 NEVER_TTL_SECONDS = 60
 # Every page's footer shows it: kept a few seconds per process (a poll here drops it).
@@ -153,7 +152,7 @@ async def poll_race(
     await poll.save(update_fields=["finished_at", "ok", "outcome", "error"])
     await Race.filter(id=race_id).update(last_polled_at=now)
     if ok:
-        await get_redis().set(LAST_REACHED_KEY, now.isoformat())
+        await get_redis().set(cache.FEED_LAST_REACHED.redis_key, now.isoformat())
         LAST_REACHED.forget(None)
     FEED_POLLS.labels(outcome).inc()
     return PollOutcome(race_id, outcome, ok, version, error, finalised)
@@ -214,14 +213,16 @@ async def feed_last_reached() -> datetime | None:
 
 async def _last_reached() -> datetime | None:
     redis = get_redis()
-    value = await redis.get(LAST_REACHED_KEY)
+    value = await redis.get(cache.FEED_LAST_REACHED.redis_key)
     if value:
         return None if value == NEVER_REACHED else datetime.fromisoformat(str(value))
     # Redis lost the key (or no poll has succeeded yet): every page shows this, so the
     # answer from PostgreSQL is kept until a successful poll writes a newer one.
     row = await FeedPoll.filter(ok=True).order_by("-started_at").first()
     if row is None:
-        await redis.set(LAST_REACHED_KEY, NEVER_REACHED, ex=NEVER_TTL_SECONDS, nx=True)
+        await redis.set(
+            cache.FEED_LAST_REACHED.redis_key, NEVER_REACHED, ex=NEVER_TTL_SECONDS, nx=True
+        )
         return None
-    await redis.set(LAST_REACHED_KEY, row.started_at.isoformat(), nx=True)
+    await redis.set(cache.FEED_LAST_REACHED.redis_key, row.started_at.isoformat(), nx=True)
     return row.started_at
