@@ -1,0 +1,1 @@
+"""Replays: a real past season re-run on an accelerated clock through the live pipeline."""
