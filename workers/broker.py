@@ -28,6 +28,9 @@ from workers.middleware import TaskRunMiddleware
 from workers.tasks import register_tasks
 
 RESULT_TTL_SECONDS = 24 * 3600
+# How long a stopping worker waits for the tasks it cancels to record it (they are left
+# unacknowledged whatever happens): the whole of `paddock dev` stops within 3 s.
+CANCEL_WAIT_SECONDS = 0.5
 
 
 def make_broker(settings: Settings) -> RedisStreamBroker:
@@ -40,6 +43,7 @@ def make_broker(settings: Settings) -> RedisStreamBroker:
     broker = broker.with_result_backend(backend)
     # Retries wait for real: the retry is a timed schedule in Redis that the scheduler sends.
     retries = ListRedisScheduleSource(url, prefix="paddock:retry")
+    runs = TaskRunMiddleware(metrics_port=settings.worker_metrics_port)
     broker.add_middlewares(
         SmartRetryMiddleware(
             default_retry_count=4,
@@ -49,7 +53,7 @@ def make_broker(settings: Settings) -> RedisStreamBroker:
             max_delay_exponent=600,
             schedule_source=retries,
         ),
-        TaskRunMiddleware(metrics_port=settings.worker_metrics_port),
+        runs,  # last, so that its on_error runs first (see TaskRunMiddleware)
     )
     owned: dict[str, bool] = {}
 
@@ -62,6 +66,8 @@ def make_broker(settings: Settings) -> RedisStreamBroker:
 
     @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
     async def _close(state: TaskiqState) -> None:
+        # What the worker's --wait-tasks-timeout did not see finish, before its connections go.
+        await runs.cancel_running(wait=CANCEL_WAIT_SECONDS)
         if owned.pop("redis", False):
             await close_redis()
         if owned.pop("db", False):
