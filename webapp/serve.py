@@ -4,22 +4,26 @@ Why not the `hypercorn` command: on SIGTERM it stops listening and then waits fo
 open connection to end before it runs the app's shutdown (Python >= 3.12 waits in
 `Server.wait_closed`), so an open websocket held a stopping process up until its client
 left. Here the shutdown trigger first closes the live sockets (close code 1001, and the
-htmx ws extension reconnects to another process), then lets Hypercorn finish as usual. A
-client that never answers the closing handshake is let go by `read_timeout` (see
-webapp/hypercorn_config.py).
+htmx ws extension reconnects to another process), then lets Hypercorn finish as usual.
+Hypercorn's websocket pinger sleeps a whole ping interval (20 s) before it sees its socket
+closed, and the connection waits for it: here it also wakes when the server stops, so a
+process that served a websocket still stops at once. Whatever is left after
+`graceful_timeout` is cancelled (see webapp/hypercorn_config.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 from collections.abc import Iterable
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
-from hypercorn.protocol import ws_stream
+from hypercorn.protocol import h2, h11, ws_stream
 from wsproto.connection import Connection
+from wsproto.events import Ping
 
 from webapp.app import create_app
 from webapp.settings import get_settings
@@ -38,6 +42,24 @@ class UncompressedHandshake(HYPERCORN_HANDSHAKE):
         return super().accept(subprotocol, additional_headers)
 
 
+class StoppingPingsStream(ws_stream.WSStream):
+    """Hypercorn's websocket stream, whose pinger also stops when the server stops."""
+
+    async def _send_pings(self) -> None:
+        """Ping every interval until the socket closes or the server stops, whichever first."""
+        interval = self.config.websocket_ping_interval
+        while not self.closed and not self.context.terminated.is_set():
+            await self._send_wsproto_event(Ping())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.context.terminated.wait(), interval)
+
+
+def stop_pings_on_shutdown() -> None:
+    """Make Hypercorn's HTTP/1.1 and HTTP/2 connections use `StoppingPingsStream`."""
+    h11.WSStream = StoppingPingsStream  # type: ignore[attr-defined]
+    h2.WSStream = StoppingPingsStream  # type: ignore[attr-defined]
+
+
 def use_websocket_compression(enabled: bool) -> None:
     """Make Hypercorn accept permessage-deflate on websockets (its default) or decline it."""
     # Hypercorn 0.18 has no setting for this and always accepts it. Compressing costs the
@@ -48,6 +70,7 @@ def use_websocket_compression(enabled: bool) -> None:
 async def run(*, bind: str) -> None:
     """Serve the app on `bind` until SIGINT or SIGTERM."""
     use_websocket_compression(get_settings().ws_compression)
+    stop_pings_on_shutdown()
     config = Config.from_object("webapp.hypercorn_config")
     config.bind = [bind]
     config.workers = 1  # this process serves; the file's 0 means the same to the CLI
