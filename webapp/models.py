@@ -424,6 +424,25 @@ class TaskRun(Model):
         indexes = (("task_name", "started_at"),)
 
 
+class Replay(Model):
+    """A bundled season re-run on an accelerated clock, one per season, shared by every process."""
+
+    id = fields.IntField(primary_key=True)
+    season: fields.OneToOneRelation[Season] = fields.OneToOneField(
+        "models.Season", related_name="replay", on_delete=fields.CASCADE
+    )
+    season_id: int
+    # Real time at which the replay's lead-in began, and the real minutes each race gets.
+    began_at = fields.DatetimeField()
+    minutes_per_race = fields.FloatField()
+    created_at = fields.DatetimeField()
+    # How many times the replay was started over from its first race.
+    restarts = fields.IntField(default=0)
+
+    class Meta:
+        table = "replays"
+
+
 __all__ = [
     "Constructor",
     "Driver",
@@ -438,6 +457,7 @@ __all__ = [
     "RaceResult",
     "RaceStatus",
     "RefreshToken",
+    "Replay",
     "ResultSource",
     "ResultVersion",
     "Season",
