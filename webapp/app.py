@@ -7,8 +7,9 @@ from pathlib import Path
 from quart import Quart
 from quart_schema import Info, QuartSchema
 
-from webapp import db
+from webapp import db, gameclock
 from webapp.assets import init_assets
+from webapp.boot import join_replay
 from webapp.compression import init_compression
 from webapp.converters import DbIdConverter
 from webapp.error_handlers import register_error_handlers
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         # Tests and workers may have opened these already; close only what we opened.
         owned["db"] = await db.init_db(settings)
         owned["redis"] = await init_redis(settings.redis_url)
+        await join_replay(settings=settings, now=gameclock.system_now())
 
     @app.after_serving
     async def _disconnect() -> None:

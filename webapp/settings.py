@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     port: int = 8000
     season: int | None = None
+    # Replay mode: re-run this bundled season on an accelerated clock (docs/replay.md);
+    # it is then the current season, whatever SEASON says.
+    replay: int | None = None
+    replay_minutes_per_race: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 10.0
     results_api_url: str = "https://api.jolpi.ca/ergast/f1"
     access_token_expire_minutes: int = 30
     refresh_token_expire_days: int = 30
@@ -81,6 +85,13 @@ class Settings(BaseSettings):
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("replay", mode="before")
+    @classmethod
+    def _blank_is_off(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
         return value
 
     @field_validator("verify_offsets_hours", mode="before")

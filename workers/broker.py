@@ -19,7 +19,9 @@ from taskiq import (
 from taskiq.schedule_sources import LabelScheduleSource
 from taskiq_redis import ListRedisScheduleSource, RedisAsyncResultBackend, RedisStreamBroker
 
+from webapp.boot import join_replay
 from webapp.db import close_db, init_db
+from webapp.gameclock import system_now
 from webapp.observability import init_sentry
 from webapp.redis import close_redis, init_redis
 from webapp.settings import Settings, get_settings
@@ -63,6 +65,7 @@ def make_broker(settings: Settings) -> RedisStreamBroker:
         init_sentry(settings, component="worker")
         owned["db"] = await init_db(settings)
         owned["redis"] = await init_redis(settings.redis_url)
+        await join_replay(settings=settings, now=system_now())
 
     @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
     async def _close(state: TaskiqState) -> None:
@@ -94,6 +97,29 @@ def worker_broker() -> RedisStreamBroker:
     return broker
 
 
+def join_replay_on_start(broker: RedisStreamBroker, settings: Settings) -> None:
+    """Have a sending process (the scheduler) join the configured replay when it starts."""
+    if settings.replay is None:
+        return  # without a replay the scheduler needs no database
+    owned: dict[str, bool] = {}
+
+    @broker.on_event(TaskiqEvents.CLIENT_STARTUP)
+    async def _open(state: TaskiqState) -> None:
+        assert settings.redis_url
+        owned["db"] = await init_db(settings)
+        owned["redis"] = await init_redis(settings.redis_url)
+        await join_replay(settings=settings, now=system_now())
+
+    @broker.on_event(TaskiqEvents.CLIENT_SHUTDOWN)
+    async def _close(state: TaskiqState) -> None:
+        if owned.pop("redis", False):
+            await close_redis()
+        if owned.pop("db", False):
+            await close_db()
+
+
 def worker_scheduler() -> TaskiqScheduler:
     """Build the scheduler process's scheduler on a broker of its own (`taskiq scheduler`)."""
-    return make_scheduler(worker_broker())
+    broker = worker_broker()
+    join_replay_on_start(broker, get_settings())
+    return make_scheduler(broker)

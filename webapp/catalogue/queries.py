@@ -12,8 +12,9 @@ from webapp.settings import get_settings
 
 
 async def current_season() -> int:
-    """Return the current season: the `SEASON` setting, else the latest loaded one."""
-    configured = get_settings().season
+    """Return the current season: the replayed one, else `SEASON`, else the latest loaded."""
+    settings = get_settings()
+    configured = settings.replay or settings.season
     if configured:
         return configured
     latest = await Season.all().order_by("-year").first()
