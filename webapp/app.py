@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.notifications.routes import api as notifications_api
     from webapp.notifications.routes import pages as notifications_pages
     from webapp.ops.routes import blueprint as ops
+    from webapp.replay.routes import PREFIX as REPLAY_FEED
+    from webapp.replay.routes import feed as replay_feed
     from webapp.results.pages import pages as results_pages
     from webapp.results.routes import admin_api as results_admin_api
     from webapp.results.routes import api as results_api
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(scoring_pages)
     app.register_blueprint(leaderboards_api, url_prefix="/api/v1")
     app.register_blueprint(leaderboards_pages)
+    app.register_blueprint(replay_feed, url_prefix=REPLAY_FEED)
     init_live(app)
     init_assets(app)
 

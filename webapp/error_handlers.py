@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
-    """Tell whether the current request is for the JSON API."""
-    return request.path.startswith("/api/")
+    """Tell whether the current request is for the JSON API or the replay feed."""
+    return request.path.startswith(("/api/", "/replay/ergast/"))
 
 
 def login_redirect() -> Response:

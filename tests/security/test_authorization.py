@@ -73,6 +73,9 @@ class World:
             "driver_id": str(self.driver),
             "notification_id": str(self.alice_note),
             "filename": "css/app.css",
+            "season": "2024",
+            "round": "14",
+            "constructor": "mercedes",
         }
 
 

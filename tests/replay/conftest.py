@@ -1,0 +1,82 @@
+"""The replay feed served by the app over real HTTP, in this process so tests drive its clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+
+import pytest
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from quart import Quart
+from redis.asyncio import Redis
+
+from webapp import gameclock
+from webapp.replay.routes import PREFIX
+from webapp.results.feed import FeedClient
+from webapp.settings import Settings
+
+from ..live.servers import free_port
+
+
+@pytest.fixture
+def manual_clock() -> Iterator[gameclock.ManualClock]:
+    """Make a clock the test moves by hand the process's clock, then put the old one back."""
+    clock = gameclock.ManualClock(datetime.fromisoformat("2024-01-01T00:00:00+00:00"))
+    previous = gameclock.use(clock)
+    try:
+        yield clock
+    finally:
+        gameclock.use(previous)
+
+
+@pytest.fixture
+async def replay_url(app: Quart, migrated: Settings) -> AsyncIterator[str]:
+    """Serve a second instance of the app with Hypercorn on 127.0.0.1; yield its replay feed URL."""
+    from webapp.app import create_app
+
+    served = create_app(migrated)
+    config = Config()
+    port = free_port()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    config.errorlog = None
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(served, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        async with httpx.AsyncClient() as http:
+            for _ in range(200):
+                try:
+                    if (await http.get(f"{base}/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+        yield f"{base}{PREFIX}"
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+
+
+@pytest.fixture
+def replay_settings(migrated: Settings, replay_url: str) -> Settings:
+    """Return settings pointed at the replay feed, with a generous budget."""
+    return migrated.model_copy(
+        update={
+            "results_api_url": replay_url,
+            "feed_rate_per_second": 1000,
+            "feed_rate_per_hour": 100_000,
+            "feed_timeout_seconds": 5.0,
+            "feed_max_attempts": 1,
+        }
+    )
+
+
+@pytest.fixture
+async def replay_client(replay_settings: Settings, redis: Redis) -> AsyncIterator[FeedClient]:
+    """Return the app's own feed client pointed at the replay feed."""
+    async with FeedClient.from_settings(replay_settings, redis=redis) as client:
+        yield client
