@@ -5,8 +5,10 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections.abc import Iterable
+from functools import lru_cache
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from webapp.errors import AppError
 from webapp.settings import parse_rate
@@ -30,12 +32,24 @@ return retry
 """
 
 
+@lru_cache(maxsize=8)
+def _hit_script(redis: Redis) -> AsyncScript:
+    """Return the counting script bound to a client: hashed once, then sent by SHA."""
+    return redis.register_script(_HIT)
+
+
+@lru_cache(maxsize=32)
+def _window(rate: str) -> tuple[int, int]:
+    """Return (limit, period in milliseconds) of a rate, parsed once."""
+    limit, period = parse_rate(rate)
+    return limit, period * 1000
+
+
 async def hit(*, redis: Redis, keys: Iterable[str], rate: str) -> int:
     """Count one request against each key; return seconds to wait if any is over, else 0."""
-    limit, period = parse_rate(rate)
+    limit, period_ms = _window(rate)
     names = [f"rl:{key}" for key in keys]
-    script = redis.register_script(_HIT)
-    retry_ms = int(await script(keys=names, args=[limit, period * 1000]))
+    retry_ms = int(await _hit_script(redis)(keys=names, args=[limit, period_ms]))
     return math.ceil(retry_ms / 1000) if retry_ms > 0 else 0
 
 
