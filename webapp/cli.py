@@ -10,14 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import click
+import httpx
 
 from webapp.auth.cli import admin
 from webapp.clitools import services
 from webapp.db import close_db, init_db, migrate_db
-from webapp.settings import ROOT, Settings
+from webapp.settings import ROOT, Settings, SettingsError, get_settings
 from webapp.supervisor import Program, Supervisor, parse_procfile
 
 DEV_PROCESSES = ("web", "worker", "scheduler")
+# What `paddock dev` replays when nothing says otherwise and the real feed does not answer.
+DEFAULT_REPLAY = 2024
+# The web app serves the replay feed on this path of its own (webapp/replay/routes.py).
+REPLAY_FEED_PATH = "/replay/ergast/f1"
+FEED_PROBE_SECONDS = 3.0
 SEASON_KINDS = ("seasons", "constructors", "drivers", "races")
 SEASON_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -35,8 +41,11 @@ def dev() -> None:
     """Run migrations, the bundled season, web, worker and scheduler; embedded DBs if no URL."""
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM cleans up the way Ctrl-C does
     try:
+        # What the environment names, before embedded servers add their own URLs to it.
+        named = _named_settings()
         with services(redis=True) as settings:
-            counts = asyncio.run(_migrate_and_load(settings, path=None))
+            settings = _choose_results_source(settings, named=named)
+            counts = asyncio.run(_migrate_and_load(settings, path=_season_file(settings)))
             click.echo(f"Migrated; bundled season loaded ({_describe(counts)})")
             code = _supervise(settings)
     except KeyboardInterrupt:
@@ -111,6 +120,55 @@ def results_poll(race_id: int | None) -> None:
         click.echo("No race is due for a poll")
     if any(not o.ok for o in outcomes):
         sys.exit(1)
+
+
+def _named_settings() -> set[str]:
+    """Return the settings the environment or .env gives a value."""
+    try:
+        return set(get_settings().model_fields_set)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _choose_results_source(settings: Settings, *, named: set[str]) -> Settings:
+    """Return the settings to run with: a replay when asked, or when no real feed answers.
+
+    A replay is chosen by itself only on a bare local run (embedded database, no feed URL
+    given): anywhere a database or feed was named, an unreachable feed is an outage the
+    header reports, not a reason to play a different season.
+    """
+    if settings.replay is None:
+        if {"database_url", "results_api_url"} & named or _feed_answers(settings.results_api_url):
+            return settings
+        os.environ["REPLAY"] = str(DEFAULT_REPLAY)
+        click.echo(
+            f"The results feed at {settings.results_api_url} does not answer: replaying the "
+            f"{DEFAULT_REPLAY} season instead (set RESULTS_API_URL to use a real feed)"
+        )
+    if "results_api_url" not in named:
+        os.environ["RESULTS_API_URL"] = f"http://127.0.0.1:{settings.port}{REPLAY_FEED_PATH}"
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def _feed_answers(url: str) -> bool:
+    """Tell whether the Ergast-style feed at `url` answers its current calendar."""
+    try:
+        answer = httpx.get(
+            f"{url.rstrip('/')}/current.json", params={"limit": 1}, timeout=FEED_PROBE_SECONDS
+        )
+    except httpx.HTTPError:
+        return False
+    return answer.status_code == 200
+
+
+def _season_file(settings: Settings) -> Path | None:
+    """Return the bundled file of the replayed season, or None for the default season file."""
+    if settings.replay is None:
+        return None
+    from webapp.replay import timeline
+
+    return timeline.CATALOGUE / f"season_{settings.replay}.json"
 
 
 def _supervise(settings: Settings) -> int:
