@@ -16,6 +16,7 @@ from webapp.redis import get_redis
 from webapp.results.commands import abandon_after, poll_due, poll_one
 from webapp.results.maintenance import clean_up, update_driver_stats
 from webapp.results.polling import close_abandoned_polls, this_worker
+from webapp.results.timetable import UNREACHABLE
 from webapp.settings import get_settings
 from webapp.taskqueue import POLL_RACE, QueuedTask
 from webapp.teams import locks
@@ -54,9 +55,12 @@ async def poll_due_races() -> list[str]:
 
 
 async def poll_race(race_id: int) -> str:
-    """Poll one race now; a poll that fails is retried later with a growing delay."""
+    """Poll one race now; a poll that fails is retried later with a growing delay.
+
+    Not when the feed could not be reached at all: the hourly timetable tries it again.
+    """
     outcome = await poll_one(get_settings(), race_id=race_id)
-    if not outcome.ok:
+    if not outcome.ok and outcome.outcome not in UNREACHABLE:
         raise PollFailed(f"race {race_id}: {outcome.outcome}: {outcome.error}")
     return outcome.outcome
 

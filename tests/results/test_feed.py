@@ -177,14 +177,14 @@ async def test_not_found_is_not_retried(feed, feed_client, sleeps) -> None:
     assert feed.hits("/2025/99/results.json") == 1 and sleeps == []
 
 
-async def test_unreachable_feed_is_unavailable(redis: Redis, sleeps) -> None:
+async def test_a_feed_nobody_listens_for_is_unreachable(redis: Redis, sleeps) -> None:
     budget = RequestBudget(redis, per_second=100, per_hour=1000)
     async with FeedClient(
         base_url="http://127.0.0.1:9/ergast/f1", budget=budget, max_attempts=2, sleep=sleeps
     ) as client:
         with pytest.raises(FeedError) as caught:
             await client.races(2025)
-    assert caught.value.kind == "unavailable" and len(sleeps) == 1
+    assert caught.value.kind == "unreachable" and len(sleeps) == 1
 
 
 def test_retry_after_reads_seconds_and_dates() -> None:

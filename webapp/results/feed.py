@@ -215,7 +215,7 @@ class FeedClient:
             except httpx.TimeoutException as exc:
                 kind, problem = "timeout", f"no answer within the timeout from {url} ({exc!r})"
             except httpx.TransportError as exc:
-                kind, problem = "unavailable", f"cannot reach {url}: {exc!r}"
+                kind, problem = "unreachable", f"cannot reach {url}: {exc!r}"
             else:
                 status = response.status_code
                 kind, problem, wait, page = self._check(response, model, offset=offset, rows=rows)

@@ -9,6 +9,7 @@ from typing import Any
 from quart import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
+from webapp import gameclock
 from webapp.auth.current import require_admin
 from webapp.catalogue.queries import current_season, get_race, list_drivers, list_races
 from webapp.clock import app_now
@@ -16,7 +17,7 @@ from webapp.errors import AppError
 from webapp.models import RaceResult
 from webapp.responses import redirect_to
 from webapp.results.manual import ManualItem, enter_results
-from webapp.results.polling import feed_last_reached
+from webapp.results.polling import feed_last_reached, kept_feed_outage
 from webapp.results.queue import queue_poll, start_sender, stop_sender
 from webapp.results.routes import status_data
 
@@ -44,10 +45,32 @@ async def last_reached_or_none() -> datetime | None:
         return None
 
 
+def _at(when: datetime, *, now: datetime) -> str:
+    """Say a time in UTC, with its day when that is not today."""
+    return when.strftime("%H:%M UTC" if when.date() == now.date() else "%H:%M UTC on %d %b %Y")
+
+
+async def feed_outage_notice() -> str | None:
+    """Say since when the feed cannot be reached and when it last was; None when it can."""
+    if isinstance(gameclock.current(), gameclock.ReplayClock):
+        return None  # a replay serves its own feed: nothing for a visitor to worry about
+    try:
+        outage = await kept_feed_outage()
+        if outage is None:
+            return None
+        reached = await feed_last_reached()
+    except Exception:  # the header of an error page must render even with the services down
+        log.warning("cannot tell whether the feed is reachable", exc_info=True)
+        return None
+    now = app_now()
+    contact = _at(reached, now=now) if reached else "never"
+    return f"Results feed unreachable since {_at(outage.since, now=now)}; last contact {contact}."
+
+
 @pages.app_context_processor
 async def _feed_status() -> dict[str, Any]:
-    # A function: only pages that show when the feed was last reached pay for the lookup.
-    return {"feed_last_reached": last_reached_or_none}
+    # Functions: only pages that show the feed's state pay for the lookups.
+    return {"feed_last_reached": last_reached_or_none, "feed_outage": feed_outage_notice}
 
 
 @pages.before_request

@@ -19,7 +19,14 @@ from webapp.redis import get_redis
 from webapp.results.feed import FeedClient, FeedError
 from webapp.results.metrics import FEED_POLLS
 from webapp.results.rows import ResultsInvalid, from_feed
-from webapp.results.timetable import CLOSED, RaceClock, is_due, verified
+from webapp.results.timetable import (
+    CLOSED,
+    UNREACHABLE,
+    RaceClock,
+    feed_resumes_at,
+    is_due,
+    verified,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +34,8 @@ NEVER_REACHED = "never"
 NEVER_TTL_SECONDS = 60
 # Every page's footer shows it: kept a few seconds per process (a poll here drops it).
 LAST_REACHED = cache.Local("feed-last-reached", seconds=5.0)
+# Every page's header says when the feed is unreachable: kept the same way.
+OUTAGE = cache.Local("feed-outage", seconds=5.0)
 NOT_KEPT = object()
 # Outcomes of a poll that reached the feed and got a usable answer.
 OK_OUTCOMES = ("new_version", "unchanged", "no_results")
@@ -42,6 +51,17 @@ FROM races r
 WHERE r.starts_at <= $1 AND r.status NOT IN ('final', 'cancelled') {extra}
 ORDER BY r.starts_at, r.id
 """
+# The polls that could not reach the feed since the last one that did (a bad answer, too,
+# came from the feed; an abandoned poll tells nothing).
+OUTAGE_SQL = """
+SELECT min(p.started_at) AS since, max(p.started_at) AS latest
+FROM feed_polls p
+WHERE p.finished_at IS NOT NULL AND p.outcome = ANY($1::text[])
+  AND p.started_at > coalesce(
+    (SELECT max(q.started_at) FROM feed_polls q
+     WHERE q.finished_at IS NOT NULL AND q.outcome <> ALL($1::text[]) AND q.outcome <> $2),
+    '-infinity'::timestamptz)
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +72,15 @@ class PollOutcome:
     version: int
     error: str = ""
     finalised: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutage:
+    """The feed could not be reached by any poll since `since`; polls resume at `resumes_at`."""
+
+    since: datetime
+    last_failure_at: datetime
+    resumes_at: datetime
 
 
 async def race_clocks(*, now: datetime, race_id: int | None = None) -> dict[int, RaceClock]:
@@ -154,6 +183,7 @@ async def poll_race(
     if ok:
         await get_redis().set(cache.FEED_LAST_REACHED.redis_key, now.isoformat())
         LAST_REACHED.forget(None)
+    OUTAGE.forget(None)
     FEED_POLLS.labels(outcome).inc()
     return PollOutcome(race_id, outcome, ok, version, error, finalised)
 
@@ -185,20 +215,54 @@ async def poll_due_races(
     now: datetime | None = None,
     abandon_after: timedelta = DEFAULT_ABANDON_AFTER,
 ) -> list[PollOutcome]:
-    """Poll every race that is due, one after another (the budget paces them)."""
+    """Poll every race that is due, one after another (the budget paces them).
+
+    None while the feed is unreachable, until FEED_BACKOFF after the last failure to reach it.
+    """
     now = now or datetime.now(UTC)
+    outage = await feed_outage()
+    if outage is not None and now < outage.resumes_at:
+        log.info(
+            "feed unreachable: no poll before %s",
+            outage.resumes_at.isoformat(),
+            extra={"since": outage.since.isoformat(), "resumes_at": outage.resumes_at.isoformat()},
+        )
+        return []
     outcomes = []
     for race_id in await due_races(offsets_hours=offsets_hours, now=now):
-        outcomes.append(
-            await poll_race(
-                race_id=race_id,
-                client=client,
-                offsets_hours=offsets_hours,
-                now=now,
-                abandon_after=abandon_after,
-            )
+        outcome = await poll_race(
+            race_id=race_id,
+            client=client,
+            offsets_hours=offsets_hours,
+            now=now,
+            abandon_after=abandon_after,
         )
+        outcomes.append(outcome)
+        if outcome.outcome in UNREACHABLE:
+            break  # the other races would only ask the same unreachable feed
     return outcomes
+
+
+async def feed_outage() -> FeedOutage | None:
+    """Return the feed's outage: the polls since the last that reached it all failed to."""
+    rows = await connections.get("default").execute_query_dict(
+        OUTAGE_SQL, [list(UNREACHABLE), ABANDONED]
+    )
+    since, latest = (rows[0]["since"], rows[0]["latest"]) if rows else (None, None)
+    resumes_at = feed_resumes_at(last_unreachable_at=latest)
+    if since is None or latest is None or resumes_at is None:
+        return None
+    return FeedOutage(since=since, last_failure_at=latest, resumes_at=resumes_at)
+
+
+async def kept_feed_outage() -> FeedOutage | None:
+    """Return the feed's outage as every page's header shows it, kept a few seconds."""
+    remembered: object = OUTAGE.get(None, NOT_KEPT)
+    if remembered is None or isinstance(remembered, FeedOutage):
+        return remembered
+    outage = await feed_outage()
+    OUTAGE.put(None, outage)
+    return outage
 
 
 async def feed_last_reached() -> datetime | None:

@@ -7,6 +7,8 @@
 - The first successful poll at or after the last offset makes the race `final`.
 - After a failed attempt, the next one waits at least RETRY_GAP (the task's own retries
   with backoff cover the minutes in between).
+- A feed that could not be reached at all (no connection, no answer in time) is not asked
+  again, for any race, until FEED_BACKOFF after that failure: the normal hourly poll.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ FAST_INTERVAL = timedelta(minutes=5)
 FAST_WINDOW = timedelta(hours=12)
 SLOW_INTERVAL = timedelta(hours=1)
 RETRY_GAP = timedelta(minutes=5)
+FEED_BACKOFF = SLOW_INTERVAL
+# Poll outcomes that never got an answer from the feed (a bad answer still reached it).
+UNREACHABLE = ("unreachable", "timeout")
 CLOSED = (RaceStatus.FINAL, RaceStatus.CANCELLED)
 
 
@@ -75,3 +80,8 @@ def verified(clock: RaceClock, offsets_hours: Sequence[float], *, polled_at: dat
         return False
     times = checks(clock, offsets_hours)
     return not times or polled_at >= times[-1]
+
+
+def feed_resumes_at(*, last_unreachable_at: datetime | None) -> datetime | None:
+    """Return when the feed may be polled again after it was unreachable, or None if it was not."""
+    return None if last_unreachable_at is None else last_unreachable_at + FEED_BACKOFF
