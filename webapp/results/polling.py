@@ -52,14 +52,15 @@ WHERE r.starts_at <= $1 AND r.status NOT IN ('final', 'cancelled') {extra}
 ORDER BY r.starts_at, r.id
 """
 # The polls that could not reach the feed since the last one that did (a bad answer, too,
-# came from the feed; an abandoned poll tells nothing).
+# came from the feed; an abandoned poll, or one the request budget stopped, tells nothing).
 OUTAGE_SQL = """
 SELECT min(p.started_at) AS since, max(p.started_at) AS latest
 FROM feed_polls p
 WHERE p.finished_at IS NOT NULL AND p.outcome = ANY($1::text[])
   AND p.started_at > coalesce(
     (SELECT max(q.started_at) FROM feed_polls q
-     WHERE q.finished_at IS NOT NULL AND q.outcome <> ALL($1::text[]) AND q.outcome <> $2),
+     WHERE q.finished_at IS NOT NULL
+       AND q.outcome <> ALL($1::text[]) AND q.outcome <> ALL($2::text[])),
     '-infinity'::timestamptz)
 """
 
@@ -246,7 +247,7 @@ async def poll_due_races(
 async def feed_outage() -> FeedOutage | None:
     """Return the feed's outage: the polls since the last that reached it all failed to."""
     rows = await connections.get("default").execute_query_dict(
-        OUTAGE_SQL, [list(UNREACHABLE), ABANDONED]
+        OUTAGE_SQL, [list(UNREACHABLE), [ABANDONED, "budget"]]
     )
     since, latest = (rows[0]["since"], rows[0]["latest"]) if rows else (None, None)
     resumes_at = feed_resumes_at(last_unreachable_at=latest)
