@@ -230,3 +230,20 @@ async def test_the_client_reads_every_page_of_a_long_listing(
     assert race is not None
     assert [r.position for r in race.Results] == list(range(1, 21))
     assert len(drivers) == 24
+
+
+async def test_a_season_synced_from_the_replay_feed_matches_the_bundle(
+    replay_client: FeedClient, manual_clock
+):
+    from webapp.models import Driver, Race
+    from webapp.results.sync import sync_season
+
+    counts = await sync_season(season=2024, client=replay_client)
+
+    assert (counts["races_created"], counts["drivers_created"]) == (24, 24)
+    assert counts["constructors_created"] == 10
+    spa = await Race.get(season_id=2024, round=14)
+    assert (spa.name, spa.starts_at) == ("Belgian Grand Prix", SPA_START)
+    hamilton = await Driver.get(season_id=2024, ref="hamilton").prefetch_related("constructor")
+    assert (hamilton.number, hamilton.constructor.ref) == (44, "mercedes")
+    assert await sync_season(season=2024, client=replay_client) == {k: 0 for k in counts}
