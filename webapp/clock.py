@@ -1,13 +1,15 @@
-"""The clock of a request: the app's `CLOCK` when a test has set one, else the real one."""
+"""The clock of a request: the app's `CLOCK` when a test has set one, else the game's clock."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from quart import current_app
 
+from webapp import gameclock
+
 
 def app_now() -> datetime:
-    """Return now, from the app's `CLOCK` when a test has set one."""
+    """Return the game's time now, from the app's `CLOCK` when a test has set one."""
     clock = current_app.config.get("CLOCK")
-    return clock() if clock else datetime.now(UTC)
+    return clock() if clock else gameclock.now()

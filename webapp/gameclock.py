@@ -131,3 +131,20 @@ def use(clock: Clock) -> Clock:
 def now() -> datetime:
     """Return the game's time now, on the process's clock."""
     return _current.now()
+
+
+def real_time(at: datetime) -> datetime:
+    """Return the real time at which the game time `at` happens on the process's clock."""
+    clock = _current
+    return clock.real_time(at) if isinstance(clock, ReplayClock) else at
+
+
+def game_time(real: datetime) -> datetime:
+    """Return the game time that the real time `real` stands for on the process's clock."""
+    clock = _current
+    return clock.season_time(real) if isinstance(clock, ReplayClock) else real
+
+
+def real_ago(delta: timedelta, *, now: datetime) -> datetime:
+    """Return the game time it was `delta` of real time before the game time `now`."""
+    return game_time(real_time(now) - delta)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from webapp import cache
+from webapp import cache, gameclock
 from webapp.leaderboards.refresh import refresh_after_rescore
 from webapp.models import Race, RaceStatus, ResultSource
 from webapp.notifications.producers import notify_results
@@ -48,7 +48,7 @@ async def store_results(
     now: datetime | None = None,
 ) -> StoreOutcome:
     """Store a result set as a new version when it differs, then run the rest of the pipeline."""
-    now = now or datetime.now(UTC)
+    now = now or gameclock.now()
     async with in_transaction():
         stored = await store_version(
             race_id=race_id,
@@ -61,9 +61,9 @@ async def store_results(
         if not stored.created:
             return outcome
         outcome.rescore = await rescore_scores(race_id=race_id)
-        outcome.notified = await notify_results(
-            rescore=outcome.rescore, version=stored.version, now=now
-        )
+        # Notifications are stamped when the player gets them, in real time (on a replay
+        # `now` is the season's time), so the inbox keeps one order.
+        outcome.notified = await notify_results(rescore=outcome.rescore, version=stored.version)
     # New drivers or constructors may have come with the results.
     await cache.bump(cache.DRIVERS)
     await _boards_and_publish(

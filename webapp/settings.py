@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     port: int = 8000
     season: int | None = None
-    # Replay mode: re-run this bundled season on an accelerated clock (docs/replay.md);
+    # Replay mode: re-run this bundled season on an accelerated clock (docs/jobs.md);
     # it is then the current season, whatever SEASON says.
     replay: int | None = None
     replay_minutes_per_race: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 10.0

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from taskiq import AsyncBroker, Context, TaskiqDepends
 
+from webapp import gameclock
 from webapp.catalogue.queries import current_season
 from webapp.leaderboards import refresh
 from webapp.models import TaskRun
@@ -27,7 +28,7 @@ HEARTBEAT = QueuedTask("paddock.heartbeat")
 
 async def heartbeat(context: Annotated[Context, TaskiqDepends()]) -> str:
     """Show that scheduler, stream, worker, PostgreSQL and Redis all work; return the time."""
-    now = datetime.now(UTC)
+    now = datetime.now(UTC)  # liveness: real time, also on a replay
     await TaskRun.update_or_create(
         task_name="heartbeat",
         task_id=context.message.task_id,
@@ -68,7 +69,7 @@ async def poll_race(race_id: int) -> str:
 async def abandoned_polls() -> int:
     """Close polls a killed worker left open as abandoned; return how many."""
     return await close_abandoned_polls(
-        now=datetime.now(UTC),
+        now=gameclock.now(),
         abandon_after=abandon_after(get_settings()),
         closed_by=this_worker(),
     )

@@ -38,7 +38,8 @@ document.addEventListener("htmx:oobBeforeSwap", function (event) {
   });
 });
 
-// Deadline countdowns tick in the browser against the lock time the page was given.
+// Deadline countdowns tick in the browser against the real time of the lock the page gave
+// (on a replay it is minutes away even though the season's lock date is long past).
 function tickCountdowns() {
   document.querySelectorAll(".countdown[data-until]").forEach(function (element) {
     var left = Math.floor((Date.parse(element.dataset.until) - Date.now()) / 1000);

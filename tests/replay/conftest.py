@@ -1,10 +1,12 @@
-"""The replay feed served by the app over real HTTP, in this process so tests drive its clock."""
+"""The replay feed served by the app over real HTTP, in this process so tests drive its clock;
+and a replay of 2024 whose real time the test moves by hand."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypercorn.asyncio import serve
@@ -13,11 +15,15 @@ from quart import Quart
 from redis.asyncio import Redis
 
 from webapp import gameclock
+from webapp.catalogue.loader import load_season
+from webapp.replay import timeline
 from webapp.replay.routes import PREFIX
 from webapp.results.feed import FeedClient
 from webapp.settings import Settings
 
 from ..live.servers import free_port
+
+BEGAN = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -80,3 +86,38 @@ async def replay_client(replay_settings: Settings, redis: Redis) -> AsyncIterato
     """Return the app's own feed client pointed at the replay feed."""
     async with FeedClient.from_settings(replay_settings, redis=redis) as client:
         yield client
+
+
+@dataclass
+class Replaying:
+    """The installed replay clock and the real time it reads."""
+
+    clock: gameclock.ReplayClock
+    real: gameclock.ManualClock
+
+    def at_minute(self, minutes: float) -> datetime:
+        """Set real time to `minutes` after the replay began and return the season time."""
+        self.real.at = BEGAN + timedelta(minutes=minutes)
+        return self.clock.now()
+
+
+@pytest.fixture
+def replaying() -> Iterator[Replaying]:
+    """Run the process on a 10-minutes-a-race replay of 2024 begun at BEGAN."""
+    real = gameclock.ManualClock(BEGAN)
+    clock = gameclock.ReplayClock(
+        race_starts=[r.starts_at for r in timeline.rounds(2024)],
+        began=BEGAN,
+        minutes_per_race=10,
+        source=real.now,
+    )
+    previous = gameclock.use(clock)
+    yield Replaying(clock, real)
+    gameclock.use(previous)
+
+
+@pytest.fixture
+async def season_2024(db: None) -> int:
+    """Load the bundled 2024 season and return its year."""
+    await load_season(path=timeline.CATALOGUE / "season_2024.json")
+    return 2024

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
-from webapp import cache
+from webapp import cache, gameclock
 from webapp.errors import AppError
 from webapp.models import Constructor, Driver, Race, RaceStatus
 
@@ -68,7 +68,7 @@ async def update_race(
     now: datetime | None = None,
 ) -> Race:
     """Reschedule, cancel or re-open a race; moving `lock_at` moves the lineup deadline."""
-    now = now or datetime.now(UTC)
+    now = now or gameclock.now()
     async with in_transaction():
         race = await Race.select_for_update(no_key=True).get_or_none(id=race_id)
         if race is None:

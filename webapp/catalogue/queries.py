@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from webapp import cache
+from webapp import cache, gameclock
 from webapp.errors import AppError
 from webapp.models import Constructor, Driver, Race, RaceStatus, Season
 from webapp.settings import get_settings
@@ -75,14 +75,18 @@ async def next_race(*, season: int, now: datetime) -> Race | None:
 
 @dataclass
 class Countdown:
-    """The time left before a deadline, in whole days, hours and minutes."""
+    """The real time left before a deadline, in whole days, hours and minutes."""
 
     days: int
     hours: int
     minutes: int
+    # The real time of the deadline, which the browser counts down to.
+    at: datetime
 
 
 def countdown(until: datetime, now: datetime) -> Countdown:
-    """Split the time left before `until` into days, hours and minutes."""
-    seconds = max(0, int((until - now).total_seconds()))
-    return Countdown(seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60)
+    """Split the real time left between game times `now` and `until` into days, hours, minutes."""
+    # On a replay a week of the season passes in minutes: players wait the real minutes.
+    at = gameclock.real_time(until)
+    seconds = max(0, int((at - gameclock.real_time(now)).total_seconds()))
+    return Countdown(seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60, at)

@@ -7,11 +7,11 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from tortoise import connections
 
-from webapp import cache
+from webapp import cache, gameclock
 from webapp.errors import AppError
 from webapp.models import FeedPoll, Race, RaceStatus, ResultSource
 from webapp.pipeline import store_results
@@ -115,7 +115,10 @@ async def close_abandoned_polls(
     race_id: int | None = None,
 ) -> int:
     """Close polls left unfinished longer than `abandon_after` as abandoned; return how many."""
-    stale = FeedPoll.filter(finished_at__isnull=True, started_at__lt=now - abandon_after)
+    # Polls are stamped in game time, but a worker's death is measured in real time: on a
+    # replay five real minutes are days of the season.
+    before = gameclock.real_ago(abandon_after, now=now)
+    stale = FeedPoll.filter(finished_at__isnull=True, started_at__lt=before)
     if race_id is not None:
         stale = stale.filter(race_id=race_id)
     closed = await stale.update(
@@ -141,7 +144,7 @@ async def poll_race(
     worker: str | None = None,
 ) -> PollOutcome:
     """Fetch one race's results, store a new version if they changed, and record the attempt."""
-    now = now or datetime.now(UTC)
+    now = now or gameclock.now()
     worker = worker or this_worker()
     race = await Race.get_or_none(id=race_id)
     if race is None:
@@ -177,12 +180,14 @@ async def poll_race(
         finalised = await _finalise_if_verified(
             race_id=race_id, offsets_hours=offsets_hours, now=now
         )
-    poll.finished_at = datetime.now(UTC)
+    poll.finished_at = gameclock.now()
     poll.ok, poll.outcome, poll.error = ok, outcome, error
     await poll.save(update_fields=["finished_at", "ok", "outcome", "error"])
     await Race.filter(id=race_id).update(last_polled_at=now)
     if ok:
-        await get_redis().set(cache.FEED_LAST_REACHED.redis_key, now.isoformat())
+        # The header's last contact with the feed is a real time, also on a replay.
+        reached = gameclock.real_time(now)
+        await get_redis().set(cache.FEED_LAST_REACHED.redis_key, reached.isoformat())
         LAST_REACHED.forget(None)
     OUTAGE.forget(None)
     FEED_POLLS.labels(outcome).inc()
@@ -220,9 +225,9 @@ async def poll_due_races(
 
     None while the feed is unreachable, until FEED_BACKOFF after the last failure to reach it.
     """
-    now = now or datetime.now(UTC)
+    now = now or gameclock.now()
     outage = await feed_outage()
-    if outage is not None and now < outage.resumes_at:
+    if outage is not None and gameclock.real_time(now) < outage.resumes_at:
         log.info(
             "feed unreachable: no poll before %s",
             outage.resumes_at.isoformat(),
@@ -250,6 +255,9 @@ async def feed_outage() -> FeedOutage | None:
         OUTAGE_SQL, [list(UNREACHABLE), [ABANDONED, "budget"]]
     )
     since, latest = (rows[0]["since"], rows[0]["latest"]) if rows else (None, None)
+    # Polls are stamped in game time; the feed's outage and its back-off are real time.
+    since = gameclock.real_time(since) if since is not None else None
+    latest = gameclock.real_time(latest) if latest is not None else None
     resumes_at = feed_resumes_at(last_unreachable_at=latest)
     if since is None or latest is None or resumes_at is None:
         return None
@@ -289,5 +297,6 @@ async def _last_reached() -> datetime | None:
             cache.FEED_LAST_REACHED.redis_key, NEVER_REACHED, ex=NEVER_TTL_SECONDS, nx=True
         )
         return None
-    await redis.set(cache.FEED_LAST_REACHED.redis_key, row.started_at.isoformat(), nx=True)
-    return row.started_at
+    reached = gameclock.real_time(row.started_at)
+    await redis.set(cache.FEED_LAST_REACHED.redis_key, reached.isoformat(), nx=True)
+    return reached

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from tortoise import connections
 
+from webapp import gameclock
 from webapp.errors import AppError
 from webapp.models import FeedPoll, Race, RaceResult, TaskRun
 from webapp.results.polling import feed_last_reached, race_clocks
@@ -95,7 +96,7 @@ async def admin_status(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Return the feed's, the races' and the queue's state for operators."""
-    now = now or datetime.now(UTC)
+    now = now or gameclock.now()
     races = await Race.filter(starts_at__lte=now).exclude(status="cancelled").order_by("starts_at")
     ids = [r.id for r in races]
     conn = connections.get("default")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from webapp import gameclock
 from webapp.errors import AppError
 from webapp.models import Driver, LineupDriver, Race, RaceDriverScore, Team, TeamRaceScore
 from webapp.scoring.systems import DEFAULT_SYSTEM, DriverScore
@@ -32,7 +33,7 @@ async def team_scores(
     """Return a team's race scores in round order, only for races whose lineups have locked."""
     if not await Team.exists(id=team_id):
         raise AppError.not_found("No such team")
-    now = now or datetime.now(UTC)
+    now = now or gameclock.now()
     rows = (
         await TeamRaceScore.filter(team_id=team_id, scoring_system=system, race__lock_at__lte=now)
         .select_related("race", "lineup")

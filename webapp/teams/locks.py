@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tortoise.query_utils import Prefetch
 from tortoise.transactions import in_transaction
 
+from webapp import gameclock
 from webapp.models import Lineup, LineupDriver, Race, RaceStatus, Team
 from webapp.teams.service import latest_lineup
 
@@ -42,7 +43,7 @@ def is_locked(race: Race, *, now: datetime) -> bool:
 
 async def locked_lineups(*, team: Team, now: datetime | None = None) -> list[LockedLineup]:
     """Return the team's lineup for each race already locked, latest race first."""
-    now = now or datetime.now(UTC)
+    now = now or gameclock.now()
     season: int = team.season_id
     races = (
         await Race.filter(season_id=season)
@@ -67,7 +68,7 @@ async def locked_lineups(*, team: Team, now: datetime | None = None) -> list[Loc
 
 async def lock_due_races(*, now: datetime | None = None) -> list[Race]:
     """Move every scheduled race whose lock time has come to `locked`; return those races."""
-    now = now or datetime.now(UTC)
+    now = now or gameclock.now()
     async with in_transaction():
         # skip_locked: a second scheduler run at the same moment locks nothing twice.
         due = await Race.filter(status=RaceStatus.SCHEDULED, lock_at__lte=now).select_for_update(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from webapp import cache
+from webapp import cache, gameclock
 from webapp.catalogue.queries import current_season
 from webapp.errors import AppError
 from webapp.leaderboards.refresh import add_team_to_boards
@@ -75,7 +75,7 @@ async def create_team(
         await _check_name_free(owner_id=owner.id, season=season, name=name)
         drivers = await season_drivers(season=season)
         rules.check_lineup(driver_ids=driver_ids, captain_id=captain_id, drivers=drivers)
-        saved_at = now or datetime.now(UTC)
+        saved_at = now or gameclock.now()
         team = await Team.create(
             owner_id=owner.id, season_id=season, name=name, created_at=saved_at
         )
@@ -132,7 +132,7 @@ async def update_team(
                 driver_ids=picked,
                 captain_id=captain,
                 drivers=drivers,
-                saved_at=now or datetime.now(UTC),
+                saved_at=now or gameclock.now(),
             )
     if renamed:
         # Boards show team names: their ready pages move to a new stamp.
