@@ -16,6 +16,7 @@ from webapp.error_handlers import register_error_handlers
 from webapp.inputs import init_inputs
 from webapp.observability import configure_logging, init_observability, init_sentry
 from webapp.redis import close_redis, init_redis
+from webapp.replay.company import generate_company
 from webapp.schemas import iso_z
 from webapp.security import init_security
 from webapp.settings import Settings, get_settings
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.notifications.routes import api as notifications_api
     from webapp.notifications.routes import pages as notifications_pages
     from webapp.ops.routes import blueprint as ops
+    from webapp.replay.pages import pages as replay_pages
     from webapp.replay.routes import PREFIX as REPLAY_FEED
     from webapp.replay.routes import feed as replay_feed
     from webapp.results.pages import pages as results_pages
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(results_api, url_prefix="/api/v1")
     app.register_blueprint(results_admin_api, url_prefix="/api/v1")
     app.register_blueprint(results_pages)
+    app.register_blueprint(replay_pages)
     app.register_blueprint(notifications_api, url_prefix="/api/v1")
     app.register_blueprint(notifications_pages)
     app.register_blueprint(scoring_api, url_prefix="/api/v1")
@@ -115,7 +118,10 @@ def create_app(settings: Settings | None = None) -> Quart:
         # Tests and workers may have opened these already; close only what we opened.
         owned["db"] = await db.init_db(settings)
         owned["redis"] = await init_redis(settings.redis_url)
-        await join_replay(settings=settings, now=gameclock.system_now())
+        replay = await join_replay(settings=settings, now=gameclock.system_now())
+        if replay is not None:
+            # The replayed season opens with company on its boards: made once, then found.
+            await generate_company(season=replay.season_id)
 
     @app.after_serving
     async def _disconnect() -> None:

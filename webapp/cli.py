@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import httpx
@@ -17,6 +17,9 @@ from webapp.clitools import services
 from webapp.db import close_db, init_db, migrate_db
 from webapp.settings import ROOT, Settings, SettingsError, get_settings
 from webapp.supervisor import Program, Supervisor, parse_procfile
+
+if TYPE_CHECKING:
+    from webapp.admin.replays import ReplayRun
 
 DEV_PROCESSES = ("web", "worker", "scheduler")
 # What `paddock dev` replays when nothing says otherwise and the real feed does not answer.
@@ -169,6 +172,51 @@ def _season_file(settings: Settings) -> Path | None:
     from webapp.replay import timeline
 
     return timeline.CATALOGUE / f"season_{settings.replay}.json"
+
+
+@main.group()
+def replay() -> None:
+    """Replays: a bundled past season re-run on an accelerated clock."""
+
+
+@replay.command("start")
+@click.argument("season", type=int)
+@click.option(
+    "--minutes-per-race",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Real minutes each race of the season gets.",
+)
+def replay_start(season: int, minutes_per_race: float) -> None:
+    """Start the replay of bundled SEASON now, or start it over from round 1."""
+    from webapp.errors import AppError
+
+    with services(redis=True) as settings:
+        try:
+            run = asyncio.run(_start_replay(settings, season=season, minutes=minutes_per_race))
+        except AppError as exc:
+            raise click.ClickException(f"{exc.field or exc.code}: {exc.message}") from None
+    verb = "restarted from round 1" if run.restarted else "started"
+    click.echo(
+        f"Replay of {season} {verb}: {run.replay.minutes_per_race:g} min per race,"
+        f" {run.company.players} generated players added"
+    )
+
+
+async def _start_replay(settings: Settings, *, season: int, minutes: float) -> ReplayRun:
+    from webapp.admin.replays import start_season_replay
+    from webapp.gameclock import system_now
+    from webapp.redis import close_redis, init_redis
+
+    await init_db(settings)
+    owned_redis = await init_redis(str(settings.redis_url))
+    try:
+        return await start_season_replay(season=season, minutes_per_race=minutes, now=system_now())
+    finally:
+        if owned_redis:
+            await close_redis()
+        await close_db()
 
 
 def _supervise(settings: Settings) -> int:

@@ -49,6 +49,7 @@ async def test_admin_home_shows_queue_runs_failures_and_polls(
     assert race_one.name in html and "unavailable" in html  # the race's last poll
     assert f'href="/admin/races/{race_one.id}/results"' in html
     assert 'href="/admin/results"' in html and 'href="/admin/status"' in html
+    assert 'href="/admin/replay"' in html
 
 
 async def test_admin_home_is_for_admins_only(
