@@ -57,6 +57,25 @@ function tickCountdowns() {
     element.textContent = text;
   });
 }
+// The replay banner counts down in minutes and seconds (4:32), past an hour with hours too.
+function tickReplayClocks() {
+  document.querySelectorAll(".countdown-clock[data-until]").forEach(function (element) {
+    var left = Math.floor((Date.parse(element.dataset.until) - Date.now()) / 1000);
+    if (isNaN(left)) { return; }
+    if (left <= 0) {
+      element.textContent = "0:00";
+      return;
+    }
+    var hours = Math.floor(left / 3600);
+    var minutes = Math.floor((left % 3600) / 60);
+    var seconds = ("0" + (left % 60)).slice(-2);
+    element.textContent = hours ? hours + ":" + ("0" + minutes).slice(-2) + ":" + seconds
+      : minutes + ":" + seconds;
+  });
+}
+document.addEventListener("DOMContentLoaded", tickReplayClocks);
+document.addEventListener("htmx:afterSettle", tickReplayClocks);
+setInterval(tickReplayClocks, 1000);
 document.addEventListener("DOMContentLoaded", tickCountdowns);
 document.addEventListener("htmx:afterSettle", tickCountdowns);
 setInterval(tickCountdowns, 1000);

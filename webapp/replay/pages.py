@@ -12,8 +12,9 @@ from webapp.auth.current import current_user, require_admin
 from webapp.errors import AppError
 from webapp.gameclock import system_now
 from webapp.leaderboards.queries import overall_leaderboard
-from webapp.replay.progress import Progress, clock_text, replay_progress
+from webapp.replay.progress import Progress, clock_text, every_replay, replay_progress
 from webapp.responses import redirect_to
+from webapp.settings import get_settings
 
 log = logging.getLogger(__name__)
 pages = Blueprint("replay_pages", __name__)
@@ -27,7 +28,7 @@ async def _banner() -> dict[str, Any]:
     # A function: only pages that show the banner pay for the lookup.
     async def replay_banner() -> Progress | None:
         try:
-            return await replay_progress(now=system_now())
+            return await _running()
         except Exception:  # an error page's banner must not fail the page
             log.warning("replay progress unavailable", exc_info=True)
             return None
@@ -35,10 +36,15 @@ async def _banner() -> dict[str, Any]:
     return {"replay_banner": replay_banner, "replay_clock_text": clock_text, "real_now": system_now}
 
 
+async def _running() -> Progress | None:
+    """Return where the replay this deployment runs (`REPLAY`) stands, if it runs one."""
+    return await replay_progress(season=get_settings().replay, now=system_now())
+
+
 @pages.get("/replay")
 async def replay_page() -> str:
-    """Show the active replay: where it stands, and its standings (final once it is over)."""
-    progress = await replay_progress(now=system_now())
+    """Show the replay running here: where it stands, and its standings (final once over)."""
+    progress = await _running()
     board = None
     if progress is not None:
         user = await current_user()
@@ -49,13 +55,21 @@ async def replay_page() -> str:
 
 
 async def _admin_context(**extra: Any) -> dict[str, Any]:
-    progress = await replay_progress(now=system_now())
+    progress = await _running()
     seasons = replayable_seasons()
     values = {
         "season": str(progress.season if progress else seasons[-1]),
         "minutes_per_race": f"{progress.minutes_per_race if progress else DEFAULT_MINUTES:g}",
     }
-    return {"progress": progress, "seasons": seasons, "values": values, "errors": {}, **extra}
+    return {
+        "progress": progress,
+        "replays": await every_replay(now=system_now()),
+        "running": get_settings().replay,
+        "seasons": seasons,
+        "values": values,
+        "errors": {},
+        **extra,
+    }
 
 
 @pages.route("/admin/replay", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""Where the active replay stands in real time: what the banner and the replay page show."""
+"""Where a replay stands in real time: what the banner and the replay pages show."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from datetime import datetime
 from webapp import cache
 from webapp.models import Replay
 from webapp.replay import timeline
-from webapp.replay.state import active_replay, replay_clock
+from webapp.replay.state import replay_clock
 
-# Every page shows the banner: the active replay is looked up once per process every few
-# seconds, and at once after a start in this process (starting loads the season: RACES).
+# Every page shows the banner: the replay is looked up once per process every few seconds,
+# and at once after a start in this process (starting loads the season: RACES).
 ACTIVE = cache.Local("active-replay", seconds=5.0, depends_on=[cache.RACES])
 
 
 @dataclass(frozen=True)
 class Progress:
-    """The active replay: its season, the round under way, the next deadline in real time."""
+    """A replay: its season, the round under way, the next deadline in real time."""
 
     season: int
     round: int
@@ -40,12 +40,12 @@ def clock_text(seconds: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-async def _active() -> Replay | None:
-    """Return the active replay, kept a few seconds in this process."""
-    held: tuple[Replay | None] | None = ACTIVE.get(None)
+async def _replay_of(season: int) -> Replay | None:
+    """Return the replay of `season`, kept a few seconds in this process."""
+    held: tuple[Replay | None] | None = ACTIVE.get(season)
     if held is None:
-        held = (await active_replay(),)
-        ACTIVE.put(None, held)
+        held = (await Replay.get_or_none(season_id=season),)
+        ACTIVE.put(season, held)
     return held[0]
 
 
@@ -63,7 +63,14 @@ def progress_of(replay: Replay, *, now: datetime) -> Progress:
     )
 
 
-async def replay_progress(*, now: datetime) -> Progress | None:
-    """Return where the active replay stands at real time `now`, or None without one."""
-    replay = await _active()
+async def replay_progress(*, season: int | None, now: datetime) -> Progress | None:
+    """Return where the replay of `season` stands at real time `now` (None: no replay)."""
+    if season is None:
+        return None
+    replay = await _replay_of(season)
     return progress_of(replay, now=now) if replay is not None else None
+
+
+async def every_replay(*, now: datetime) -> list[Progress]:
+    """Return every replay started, by season, with where each stands at real time `now`."""
+    return [progress_of(r, now=now) for r in await Replay.all().order_by("season_id")]
