@@ -12,6 +12,7 @@ from webapp.clock import app_now
 from webapp.leaderboards.bodies import Wanted, read_body
 from webapp.leaderboards.pages import HtmlBoard
 from webapp.live.render import board_body_id
+from webapp.running import configured_season, season_now
 
 pages = Blueprint("home_pages", __name__)
 TOP = 10
@@ -30,11 +31,14 @@ async def home() -> str:
     """Show the next deadline, my teams, the top of the table, the drivers and the calendar."""
     now = app_now()
     user = await current_user()
-    season = await queries.current_season()
+    season = await season_now()
     upcoming = await queries.next_race(season=season, now=now)
     # The board page's ready bytes: my teams (signed in) beside the top of the table.
     board = await read_body(
-        HOME_BOARD, Wanted(season=season, limit=TOP), user_id=user.id if user else None
+        HOME_BOARD,
+        Wanted(season=season, limit=TOP),
+        user_id=user.id if user else None,
+        configured_season=configured_season(),
     )
     return await render_template(
         "home/index.html",

@@ -118,6 +118,10 @@ class Settings(BaseSettings):
                 )
         return self
 
+    def current_season(self) -> int | None:
+        """Return the season these settings make current: the replayed one, else SEASON."""
+        return self.replay or self.season
+
     def signing_key(self) -> str:
         """Return SECRET_KEY, or in development a key generated once into the data folder."""
         if self.secret_key:

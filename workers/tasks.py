@@ -75,14 +75,19 @@ async def abandoned_polls() -> int:
     )
 
 
+async def _season_now() -> int:
+    """Return the current season of this worker's settings."""
+    return await current_season(configured=get_settings().current_season())
+
+
 async def driver_stats() -> int:
     """Refresh drivers' season points, average and last-3 form; return how many changed."""
-    return await update_driver_stats(season=await current_season())
+    return await update_driver_stats(season=await _season_now())
 
 
 async def rebuild_leaderboards() -> int:
     """Rebuild the current season's leaderboards from PostgreSQL; return the teams ranked."""
-    return (await refresh.rebuild_leaderboards(season=await current_season())).teams
+    return (await refresh.rebuild_leaderboards(season=await _season_now())).teams
 
 
 async def cleanup() -> dict[str, int]:

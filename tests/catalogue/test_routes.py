@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from quart import Quart
 from quart.typing import TestClientProtocol
+
+from webapp.models import Season
 
 
 async def test_drivers_have_prices_and_constructors(
@@ -32,3 +35,15 @@ async def test_constructors(client: TestClientProtocol, season: int) -> None:
     body = await (await client.get("/api/v1/constructors")).get_json()
     assert {c["ref"] for c in body["items"]} >= {"ferrari", "mclaren", "red_bull"}
     assert all(c["season"] == season for c in body["items"])
+
+
+async def test_the_season_setting_picks_the_current_season(
+    app: Quart, client: TestClientProtocol, season: int
+) -> None:
+    await Season.create(year=2019, name="2019")
+    app.config["SETTINGS"] = app.config["SETTINGS"].model_copy(update={"season": 2019})
+    body = await (await client.get("/api/v1/constructors")).get_json()
+    assert body["items"] == []  # 2019 holds no constructors, the later loaded season does
+    app.config["SETTINGS"] = app.config["SETTINGS"].model_copy(update={"season": None})
+    body = await (await client.get("/api/v1/constructors")).get_json()
+    assert body["items"] and all(c["season"] == season for c in body["items"])

@@ -152,7 +152,9 @@ async def test_a_cached_read_is_one_redis_round_trip(
 ) -> None:
     wanted = Wanted(season=2024)
     user = scored["olivia"].id
-    first = await read_body(JSON_BOARD, wanted, user_id=user)  # fills the cache
+    first = await read_body(
+        JSON_BOARD, wanted, user_id=user, configured_season=None
+    )  # fills the cache
     trips: list[str] = []
     client = shared_redis.get_redis()
     command = client.execute_command
@@ -163,7 +165,7 @@ async def test_a_cached_read_is_one_redis_round_trip(
 
     monkeypatch.setattr(client, "execute_command", counted)
     monkeypatch.setattr(client, "pipeline", None)  # a pipeline would be a trip of its own
-    again = await read_body(JSON_BOARD, wanted, user_id=user)
+    again = await read_body(JSON_BOARD, wanted, user_id=user, configured_season=None)
     assert again == first
     assert trips == ["MGET"]
 

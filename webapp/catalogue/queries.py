@@ -8,13 +8,10 @@ from datetime import datetime
 from webapp import cache, gameclock
 from webapp.errors import AppError
 from webapp.models import Constructor, Driver, Race, RaceStatus, Season
-from webapp.settings import get_settings
 
 
-async def current_season() -> int:
-    """Return the current season: the replayed one, else `SEASON`, else the latest loaded."""
-    settings = get_settings()
-    configured = settings.replay or settings.season
+async def current_season(*, configured: int | None) -> int:
+    """Return the current season: `configured` (replayed, else `SEASON`), else the latest loaded."""
     if configured:
         return configured
     latest = await Season.all().order_by("-year").first()
@@ -27,11 +24,13 @@ async def current_season() -> int:
 CURRENT_SEASON = cache.Local("current-season", seconds=60, depends_on=[cache.SEASONS])
 
 
-async def remembered_current_season() -> int:
+async def remembered_current_season(*, configured: int | None) -> int:
     """Return the current season, kept a minute in this process."""
+    if configured:
+        return configured
     season: int | None = CURRENT_SEASON.get(None)
     if season is None:
-        season = await current_season()
+        season = await current_season(configured=None)
         CURRENT_SEASON.put(None, season)
     return season
 

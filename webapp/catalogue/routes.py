@@ -11,6 +11,7 @@ from quart_schema import validate_querystring, validate_response
 from webapp import cache
 from webapp.catalogue import queries
 from webapp.models import Constructor, Driver, Race
+from webapp.running import season_now
 from webapp.schemas import ApiModel, Number, Page, UtcDatetime
 
 api = Blueprint("catalogue_api", __name__)
@@ -114,7 +115,7 @@ def race_out(race: Race) -> RaceOut:
 @validate_response(ConstructorList)
 async def constructors(query_args: SeasonQuery) -> ConstructorList:
     """List a season's constructors (public)."""
-    season = query_args.season or await queries.current_season()
+    season = query_args.season or await season_now()
     rows = await queries.list_constructors(season=season)
     items = [
         ConstructorOut(id=c.id, ref=c.ref, name=c.name, season=c.season_id)
@@ -128,7 +129,7 @@ async def constructors(query_args: SeasonQuery) -> ConstructorList:
 @validate_response(DriverList)
 async def drivers(query_args: SeasonQuery) -> DriverList:
     """List a season's drivers with prices and season points (public; cached in Redis)."""
-    season = query_args.season or await queries.current_season()
+    season = query_args.season or await season_now()
 
     async def build() -> list[dict[str, Any]]:
         drivers = await queries.list_drivers(season=season)
@@ -144,7 +145,7 @@ async def drivers(query_args: SeasonQuery) -> DriverList:
 @validate_response(RaceList)
 async def races(query_args: SeasonQuery) -> RaceList:
     """List a season's calendar (public)."""
-    season = query_args.season or await queries.current_season()
+    season = query_args.season or await season_now()
     rows = await queries.list_races(season=season)
     return RaceList(items=[race_out(r) for r in query_args.window(rows)], total=len(rows))
 

@@ -108,7 +108,7 @@ async def _league_facts(league_id: int) -> tuple[int, bool] | None:
     return facts
 
 
-async def _season_of(wanted: Wanted, user_id: int | None) -> int | None:
+async def _season_of(wanted: Wanted, user_id: int | None, configured: int | None) -> int | None:
     """Return the board's season, or None when only the domain read can answer (errors)."""
     if wanted.league_id is not None:
         facts = await _league_facts(wanted.league_id)
@@ -118,10 +118,14 @@ async def _season_of(wanted: Wanted, user_id: int | None) -> int | None:
     if wanted.race_id is not None:
         season = await _race_season(wanted.race_id)
         return season if wanted.season in (None, season) else None
-    return wanted.season if wanted.season is not None else await remembered_current_season()
+    return (
+        wanted.season
+        if wanted.season is not None
+        else await remembered_current_season(configured=configured)
+    )
 
 
-async def _read(wanted: Wanted, user_id: int | None) -> Leaderboard:
+async def _read(wanted: Wanted, user_id: int | None, configured: int | None) -> Leaderboard:
     if wanted.league_id is not None:
         return await league_leaderboard(
             league_id=wanted.league_id,
@@ -136,6 +140,7 @@ async def _read(wanted: Wanted, user_id: int | None) -> Leaderboard:
         offset=wanted.offset,
         limit=wanted.limit,
         user_id=user_id,
+        configured_season=configured,
     )
 
 
@@ -143,11 +148,13 @@ def _etag(*parts: object) -> str:
     return blake2b("|".join(map(str, parts)).encode(), digest_size=12).hexdigest()
 
 
-async def read_body(fmt: BodyFormat, wanted: Wanted, *, user_id: int | None) -> Body:
+async def read_body(
+    fmt: BodyFormat, wanted: Wanted, *, user_id: int | None, configured_season: int | None
+) -> Body:
     """Return a board page's body for a reader, from ready bytes when they are current."""
-    season = await _season_of(wanted, user_id)
+    season = await _season_of(wanted, user_id, configured_season)
     if season is None:
-        board = await _read(wanted, user_id)  # raises the error the reader gets
+        board = await _read(wanted, user_id, configured_season)  # raises the error the reader gets
         return Body(fmt.join(await fmt.shared(board), await fmt.mine(board)), "", board.season)
     league_id, race_id = wanted.league_id, wanted.race_id
     board_parts = (season, league_id or "-", race_id or "-")
@@ -165,7 +172,8 @@ async def read_body(fmt: BodyFormat, wanted: Wanted, *, user_id: int | None) -> 
     mine = found.fresh(len(keys) + 1, stamp) if own else fmt.empty_mine
     if shared is None or mine is None:
         shared, mine = await cache.once(
-            (page, own, stamp), lambda: _fill(fmt, wanted, user_id, stamp, page, own)
+            (page, own, stamp),
+            lambda: _fill(fmt, wanted, user_id, stamp, page, own, configured_season),
         )
     assert shared is not None and mine is not None
     return Body(fmt.join(shared, mine), _etag(page.redis_key, stamp, user_id), season)
@@ -178,9 +186,10 @@ async def _fill(
     stamp: str,
     page: cache.Key,
     own: cache.Key | None,
+    configured: int | None,
 ) -> tuple[bytes, bytes]:
     """Read the board, encode both parts, and keep them under `stamp`."""
-    board = await _read(wanted, user_id)
+    board = await _read(wanted, user_id, configured)
     shared, mine = await fmt.shared(board), await fmt.mine(board)
     await cache.store([(page, stamp, shared), *([(own, stamp, mine)] if own else [])])
     return shared, mine if own else fmt.empty_mine

@@ -14,6 +14,7 @@ from webapp.auth.current import current_user
 from webapp.fragments import render_block
 from webapp.leaderboards.bodies import Wanted, read_body
 from webapp.leaderboards.queries import Leaderboard
+from webapp.running import configured_season
 
 pages = Blueprint("leaderboards_pages", __name__)
 PAGE_SIZE = 50
@@ -128,7 +129,10 @@ async def leaderboard() -> Response:
     body_id = "lb-body-leaderboard" if offset == 0 else "lb-body-page"
     fmt = HtmlBoard(path="/leaderboard", target="board", body_id=body_id)
     body = await read_body(
-        fmt, Wanted(offset=offset, limit=limit), user_id=user.id if user else None
+        fmt,
+        Wanted(offset=offset, limit=limit),
+        user_id=user.id if user else None,
+        configured_season=configured_season(),
     )
     context = {
         "season": body.season,

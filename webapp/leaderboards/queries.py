@@ -193,6 +193,7 @@ async def overall_leaderboard(
     offset: int = 0,
     limit: int = 50,
     user_id: int | None = None,
+    configured_season: int | None = None,
 ) -> Leaderboard:
     """Return a page of the overall table of a season, or of one race."""
     race = None
@@ -209,7 +210,7 @@ async def overall_leaderboard(
             )
         season = race_season
     if season is None:
-        season = await remembered_current_season()
+        season = await remembered_current_season(configured=configured_season)
     scope = Scope(season, DEFAULT_SYSTEM, race_id=race_id)
     total, items, mine = await _page(scope, offset=offset, limit=limit, user_id=user_id)
     if total == 0 and not await Season.exists(year=season):

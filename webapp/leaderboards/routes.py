@@ -10,6 +10,7 @@ from quart_schema import document_response, validate_querystring
 from webapp.auth.current import current_user
 from webapp.leaderboards.bodies import Body, Wanted, read_body
 from webapp.leaderboards.queries import BoardRow, Leaderboard
+from webapp.running import configured_season
 from webapp.schemas import ApiModel, Page
 
 api = Blueprint("leaderboards_api", __name__)
@@ -117,7 +118,11 @@ async def overall(query_args: BoardQuery) -> Response:
         offset=query_args.offset,
         limit=query_args.clamped,
     )
-    return send(await read_body(JSON_BOARD, wanted, user_id=await caller_id()))
+    return send(
+        await read_body(
+            JSON_BOARD, wanted, user_id=await caller_id(), configured_season=configured_season()
+        )
+    )
 
 
 @api.get("/leagues/<int:league_id>/leaderboard")
@@ -131,4 +136,8 @@ async def league(league_id: int, query_args: LeagueBoardQuery) -> Response:
         offset=query_args.offset,
         limit=query_args.clamped,
     )
-    return send(await read_body(JSON_BOARD, wanted, user_id=await caller_id()))
+    return send(
+        await read_body(
+            JSON_BOARD, wanted, user_id=await caller_id(), configured_season=configured_season()
+        )
+    )

@@ -9,7 +9,6 @@ from quart import Blueprint, Response, render_template, request
 from quart_schema import hide
 
 from webapp.auth.current import current_user, require_user
-from webapp.catalogue.queries import current_season
 from webapp.converters import MAX_ID
 from webapp.errors import AppError
 from webapp.fragments import render_block
@@ -19,6 +18,7 @@ from webapp.leagues import service
 from webapp.leagues.service import MAX_TEAMS_DEFAULT
 from webapp.models import League, LeagueMember, Team, User
 from webapp.responses import redirect_to
+from webapp.running import configured_season, season_now
 from webapp.teams.pages import wants_fragment
 from webapp.teams.service import list_my_teams
 from webapp.visibility import is_league_member, may_see_league
@@ -43,7 +43,7 @@ def as_int(value: str | None) -> int:
 async def leagues() -> str:
     """List my leagues and search public ones; htmx gets only the search results."""
     user = await current_user()
-    season = await current_season()
+    season = await season_now()
     q = request.args.get("q", "").strip()[:50]
     offset = max(0, as_int(request.args.get("offset")))
     found, total = await service.search_public(season=season, q=q, limit=PAGE_SIZE, offset=offset)
@@ -176,6 +176,7 @@ async def _league_context(league: League, user: User | None) -> dict[str, Any]:
         fmt,
         Wanted(league_id=league.id, offset=offset, limit=limit),
         user_id=user.id if user else None,
+        configured_season=configured_season(),
     )
     members = await service.league_members(league=league)
     member = user is not None and await is_league_member(league=league, user_id=user.id)

@@ -7,11 +7,11 @@ from quart import Blueprint, Response
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from webapp.auth.current import current_user, require_user
-from webapp.catalogue.queries import current_season
 from webapp.converters import MAX_ID
 from webapp.leagues import service
 from webapp.leagues.service import MAX_TEAMS_DEFAULT, LeagueView
 from webapp.models import User
+from webapp.running import season_now
 from webapp.schemas import ApiModel, Page
 from webapp.visibility import is_league_member
 
@@ -104,7 +104,7 @@ async def create(data: LeagueIn) -> tuple[LeagueOut, int]:
 async def search(query_args: LeagueQuery) -> LeagueList:
     """Search public leagues by name (public)."""
     viewer = await current_user()
-    season = query_args.season or await current_season()
+    season = query_args.season or await season_now()
     views, total = await service.search_public(
         season=season, q=query_args.q, limit=query_args.clamped, offset=query_args.offset
     )
@@ -156,6 +156,6 @@ async def remove(league_id: int, team_id: int) -> Response:
 async def mine(query_args: Page) -> LeagueList:
     """List the leagues the caller owns or has a team in, this season."""
     user = await require_user()
-    views = await service.my_leagues(user=user, season=await current_season())
+    views = await service.my_leagues(user=user, season=await season_now())
     items = [await league_out(v, viewer=user) for v in query_args.window(views)]
     return LeagueList(items=items, total=len(views))

@@ -54,7 +54,9 @@ async def live_socket() -> Response | None:
     if not origin_allowed(websocket.headers.get("Origin"), host=websocket.host, settings=settings):
         return Response("This origin may not open live updates", status=403)
     user = await session_user()
-    topics = await resolve_topics(websocket.args.get("topics", ""), user=user)
+    topics = await resolve_topics(
+        websocket.args.get("topics", ""), user=user, configured_season=settings.current_season()
+    )
     await websocket.accept()
     hub = get_hub()
     subscriber = Subscriber()

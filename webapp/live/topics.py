@@ -29,13 +29,15 @@ def parse_topics(raw: str) -> list[tuple[str, int | None]]:
     return seen[:MAX_TOPICS]
 
 
-async def resolve_topics(raw: str, *, user: User | None) -> list[Topic]:
+async def resolve_topics(
+    raw: str, *, user: User | None, configured_season: int | None
+) -> list[Topic]:
     """Return the topics of `raw` the caller may see; the others are ignored."""
     topics: list[Topic] = []
     for kind, ident in parse_topics(raw):
         if kind == "leaderboard":
             # Every socket of a reconnect storm asks: kept a minute per process.
-            season = await remembered_current_season()
+            season = await remembered_current_season(configured=configured_season)
             topics.append(Topic("leaderboard", kind, 0, season, (season_channel(season),)))
         elif kind == "user" and user is not None:
             topics.append(Topic(f"user:{user.id}", kind, user.id, 0, (user_channel(user.id),)))

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from webapp import gameclock
 from webapp.auth.current import require_admin
-from webapp.catalogue.queries import current_season, get_race, list_drivers, list_races
+from webapp.catalogue.queries import get_race, list_drivers, list_races
 from webapp.clock import app_now
 from webapp.errors import AppError
 from webapp.models import RaceResult
@@ -20,6 +20,7 @@ from webapp.results.manual import ManualItem, enter_results
 from webapp.results.polling import feed_last_reached, kept_feed_outage
 from webapp.results.queue import queue_poll, start_sender, stop_sender
 from webapp.results.routes import status_data
+from webapp.running import season_now
 
 log = logging.getLogger(__name__)
 pages = Blueprint("results_pages", __name__)
@@ -87,7 +88,7 @@ async def home() -> str:
 @pages.get("/admin/results")
 async def races() -> str:
     """List the season's races with their result versions and status."""
-    season = await current_season()
+    season = await season_now()
     return await render_template(
         "results/admin_races.html", season=season, races=await list_races(season=season)
     )

@@ -9,12 +9,13 @@ from quart import Blueprint, render_template, request
 from quart_schema import validate_querystring, validate_response
 
 from webapp.auth.current import current_user
-from webapp.catalogue.queries import current_season, get_race, list_races
+from webapp.catalogue.queries import get_race, list_races
 from webapp.errors import AppError
 from webapp.fragments import render_block
 from webapp.leaderboards.bodies import Wanted, read_body
 from webapp.leaderboards.pages import HtmlBoard, page_args, wants_fragment
 from webapp.models import RaceResult
+from webapp.running import configured_season, season_now
 from webapp.schemas import ApiModel, Page
 from webapp.scoring.queries import driver_points, team_scores
 
@@ -73,7 +74,7 @@ class SeasonArgs(ApiModel):
 @validate_querystring(SeasonArgs)
 async def races(query_args: SeasonArgs) -> str:
     """Show a season's calendar with each race's status."""
-    season = query_args.season or await current_season()
+    season = query_args.season or await season_now()
     return await render_template(
         "scoring/races.html", season=season, races=await list_races(season=season)
     )
@@ -100,6 +101,7 @@ async def race(race_id: int) -> str:
             fmt,
             Wanted(race_id=race_id, offset=offset, limit=limit),
             user_id=user.id if user else None,
+            configured_season=configured_season(),
         )
         # Rendered by our templates, every value escaped by Jinja: safe as it stands.
         board_html = Markup(board.data.decode())  # noqa: S704  # nosec B704

@@ -23,7 +23,7 @@ class Deadline:
     left: Countdown
 
 
-async def next_deadline(*, now: datetime) -> Deadline | None:
+async def next_deadline(*, now: datetime, configured_season: int | None = None) -> Deadline | None:
     """Return the next lineup deadline of the current season at `now`, if any."""
     # Every page shows it: looked up once per process every few seconds, at once after a
     # reschedule in this process, and never used past its lock or before it was asked.
@@ -33,7 +33,9 @@ async def next_deadline(*, now: datetime) -> Deadline | None:
         if race is None or race.lock_at > now:
             return Deadline(race=race, left=countdown(race.lock_at, now)) if race else None
     try:
-        race = await next_race(season=await remembered_current_season(), now=now)
+        race = await next_race(
+            season=await remembered_current_season(configured=configured_season), now=now
+        )
     except Exception:
         # Pages (error pages included) must render even when this cannot be read.
         log.warning("next deadline unavailable", exc_info=True)

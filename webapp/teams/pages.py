@@ -11,12 +11,13 @@ from quart_schema import hide
 from werkzeug.datastructures import MultiDict
 
 from webapp.auth.current import current_user, require_user
-from webapp.catalogue.queries import current_season, list_drivers
+from webapp.catalogue.queries import list_drivers
 from webapp.clock import app_now
 from webapp.errors import AppError
 from webapp.fragments import render_block
 from webapp.models import Driver, League
 from webapp.responses import redirect_to
+from webapp.running import configured_season, season_now
 from webapp.teams import rules, service
 from webapp.teams.deadline import Deadline, next_deadline
 from webapp.teams.locks import locked_lineups
@@ -31,7 +32,7 @@ TEMPLATE = "teams/builder.html"
 async def _deadline() -> dict[str, Any]:
     # A function, not a value: only pages that show the deadline pay for the query.
     async def deadline() -> Deadline | None:
-        return await next_deadline(now=app_now())
+        return await next_deadline(now=app_now(), configured_season=configured_season())
 
     return {"next_deadline": deadline}
 
@@ -63,7 +64,7 @@ async def builder_context(
     error: AppError | None = None,
 ) -> dict[str, Any]:
     """Return what the builder shows: drivers by constructor, picks, totals and errors."""
-    season = detail.team.season_id if detail else await current_season()
+    season = detail.team.season_id if detail else await season_now()
     drivers = await list_drivers(season=season)
     infos = await service.season_drivers(season=season)
     field_errors: dict[str, str] = {}

@@ -62,7 +62,7 @@ async def create_team(
 ) -> Team:
     """Create a team of the season with its first lineup, or raise the first broken rule."""
     name = rules.clean_name(name)
-    season = season or await current_season()
+    season = season or await current_season(configured=None)
     async with in_transaction():
         # One owner's team changes queue up here, so the limit and names hold under races.
         await User.select_for_update(no_key=True).get(id=owner.id)
@@ -168,7 +168,7 @@ async def team_detail(*, team: Team) -> TeamDetail:
 
 async def list_my_teams(*, owner: User, season: int | None = None) -> list[Team]:
     """Return the user's teams of a season (the current one by default), oldest first."""
-    season = season or await current_season()
+    season = season or await current_season(configured=None)
     return (
         await Team.filter(owner_id=owner.id, season_id=season)
         .select_related("owner")
