@@ -99,11 +99,15 @@ async def walk(settings: Any, captured: Captured, params: dict[str, int], user: 
     from webapp.app import create_app
 
     app = create_app(settings.model_copy(update={"environment": "test"}))
-    token, _ = create_access_token(user=user)
+    token, _ = create_access_token(
+        user=user,
+        secret=app.config["SECRET_KEY"],
+        access_minutes=settings.access_token_expire_minutes,
+    )
     async with app.test_app():
         client = app.test_client()
         async with client.session_transaction() as session:
-            session["sid"] = await create_session(user=user)
+            session["sid"] = await create_session(user=user, days=1)
         paths = []
         for rule in app.url_map.iter_rules():
             if rule.websocket or "GET" not in (rule.methods or ()) or rule.endpoint == "static":

@@ -93,7 +93,9 @@ async def find_subjects() -> Subjects:
         league_size = await LeagueMember.filter(league=league).count()
         os.environ["SECRET_KEY"] = SECRET
         get_settings.cache_clear()
-        token, _ = create_access_token(user=user)
+        token, _ = create_access_token(
+            user=user, secret=SECRET, access_minutes=get_settings().access_token_expire_minutes
+        )
     return Subjects(token, user.id, league.id, teams, league_size)
 
 

@@ -173,7 +173,7 @@ def compare(
 async def session_cookie(user_id: int) -> str:
     """Start a browser session for a player and return the signed cookie carrying it."""
     async with bench_services(fresh=False):
-        raw = await create_session(user=await User.get(id=user_id))
+        raw = await create_session(user=await User.get(id=user_id), days=1)
     signer = Quart(__name__)
     signer.secret_key = SECRET
     serializer = signer.session_interface.get_signing_serializer(signer)  # type: ignore[attr-defined]

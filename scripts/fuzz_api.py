@@ -77,7 +77,11 @@ async def seed(database_url: str, redis_url: str) -> tuple[str, dict[str, int]]:
         admin = await register(
             email="fuzz@example.com", username="fuzz", password=password, is_admin=True
         )
-        token, _ = create_access_token(user=admin)
+        token, _ = create_access_token(
+            user=admin,
+            secret=settings.signing_key(),
+            access_minutes=settings.access_token_expire_minutes,
+        )
         cheap = ("bortoleto", "albon", "hadjar", "lawson", "doohan")
         drivers = [d.id for d in await Driver.filter(ref__in=cheap)]
         team = await create_team(

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from tortoise import connections
 
 from webapp import db as database
+from webapp.auth.passwords import configure_hashing
 from webapp.cache import clear_local
 from webapp.models import User
 from webapp.redis import close_redis, get_redis, init_redis
@@ -57,6 +58,7 @@ def settings(service_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFac
         RESULTS_API_URL="http://127.0.0.1:9/unreachable",
     )
     get_settings.cache_clear()
+    configure_hashing(cheap=True)
     return load_settings()
 
 
@@ -188,7 +190,11 @@ def auth_headers(migrated: Settings) -> Callable[[User], dict[str, str]]:
     from webapp.auth.tokens import create_access_token
 
     def headers(user: User) -> dict[str, str]:
-        token, _ = create_access_token(user=user)
+        token, _ = create_access_token(
+            user=user,
+            secret=migrated.signing_key(),
+            access_minutes=migrated.access_token_expire_minutes,
+        )
         return {"Authorization": f"Bearer {token}"}
 
     return headers

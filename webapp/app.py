@@ -9,6 +9,7 @@ from quart_schema import Info, QuartSchema
 
 from webapp import db, gameclock
 from webapp.assets import init_assets
+from webapp.auth.passwords import configure_hashing
 from webapp.boot import join_replay
 from webapp.compression import init_compression
 from webapp.converters import DbIdConverter
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["SECRET_KEY"] = settings.signing_key()
+    configure_hashing(cheap=settings.environment == "test")
     app.jinja_env.filters["iso_z"] = iso_z
     app.url_map.converters["int"] = DbIdConverter
     if settings.environment != "test":

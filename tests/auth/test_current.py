@@ -9,6 +9,7 @@ from quart.typing import TestClientProtocol
 
 from webapp.auth.tokens import create_access_token
 from webapp.models import User
+from webapp.settings import get_settings
 
 MakeUser = Callable[..., Awaitable[User]]
 
@@ -43,12 +44,19 @@ async def test_expired_access_token_is_refused(
 ) -> None:
     alice = await make_user("alice")
     long_ago = datetime.now(UTC) - timedelta(minutes=31)
-    token, life = create_access_token(user=alice, now=long_ago)
+    token, life = create_access_token(
+        user=alice, now=long_ago, secret=get_settings().signing_key(), access_minutes=30
+    )
     assert life == 30 * 60
     response = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert (await response.get_json())["error"]["message"] == "Token expired"
-    fresh, _ = create_access_token(user=alice, now=datetime.now(UTC) - timedelta(minutes=29))
+    fresh, _ = create_access_token(
+        user=alice,
+        now=datetime.now(UTC) - timedelta(minutes=29),
+        secret=get_settings().signing_key(),
+        access_minutes=30,
+    )
     response = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {fresh}"})
     assert response.status_code == 200
 

@@ -16,6 +16,8 @@ from webapp.models import RefreshToken, User
 
 MakeUser = Callable[..., Awaitable[User]]
 PASSWORD = "correct horse battery"
+# Tokens made and read here without the app: any key will do, with the default lifetimes.
+SECRET = "a-signing-key-for-tokens-made-outside-the-app"
 
 
 async def login(client: TestClientProtocol, username: str = "alice") -> dict:
@@ -81,7 +83,7 @@ async def test_anything_but_a_live_refresh_token_cannot_refresh(
     client: TestClientProtocol, make_user: MakeUser
 ) -> None:
     alice = await make_user("alice")
-    session_secret = await create_session(user=alice)
+    session_secret = await create_session(user=alice, days=30)
     access_token = (await login(client))["access_token"]
     for token in ("pr_nonsense", "garbage", session_secret, access_token, "x" * 5000, ""):
         status, body = await refresh(client, token)
@@ -97,13 +99,27 @@ async def test_anything_but_a_live_refresh_token_cannot_refresh(
 async def test_refresh_token_expires_by_the_clock(make_user: MakeUser) -> None:
     alice = await make_user("alice")
     start = datetime(2030, 1, 1, tzinfo=UTC)
-    pair = await tokens.issue_pair(user=alice, now=start)
+    pair = await tokens.issue_pair(
+        user=alice, now=start, secret=SECRET, access_minutes=30, refresh_days=30
+    )
     with pytest.raises(AppError) as expired:
-        await tokens.rotate_refresh_token(raw=pair.refresh_token, now=start + timedelta(days=31))
+        await tokens.rotate_refresh_token(
+            raw=pair.refresh_token,
+            now=start + timedelta(days=31),
+            secret=SECRET,
+            access_minutes=30,
+            refresh_days=30,
+        )
     assert expired.value.status == 401
-    pair = await tokens.issue_pair(user=alice, now=start)
+    pair = await tokens.issue_pair(
+        user=alice, now=start, secret=SECRET, access_minutes=30, refresh_days=30
+    )
     fresh = await tokens.rotate_refresh_token(
-        raw=pair.refresh_token, now=start + timedelta(days=29)
+        raw=pair.refresh_token,
+        now=start + timedelta(days=29),
+        secret=SECRET,
+        access_minutes=30,
+        refresh_days=30,
     )
     assert fresh.refresh_token != pair.refresh_token
 
@@ -111,11 +127,15 @@ async def test_refresh_token_expires_by_the_clock(make_user: MakeUser) -> None:
 async def test_access_token_expiry_follows_the_clock(make_user: MakeUser) -> None:
     alice = await make_user("alice")
     start = datetime(2030, 1, 1, tzinfo=UTC)
-    token, _ = tokens.create_access_token(user=alice, now=start)
-    user = await tokens.user_for_access_token(token=token, now=start + timedelta(minutes=29))
+    token, _ = tokens.create_access_token(user=alice, now=start, secret=SECRET, access_minutes=30)
+    user = await tokens.user_for_access_token(
+        token=token, now=start + timedelta(minutes=29), secret=SECRET
+    )
     assert user.id == alice.id
     with pytest.raises(AppError) as expired:
-        await tokens.user_for_access_token(token=token, now=start + timedelta(minutes=30))
+        await tokens.user_for_access_token(
+            token=token, now=start + timedelta(minutes=30), secret=SECRET
+        )
     assert expired.value.message == "Token expired"
 
 
@@ -226,12 +246,18 @@ async def test_cutoff_is_exact_with_an_injected_clock(make_user: MakeUser) -> No
 
     alice = await make_user("alice")
     change = datetime(2030, 1, 1, 12, 0, 0, 500_000, tzinfo=UTC)
-    before, _ = tokens.create_access_token(user=alice, now=change - timedelta(milliseconds=100))
+    before, _ = tokens.create_access_token(
+        user=alice, now=change - timedelta(milliseconds=100), secret=SECRET, access_minutes=30
+    )
     await update_profile(
         user=alice, password="a brand new secret", current_password=PASSWORD, now=change
     )
-    after, _ = tokens.create_access_token(user=alice, now=change + timedelta(milliseconds=100))
+    after, _ = tokens.create_access_token(
+        user=alice, now=change + timedelta(milliseconds=100), secret=SECRET, access_minutes=30
+    )
     check_at = change + timedelta(minutes=1)
     with pytest.raises(AppError):
-        await tokens.user_for_access_token(token=before, now=check_at)
-    assert (await tokens.user_for_access_token(token=after, now=check_at)).id == alice.id
+        await tokens.user_for_access_token(token=before, now=check_at, secret=SECRET)
+    assert (
+        await tokens.user_for_access_token(token=after, now=check_at, secret=SECRET)
+    ).id == alice.id

@@ -20,6 +20,7 @@ from tests.live.scenario import CHEAP
 from tests.live.servers import running_web
 from webapp.auth.tokens import create_access_token
 from webapp.models import Driver, Race, User
+from webapp.settings import get_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -74,7 +75,9 @@ class Admin:
     """The operator, calling the admin JSON API of the running site."""
 
     def __init__(self, site: str, user: User) -> None:
-        token, _ = create_access_token(user=user)
+        token, _ = create_access_token(
+            user=user, secret=get_settings().signing_key(), access_minutes=30
+        )
         self.client = httpx.AsyncClient(
             base_url=f"{site}/api/v1", headers={"Authorization": f"Bearer {token}"}
         )

@@ -26,6 +26,7 @@ from tests.live.servers import (
 from tests.results.conftest import FakeFeed
 from webapp.auth.tokens import create_access_token
 from webapp.models import User
+from webapp.settings import get_settings
 
 GUARD_SECONDS = 30.0  # a poll goes web -> stream -> worker -> feed -> database -> pub/sub
 
@@ -71,7 +72,9 @@ async def table_with(socket: ClientConnection, key: str, check: Callable[[str], 
 
 
 async def poll_now(base_url: str, race_id: int, admin: User) -> None:
-    token, _ = create_access_token(user=admin)
+    token, _ = create_access_token(
+        user=admin, secret=get_settings().signing_key(), access_minutes=30
+    )
     async with httpx.AsyncClient() as client:
         response = await client.post(
             f"{base_url}/api/v1/admin/races/{race_id}/poll",

@@ -131,7 +131,7 @@ class Caller:
     async def start(self) -> Caller:
         if self.user is not None:
             async with self.client.session_transaction() as session:
-                session["sid"] = await create_session(user=self.user)
+                session["sid"] = await create_session(user=self.user, days=1)
                 session["csrf"] = "walk-csrf-token"
             self.csrf = {"X-CSRF-Token": "walk-csrf-token"}
         return self

@@ -42,8 +42,10 @@ def admin_create(email: str, username: str, password: str | None, promote: bool)
 async def _create(
     settings: Settings, *, email: str, username: str, password: str | None, promote: bool
 ) -> tuple[User, bool]:
+    from webapp.auth.passwords import configure_hashing
     from webapp.auth.users import create_admin
 
+    configure_hashing(cheap=settings.environment == "test")
     await init_db(settings)
     try:
         return await create_admin(

@@ -10,9 +10,21 @@ from webapp.auth.tokens import user_for_access_token
 from webapp.errors import AppError
 from webapp.models import User
 from webapp.observability import user_id_var
+from webapp.settings import Settings
 
 SESSION_KEY = "sid"
 CSRF_KEY = "csrf"
+
+
+def app_settings() -> Settings:
+    """Return the settings the running app was built with."""
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings
+
+
+def signing_secret() -> str:
+    """Return the key tokens are signed with, read once when the app was built."""
+    return str(current_app.config["SECRET_KEY"])
 
 
 def bearer_token() -> str | None:
@@ -40,7 +52,7 @@ async def current_user() -> User | None:
             g.auth_error = "Use an `Authorization: Bearer <token>` header"
         else:
             try:
-                user = await user_for_access_token(token=token.strip())
+                user = await user_for_access_token(token=token.strip(), secret=signing_secret())
             except AppError as exc:
                 g.auth_error = exc.message
     else:
@@ -78,9 +90,12 @@ def clear_session() -> None:
 
 async def log_in(user: User) -> None:
     """Start a browser session for `user` under a fresh session secret."""
-    await end_session(raw=session.get(SESSION_KEY))
+    settings = app_settings()
+    await end_session(
+        raw=session.get(SESSION_KEY), access_minutes=settings.access_token_expire_minutes
+    )
     clear_session()
-    session[SESSION_KEY] = await create_session(user=user)
+    session[SESSION_KEY] = await create_session(user=user, days=settings.refresh_token_expire_days)
     session.permanent = True
     g.current_user = user
     g.auth_resolved = True
@@ -89,7 +104,9 @@ async def log_in(user: User) -> None:
 
 async def log_out() -> None:
     """End the browser session everywhere and forget the cookie's contents."""
-    await end_session(raw=session.get(SESSION_KEY))
+    await end_session(
+        raw=session.get(SESSION_KEY), access_minutes=app_settings().access_token_expire_minutes
+    )
     clear_session()
     g.current_user = None
     g.auth_resolved = True
@@ -101,5 +118,5 @@ def client_ip() -> str:
     return client_address(
         peer=request.remote_addr,
         forwarded_for=request.headers.get("X-Forwarded-For"),
-        trusted=current_app.config["SETTINGS"].trusted_proxies,
+        trusted=app_settings().trusted_proxies,
     )

@@ -8,19 +8,28 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from webapp.errors import AppError
-from webapp.settings import get_settings
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128
 
+PRODUCTION = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+# Tests create hundreds of accounts; the algorithm is the same, only cheaper.
+CHEAPEST = PasswordHasher.from_parameters(profiles.CHEAPEST)
+# Chosen once per process by its entry point (the app factory, the CLI, the test setup).
+_chosen = {"hasher": PRODUCTION}
 
-@lru_cache
+
+def configure_hashing(*, cheap: bool) -> None:
+    """Hash with the cheapest parameters (`cheap`, under test), else RFC 9106 low-memory ones."""
+    wanted = CHEAPEST if cheap else PRODUCTION
+    if _chosen["hasher"] is not wanted:
+        _chosen["hasher"] = wanted
+        dummy_hash.cache_clear()
+
+
 def hasher() -> PasswordHasher:
-    """Return the Argon2id hasher: RFC 9106 low-memory parameters, the cheapest under test."""
-    if get_settings().environment == "test":
-        # Tests create hundreds of accounts; the algorithm is the same, only cheaper.
-        return PasswordHasher.from_parameters(profiles.CHEAPEST)
-    return PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+    """Return the Argon2id hasher this process was configured with."""
+    return _chosen["hasher"]
 
 
 @lru_cache

@@ -7,7 +7,7 @@ from quart import Blueprint, Response
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from webapp.auth import tokens, users
-from webapp.auth.current import client_ip, require_user
+from webapp.auth.current import app_settings, client_ip, require_user, signing_secret
 from webapp.auth.limits import limit_login, limit_register
 from webapp.models import User
 from webapp.schemas import ApiModel, Page, UtcDatetime
@@ -112,7 +112,14 @@ async def login(data: LoginIn) -> TokenPairOut:
     """Trade a username or email and password for an access and a refresh token (public)."""
     await limit_login(ip=client_ip(), login=data.username)
     user = await users.authenticate(login=data.username, password=data.password)
-    return pair_out(await tokens.issue_pair(user=user))
+    settings = app_settings()
+    pair = await tokens.issue_pair(
+        user=user,
+        secret=signing_secret(),
+        access_minutes=settings.access_token_expire_minutes,
+        refresh_days=settings.refresh_token_expire_days,
+    )
+    return pair_out(pair)
 
 
 @api.post("/auth/refresh")
@@ -120,14 +127,23 @@ async def login(data: LoginIn) -> TokenPairOut:
 @validate_response(TokenPairOut)
 async def refresh(data: RefreshIn) -> TokenPairOut:
     """Trade a refresh token for a new pair; the old one stops working (public)."""
-    return pair_out(await tokens.rotate_refresh_token(raw=data.refresh_token))
+    settings = app_settings()
+    pair = await tokens.rotate_refresh_token(
+        raw=data.refresh_token,
+        secret=signing_secret(),
+        access_minutes=settings.access_token_expire_minutes,
+        refresh_days=settings.refresh_token_expire_days,
+    )
+    return pair_out(pair)
 
 
 @api.post("/auth/logout")
 @validate_request(RefreshIn)
 async def logout(data: RefreshIn) -> Response:
     """Revoke a refresh token and its family (public)."""
-    await tokens.revoke_refresh_token(raw=data.refresh_token)
+    await tokens.revoke_refresh_token(
+        raw=data.refresh_token, access_minutes=app_settings().access_token_expire_minutes
+    )
     return Response(status=204)
 
 

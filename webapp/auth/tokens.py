@@ -14,7 +14,6 @@ from tortoise.expressions import Q
 from webapp.errors import AppError
 from webapp.models import RefreshToken, User
 from webapp.redis import get_redis
-from webapp.settings import get_settings
 
 ALGORITHM = "HS256"
 ISSUER = "paddock"
@@ -47,18 +46,17 @@ def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
-def access_life() -> int:
-    """Return how long an access token lives, in seconds."""
-    return get_settings().access_token_expire_minutes * 60
-
-
 def create_access_token(
-    *, user: User, family: uuid.UUID | None = None, now: datetime | None = None
+    *,
+    user: User,
+    secret: str,
+    access_minutes: int,
+    family: uuid.UUID | None = None,
+    now: datetime | None = None,
 ) -> tuple[str, int]:
-    """Return a signed access token for `user` (issued with refresh `family`) and its life."""
-    settings = get_settings()
+    """Return an access token for `user` (issued with refresh `family`) and its life in seconds."""
     issued = utcnow(now)
-    life = access_life()
+    life = access_minutes * 60
     claims: dict[str, str | int | float] = {
         "sub": str(user.id),
         # A fractional iat (allowed by RFC 7519) lets a password change cut precisely.
@@ -71,7 +69,7 @@ def create_access_token(
     if family is not None:
         # Revoking the family (logout, a stolen refresh token) revokes this token too.
         claims["fam"] = family.hex
-    return jwt.encode(claims, settings.signing_key(), algorithm=ALGORITHM), life
+    return jwt.encode(claims, secret, algorithm=ALGORITHM), life
 
 
 def revoked_family_key(family: str) -> str:
@@ -89,12 +87,12 @@ def issued_before_cutoff(user: User, issued: datetime) -> bool:
     return user.tokens_valid_after is not None and issued < user.tokens_valid_after
 
 
-async def user_for_access_token(*, token: str, now: datetime | None = None) -> User:
-    """Return the user an access token names, or raise `unauthorized`."""
+async def user_for_access_token(*, token: str, secret: str, now: datetime | None = None) -> User:
+    """Return the user an access token signed with `secret` names, or raise `unauthorized`."""
     try:
         claims = jwt.decode(
             token,
-            get_settings().signing_key(),
+            secret,
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             issuer=ISSUER,
@@ -139,23 +137,32 @@ async def store_token(
 
 
 async def issue_pair(
-    *, user: User, family: uuid.UUID | None = None, now: datetime | None = None
+    *,
+    user: User,
+    secret: str,
+    access_minutes: int,
+    refresh_days: int,
+    family: uuid.UUID | None = None,
+    now: datetime | None = None,
 ) -> TokenPair:
     """Issue an access token and a refresh token (in `family`, else a new one)."""
     family = family or uuid.uuid4()
-    access, life = create_access_token(user=user, family=family, now=now)
+    access, life = create_access_token(
+        user=user, secret=secret, access_minutes=access_minutes, family=family, now=now
+    )
     raw = new_secret(REFRESH_PREFIX)
-    days = get_settings().refresh_token_expire_days
-    await store_token(user=user, raw=raw, days=days, family=family, now=now)
+    await store_token(user=user, raw=raw, days=refresh_days, family=family, now=now)
     return TokenPair(access_token=access, refresh_token=raw, expires_in=life)
 
 
-async def revoke_family(*, family: uuid.UUID, now: datetime | None = None) -> None:
-    """Revoke every live token of a family, and the access tokens issued with them."""
+async def revoke_family(
+    *, family: uuid.UUID, access_minutes: int, now: datetime | None = None
+) -> None:
+    """Revoke every live token of a family, and the access tokens (living `access_minutes`)."""
     await RefreshToken.filter(family=family, revoked_at=None).update(revoked_at=utcnow(now))
     # Kept as long as an access token lives (and a minute for clock skew): after that,
     # every access token of the family has expired on its own.
-    await get_redis().set(revoked_family_key(family.hex), "1", ex=access_life() + 60)
+    await get_redis().set(revoked_family_key(family.hex), "1", ex=access_minutes * 60 + 60)
 
 
 async def find_live(*, raw: str, prefix: str, now: datetime | None = None) -> RefreshToken | None:
@@ -174,7 +181,14 @@ async def find_live(*, raw: str, prefix: str, now: datetime | None = None) -> Re
     return row
 
 
-async def rotate_refresh_token(*, raw: str, now: datetime | None = None) -> TokenPair:
+async def rotate_refresh_token(
+    *,
+    raw: str,
+    secret: str,
+    access_minutes: int,
+    refresh_days: int,
+    now: datetime | None = None,
+) -> TokenPair:
     """Trade a refresh token for a new pair; a retired token revokes its whole family."""
     when = utcnow(now)
     invalid = AppError(
@@ -194,20 +208,29 @@ async def rotate_refresh_token(*, raw: str, now: datetime | None = None) -> Toke
     )
     if not claimed:
         if row.used_at is not None:
-            await revoke_family(family=row.family, now=when)
+            await revoke_family(family=row.family, access_minutes=access_minutes, now=when)
         raise invalid
     if row.expires_at <= when or issued_before_cutoff(row.user, row.created_at):
         raise invalid
-    return await issue_pair(user=row.user, family=row.family, now=when)
+    return await issue_pair(
+        user=row.user,
+        secret=secret,
+        access_minutes=access_minutes,
+        refresh_days=refresh_days,
+        family=row.family,
+        now=when,
+    )
 
 
-async def revoke_refresh_token(*, raw: str, now: datetime | None = None) -> None:
+async def revoke_refresh_token(
+    *, raw: str, access_minutes: int, now: datetime | None = None
+) -> None:
     """Revoke the family of a refresh token (logout); unknown tokens are ignored."""
     if not raw.startswith(REFRESH_PREFIX):
         return
     row = await RefreshToken.get_or_none(token_hash=hash_token(raw))
     if row is not None:
-        await revoke_family(family=row.family, now=now)
+        await revoke_family(family=row.family, access_minutes=access_minutes, now=now)
 
 
 async def revoke_all(
