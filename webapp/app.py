@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from quart import Quart
@@ -10,7 +11,7 @@ from quart_schema import Info, QuartSchema
 from webapp import db, gameclock
 from webapp.assets import init_assets
 from webapp.auth.passwords import configure_hashing
-from webapp.boot import join_replay
+from webapp.boot import join_replay, start_following, stop_following
 from webapp.compression import init_compression
 from webapp.converters import DbIdConverter
 from webapp.error_handlers import register_error_handlers
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     init_assets(app)
 
     owned: dict[str, bool] = {}
+    following: list[asyncio.Task[None] | None] = []
 
     @app.before_serving
     async def _connect() -> None:
@@ -124,9 +126,12 @@ def create_app(settings: Settings | None = None) -> Quart:
         if replay is not None:
             # The replayed season opens with company on its boards: made once, then found.
             await generate_company(season=replay.season_id)
+        following.append(start_following(replay))
 
     @app.after_serving
     async def _disconnect() -> None:
+        while following:
+            await stop_following(following.pop())
         if owned.get("redis"):
             await close_redis()
         if owned.get("db"):

@@ -9,6 +9,8 @@ message left unacknowledged for TASK_IDLE_TIMEOUT_MS by a crashed worker goes to
 
 from __future__ import annotations
 
+import asyncio
+
 from taskiq import (
     ScheduleSource,
     SmartRetryMiddleware,
@@ -19,7 +21,7 @@ from taskiq import (
 from taskiq.schedule_sources import LabelScheduleSource
 from taskiq_redis import ListRedisScheduleSource, RedisAsyncResultBackend, RedisStreamBroker
 
-from webapp.boot import join_replay
+from webapp.boot import join_replay, start_following, stop_following
 from webapp.db import close_db, init_db
 from webapp.gameclock import system_now
 from webapp.observability import init_sentry
@@ -58,6 +60,7 @@ def make_broker(settings: Settings) -> RedisStreamBroker:
         runs,  # last, so that its on_error runs first (see TaskRunMiddleware)
     )
     owned: dict[str, bool] = {}
+    following: list[asyncio.Task[None] | None] = []
 
     @broker.on_event(TaskiqEvents.WORKER_STARTUP)
     async def _open(state: TaskiqState) -> None:
@@ -65,12 +68,14 @@ def make_broker(settings: Settings) -> RedisStreamBroker:
         init_sentry(settings, component="worker")
         owned["db"] = await init_db(settings)
         owned["redis"] = await init_redis(settings.redis_url)
-        await join_replay(settings=settings, now=system_now())
+        following.append(start_following(await join_replay(settings=settings, now=system_now())))
 
     @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
     async def _close(state: TaskiqState) -> None:
         # What the worker's --wait-tasks-timeout did not see finish, before its connections go.
         await runs.cancel_running(wait=CANCEL_WAIT_SECONDS)
+        while following:
+            await stop_following(following.pop())
         if owned.pop("redis", False):
             await close_redis()
         if owned.pop("db", False):
@@ -102,16 +107,19 @@ def join_replay_on_start(broker: RedisStreamBroker, settings: Settings) -> None:
     if settings.replay is None:
         return  # without a replay the scheduler needs no database
     owned: dict[str, bool] = {}
+    following: list[asyncio.Task[None] | None] = []
 
     @broker.on_event(TaskiqEvents.CLIENT_STARTUP)
     async def _open(state: TaskiqState) -> None:
         assert settings.redis_url
         owned["db"] = await init_db(settings)
         owned["redis"] = await init_redis(settings.redis_url)
-        await join_replay(settings=settings, now=system_now())
+        following.append(start_following(await join_replay(settings=settings, now=system_now())))
 
     @broker.on_event(TaskiqEvents.CLIENT_SHUTDOWN)
     async def _close(state: TaskiqState) -> None:
+        while following:
+            await stop_following(following.pop())
         if owned.pop("redis", False):
             await close_redis()
         if owned.pop("db", False):

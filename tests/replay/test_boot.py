@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import pytest
 from redis.asyncio import Redis
 
-from webapp import gameclock
+from webapp import boot, gameclock
 from webapp.app import create_app
-from webapp.boot import join_replay
+from webapp.boot import follow_replay, join_replay
 from webapp.errors import AppError
 from webapp.models import Driver, Race, Replay, Season
 from webapp.replay import timeline
+from webapp.replay.state import restart_replay
 from webapp.settings import Settings, SettingsError, get_settings, load_settings
 from workers.broker import join_replay_on_start, make_broker
 
@@ -137,3 +139,37 @@ def test_replay_settings_parse_and_refuse_a_bad_pace() -> None:
     for bad in ("0", "-1", "nan"):
         with pytest.raises(SettingsError, match="replay_minutes_per_race"):
             load_settings(replay_minutes_per_race=bad, _env_file=None)
+
+
+async def test_a_process_moves_to_a_replay_started_over(fresh: None, replaying: Settings) -> None:
+    """When the replay starts over, a running process takes the new start and pace."""
+    await join_replay(settings=replaying, now=NOW)
+    assert await follow_replay(season=2024) is False  # nothing moved yet
+    later = NOW + timedelta(hours=1)
+    await restart_replay(season=2024, now=later, minutes_per_race=3)
+    assert await follow_replay(season=2024) is True
+    assert (installed().began, installed().minutes_per_race) == (later, 3.0)
+    assert await follow_replay(season=2024) is False
+
+
+async def test_the_web_app_follows_the_replay_while_it_serves(
+    fresh: None, replaying: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay started over elsewhere reaches a serving web process without a restart."""
+    monkeypatch.setattr(boot, "FOLLOW_EVERY_SECONDS", 0.01)
+    app = create_app(replaying)
+    async with app.test_app():
+        moved = asyncio.Event()
+        use = gameclock.use
+
+        def use_and_tell(clock: gameclock.Clock) -> gameclock.Clock:
+            moved.set()
+            return use(clock)
+
+        monkeypatch.setattr(gameclock, "use", use_and_tell)
+        later = installed().began + timedelta(hours=1)
+        await restart_replay(season=2024, now=later)
+        await asyncio.wait_for(moved.wait(), 10)
+        assert installed().began == later
+        response = await app.test_client().get("/api/v1/races")
+        assert response.status_code == 200
