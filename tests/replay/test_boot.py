@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,7 +13,7 @@ from webapp import boot, gameclock
 from webapp.app import create_app
 from webapp.boot import follow_replay, join_replay
 from webapp.errors import AppError
-from webapp.models import Driver, Race, Replay, Season
+from webapp.models import Driver, Race, Replay, Season, User
 from webapp.replay import timeline
 from webapp.replay.state import restart_replay
 from webapp.settings import Settings, SettingsError, get_settings, load_settings
@@ -173,3 +173,34 @@ async def test_the_web_app_follows_the_replay_while_it_serves(
         assert installed().began == later
         response = await app.test_client().get("/api/v1/races")
         assert response.status_code == 200
+
+
+async def test_start_up_refuses_to_begin_replaying_a_season_played_for_real(
+    fresh: None, replaying: Settings, make_user: Callable[..., Awaitable[User]]
+) -> None:
+    """REPLAY=2024 on a site where people built 2024 teams starts no replay and says why."""
+    from tests.replay.test_start import real_team
+    from webapp.catalogue.loader import load_season
+
+    await load_season(path=timeline.CATALOGUE / "season_2024.json")
+    await real_team(await make_user("alice"), 2024)
+    with pytest.raises(AppError) as caught:
+        await join_replay(settings=replaying, now=NOW)
+    assert caught.value.field == "season"
+    assert "season 2024 has 1 team(s) created outside a replay" in caught.value.message
+    assert await Replay.all().count() == 0
+    assert not isinstance(gameclock.current(), gameclock.ReplayClock)
+
+
+async def test_teams_made_during_a_replay_do_not_stop_it_joining_again(
+    fresh: None, replaying: Settings, make_user: Callable[..., Awaitable[User]]
+) -> None:
+    """A visitor's team made while the replay runs is part of it: the next start joins."""
+    from tests.replay.test_start import real_team
+
+    first = await join_replay(settings=replaying, now=NOW)
+    assert first is not None
+    await real_team(await make_user("visitor"), 2024)
+    again = await join_replay(settings=replaying, now=NOW + timedelta(minutes=3))
+    assert again is not None
+    assert (again.id, again.began_at) == (first.id, first.began_at)

@@ -6,7 +6,6 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from webapp import cache, gameclock
@@ -15,18 +14,12 @@ from webapp.errors import AppError
 from webapp.leaderboards.refresh import rebuild_leaderboards
 from webapp.models import League, Replay
 from webapp.replay import state, timeline
-from webapp.replay.company import EMAIL_DOMAIN, CompanyReport, generate_company
+from webapp.replay.company import CompanyReport, generate_company
 from webapp.replay.state import replay_clock
 
 COMPANY_PLAYERS = 300
 MINUTES_MAX = 24 * 60
 
-# Teams of the season not owned by generated players: a season with any was (or is) played
-# for real, and its boards must never take in replay results.
-OUTSIDE_TEAMS_SQL = """
-SELECT count(*) AS n FROM teams t JOIN users u ON u.id = t.owner_id
-WHERE t.season_id = $1 AND u.email NOT LIKE $2
-"""
 # A run's results, scores and polls go: the new run's feed brings them back round by round.
 RESET_SQL = (
     "DELETE FROM race_results WHERE race_id IN (SELECT id FROM races WHERE season_id = $1)",
@@ -90,22 +83,6 @@ def _check_minutes(minutes_per_race: float) -> float:
     return float(minutes_per_race)
 
 
-async def _refuse_real_teams(*, season: int) -> None:
-    """Refuse to replay a season people have built teams for outside a replay."""
-    rows = await connections.get("default").execute_query_dict(
-        OUTSIDE_TEAMS_SQL, [season, f"%@{EMAIL_DOMAIN}"]
-    )
-    count = int(rows[0]["n"])
-    if count:
-        message = (
-            f"season {season} has {count} team(s) created outside a replay; a replay would mix"
-            " its results into their leaderboard"
-        )
-        raise AppError(
-            "validation_error", message, details={"fields": {"season": message}}, field="season"
-        )
-
-
 async def start_season_replay(
     *,
     season: int,
@@ -124,7 +101,6 @@ async def start_season_replay(
         )
         existing = await Replay.get_or_none(season_id=season)
         if existing is None:
-            await _refuse_real_teams(season=season)
             replay = await state.start_replay(season=season, minutes_per_race=minutes, now=now)
         else:
             replay = await state.restart_replay(season=season, now=now, minutes_per_race=minutes)

@@ -23,12 +23,13 @@ from webapp.leaderboards.refresh import add_team_to_boards, league_membership_ch
 from webapp.leagues.service import MAX_TEAMS_MAX, new_invite_code
 from webapp.models import Driver
 from webapp.replay import timeline
+from webapp.replay.state import GENERATED_EMAIL_DOMAIN
 from webapp.teams import rules
 from webapp.teams.rules import DriverInfo
 
 # Generated players all live under this domain: no mail is ever sent there, and it tells
 # them apart from people who registered.
-EMAIL_DOMAIN = "replay.example.com"
+EMAIL_DOMAIN = GENERATED_EMAIL_DOMAIN
 PRIVATE_LEAGUES = 4
 DRAW_ATTEMPTS = 1000
 

@@ -19,6 +19,14 @@ INSERT INTO replays (season_id, began_at, minutes_per_race, created_at, restarts
 VALUES ($1, $2, $3, $2, 0)
 ON CONFLICT (season_id) DO NOTHING
 """
+# Generated players (webapp/replay/company.py) have addresses at this domain, and only they.
+GENERATED_EMAIL_DOMAIN = "replay.example.com"
+# Teams of the season not owned by generated players, made before any replay of it: such a
+# season was (or is) played for real, and its boards must never take in replay results.
+OUTSIDE_TEAMS_SQL = """
+SELECT count(*) AS n FROM teams t JOIN users u ON u.id = t.owner_id
+WHERE t.season_id = $1 AND u.email NOT LIKE $2
+"""
 
 
 async def _check(*, season: int, minutes_per_race: float | None) -> None:
@@ -43,10 +51,30 @@ async def start_replay(*, season: int, minutes_per_race: float, now: datetime) -
     joins it instead of moving every other process's clock.
     """
     await _check(season=season, minutes_per_race=minutes_per_race)
+    replay = await Replay.get_or_none(season_id=season)
+    if replay is not None:
+        return replay
+    await refuse_real_teams(season=season)
     await connections.get("default").execute_query(
         INSERT_SQL, [season, now, float(minutes_per_race)]
     )
     return await Replay.get(season_id=season)
+
+
+async def refuse_real_teams(*, season: int) -> None:
+    """Refuse to begin replaying a season people have built teams for outside a replay."""
+    rows = await connections.get("default").execute_query_dict(
+        OUTSIDE_TEAMS_SQL, [season, f"%@{GENERATED_EMAIL_DOMAIN}"]
+    )
+    count = int(rows[0]["n"])
+    if count:
+        message = (
+            f"season {season} has {count} team(s) created outside a replay; a replay would mix"
+            " its results into their leaderboard"
+        )
+        raise AppError(
+            "validation_error", message, details={"fields": {"season": message}}, field="season"
+        )
 
 
 async def restart_replay(
