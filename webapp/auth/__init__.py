@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from itsdangerous import URLSafeTimedSerializer
 from quart import Quart, request
+from quart.sessions import SecureCookieSessionInterface
 
 from webapp.auth.csrf import check_csrf, csrf_field, csrf_token
 from webapp.auth.current import client_ip, current_user
@@ -14,6 +16,20 @@ from webapp.settings import Settings
 
 # These count against their own, stricter limits instead of the general one.
 OWN_LIMITS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register"})
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Quart's signed session cookie, its signer built once per key instead of per request."""
+
+    def __init__(self) -> None:
+        self._signer: tuple[object, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Quart) -> URLSafeTimedSerializer | None:
+        """Return the signer of the app's current keys, reused while they stay the same."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if self._signer is None or self._signer[0] != keys:
+            self._signer = (keys, super().get_signing_serializer(app))
+        return self._signer[1]
 
 
 def init_auth(app: Quart) -> None:
@@ -26,6 +42,7 @@ def init_auth(app: Quart) -> None:
         SESSION_COOKIE_SECURE=settings.force_https,
         PERMANENT_SESSION_LIFETIME=timedelta(days=settings.refresh_token_expire_days),
     )
+    app.session_interface = SignedCookieSessions()
     app.jinja_env.globals.update(csrf_field=csrf_field, csrf_token=csrf_token)
 
     @app.before_request
