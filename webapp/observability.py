@@ -8,11 +8,13 @@ import sys
 import time
 import uuid
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from quart import Quart, Response, g, request
+from quart import Quart, Response, request
 
 from webapp.settings import Settings
 
@@ -31,7 +33,25 @@ REQUEST_LATENCY = Histogram(
 )
 REQUESTS = Counter("paddock_http_requests_total", "HTTP requests", ["method", "route", "status"])
 
-_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
+# One encoder for every line: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(default=str)
+
+
+@lru_cache(maxsize=4)
+def _second(seconds: int) -> str:
+    """Return the ISO date and time of a whole UTC second (one per second is formatted)."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def iso_time(created: float) -> str:
+    """Return a record's time in ISO 8601 with milliseconds and the UTC offset."""
+    seconds = int(created)
+    millis = min(int((created - seconds) * 1000), 999)
+    return f"{_second(seconds)}.{millis:03d}+00:00"
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,7 +59,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": iso_time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -53,7 +73,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return _ENCODER.encode(entry)
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -101,38 +121,72 @@ def init_sentry(settings: Settings, *, component: str, transport: Transport | No
     return True
 
 
+@dataclass(slots=True)
+class Exchange:
+    """One HTTP request as the access log and the metrics see it, filled in as it goes."""
+
+    method: str
+    path: str
+    request_id: str
+    started: float = field(default_factory=time.perf_counter)
+    route: str = "unmatched"
+    user_id: int | None = None
+
+
+exchange_var: ContextVar[Exchange | None] = ContextVar("exchange", default=None)
+_LOG = logging.getLogger("paddock.request")
+_Series = tuple[Histogram, Counter]
+# The labelled children, looked up once per (method, route, status) instead of per request.
+_SERIES: dict[tuple[str, str, str], _Series] = {}
+
+
+def begin_exchange(*, method: str, path: str, request_id: bytes | None) -> Exchange:
+    """Start timing a request under the id its caller sent (or a new one); tag logs with it."""
+    rid = request_id.decode("latin-1") if request_id else uuid.uuid4().hex
+    exchange = Exchange(method=method, path=path, request_id=rid[:64])
+    exchange_var.set(exchange)
+    request_id_var.set(exchange.request_id)
+    user_id_var.set(None)
+    return exchange
+
+
+def set_user_id(user_id: int | None) -> None:
+    """Name the signed-in user in this request's log lines, its access log line included."""
+    user_id_var.set(user_id)
+    if (exchange := exchange_var.get()) is not None:
+        exchange.user_id = user_id
+
+
+def end_exchange(exchange: Exchange, *, status: int) -> None:
+    """Log the request and count it by method, route and status."""
+    elapsed = time.perf_counter() - exchange.started
+    labels = (exchange.method, exchange.route, str(status))
+    series = _SERIES.get(labels)
+    if series is None:
+        series = _SERIES[labels] = (REQUEST_LATENCY.labels(*labels), REQUESTS.labels(*labels))
+    series[0].observe(elapsed)
+    series[1].inc()
+    if _LOG.isEnabledFor(logging.INFO):
+        user_id_var.set(exchange.user_id)
+        _LOG.info(
+            "request",
+            extra={
+                "method": exchange.method,
+                "path": exchange.path,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
+
+
 def init_observability(app: Quart) -> None:
-    """Give every request an id, log it, and time it by route."""
-    log = logging.getLogger("paddock.request")
+    """Name each request's route for its metrics (the edge wrapper times and logs it)."""
 
     @app.before_request
-    async def _start() -> None:
-        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        g.request_id = rid[:64]
-        g.request_started = time.perf_counter()
-        request_id_var.set(g.request_id)
-        user_id_var.set(None)
-
-    @app.after_request
-    async def _finish(response: Response) -> Response:
-        started = getattr(g, "request_started", None)
-        rule = request.url_rule.rule if request.url_rule else "unmatched"
-        if started is not None:
-            elapsed = time.perf_counter() - started
-            labels = (request.method, rule, str(response.status_code))
-            REQUEST_LATENCY.labels(*labels).observe(elapsed)
-            REQUESTS.labels(*labels).inc()
-            log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
-        response.headers["X-Request-ID"] = getattr(g, "request_id", "")
-        return response
+    async def _route() -> None:
+        exchange = exchange_var.get()
+        if exchange is not None and request.url_rule is not None:
+            exchange.route = request.url_rule.rule
 
 
 def metrics_response() -> Response:

@@ -9,7 +9,7 @@ from webapp.auth.sessions import create_session, end_session, user_for_session
 from webapp.auth.tokens import user_for_access_token
 from webapp.errors import AppError
 from webapp.models import User
-from webapp.observability import user_id_var
+from webapp.observability import set_user_id
 from webapp.settings import Settings
 
 SESSION_KEY = "sid"
@@ -59,7 +59,7 @@ async def current_user() -> User | None:
         user = await session_user()
     g.current_user = user
     g.auth_resolved = True
-    user_id_var.set(user.id if user else None)
+    set_user_id(user.id if user else None)
     return user
 
 
@@ -99,7 +99,7 @@ async def log_in(user: User) -> None:
     session.permanent = True
     g.current_user = user
     g.auth_resolved = True
-    user_id_var.set(user.id)
+    set_user_id(user.id)
 
 
 async def log_out() -> None:
@@ -110,7 +110,7 @@ async def log_out() -> None:
     clear_session()
     g.current_user = None
     g.auth_resolved = True
-    user_id_var.set(None)
+    set_user_id(None)
 
 
 def client_ip() -> str:
