@@ -100,8 +100,15 @@ class Key:
 FEED_LAST_REACHED = Namespace("feed").key("last_reached")
 
 
+_COUNTERS: dict[tuple[str, str], Any] = {}
+
+
 def _count(name: str, outcome: str) -> None:
-    CACHE_LOOKUPS.labels(name, outcome).inc()
+    # The labelled child is looked up once per (tier, outcome): this runs on every read.
+    counter = _COUNTERS.get((name, outcome))
+    if counter is None:
+        counter = _COUNTERS[(name, outcome)] = CACHE_LOOKUPS.labels(name, outcome)
+    counter.inc()
 
 
 async def generation(gen: Generation) -> int:
