@@ -66,7 +66,8 @@ def init_compression(app: Quart) -> None:
         if response.mimetype not in COMPRESSIBLE:
             return response
         response.vary.add("Accept-Encoding")
-        if not _worth_compressing(response):
+        # No Accept-Encoding accepts nothing but identity: skip the checks.
+        if not request.headers.get("Accept-Encoding") or not _worth_compressing(response):
             return response
         encoding = choose_encoding(_accepted())
         if encoding is None:

@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from itsdangerous import URLSafeTimedSerializer
-from quart import Quart, request
-from quart.sessions import SecureCookieSessionInterface
+from quart import Quart, Response, request
+from quart.sessions import SecureCookieSessionInterface, SessionMixin
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from webapp.auth.csrf import check_csrf, csrf_field, csrf_token
 from webapp.auth.current import client_ip, current_user
@@ -30,6 +31,14 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         if self._signer is None or self._signer[0] != keys:
             self._signer = (keys, super().get_signing_serializer(app))
         return self._signer[1]
+
+    async def save_session(
+        self, app: Quart, session: SessionMixin, response: Response | WerkzeugResponse | None
+    ) -> None:
+        """Save the cookie, returning at once for a session nothing read or changed."""
+        # What Quart's own would do for it too, without first reading six cookie settings.
+        if session or session.accessed or session.modified:
+            await super().save_session(app, session, response)
 
 
 def init_auth(app: Quart) -> None:
