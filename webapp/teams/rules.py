@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from webapp.errors import AppError
+from webapp.games.classic import CLASSIC
 
-BUDGET = Decimal("100.0")
-LINEUP_SIZE = 5
-PER_CONSTRUCTOR = 2
+# The classic game's roster, which every team plays until teams carry a game.
+BUDGET = CLASSIC.roster.budget
+LINEUP_SIZE = CLASSIC.roster.drivers
+PER_CONSTRUCTOR = CLASSIC.roster.per_constructor
 NAME_MIN = 3
 NAME_MAX = 30
 

@@ -1,0 +1,98 @@
+"""The parts a game is made of, as frozen data: roster rules and the points of each session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRules:
+    """What a lineup of this game must hold."""
+
+    drivers: int
+    constructors: int
+    budget: Decimal
+    # At most this many drivers whose current constructor is the same.
+    per_constructor: int
+    # The captain is one of the lineup's drivers.
+    captain: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class QualifyingRules:
+    """A driver's qualifying points."""
+
+    # Points by qualifying position: index 0 is P1; positions past the end score 0.
+    position_points: tuple[int, ...]
+    # Scored instead of any position points.
+    no_time: int
+    disqualified: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRules:
+    """A driver's points in a race-like session (the sprint or the race)."""
+
+    # Points by classified position: index 0 is P1; positions past the end score 0.
+    position_points: tuple[int, ...]
+    # Points per position gained from the grid (and lost, negated); 0 leaves the grid unscored.
+    per_position_gained: int = 0
+    fastest_lap: int = 0
+    # The feed's FastestLap.rank that earns the fastest-lap points.
+    fastest_lap_rank: int = 1
+    # Entered by an admin; only the race has one.
+    driver_of_the_day: int = 0
+    not_classified: int = 0
+    disqualified: int = 0
+    # positionText values that mean "retired or not classified".
+    not_classified_texts: frozenset[str] = field(default_factory=lambda: frozenset({"R", "N"}))
+    # positionText values that mean disqualified: the penalty is the only points scored.
+    disqualified_texts: frozenset[str] = field(default_factory=lambda: frozenset({"D"}))
+    # positionText values of drivers who never started; they do not count among the starters.
+    non_starter_texts: frozenset[str] = field(default_factory=lambda: frozenset({"W", "F"}))
+
+
+@dataclass(frozen=True, slots=True)
+class QualifyingBonus:
+    """A constructor's bonus for how far its cars got in qualifying."""
+
+    both_q3: int
+    one_q3: int
+    both_q2: int
+    one_q2: int
+    neither_leaves_q1: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConstructorRules:
+    """How a constructor in a lineup scores: its drivers' session points plus a bonus."""
+
+    qualifying_bonus: QualifyingBonus
+    # Driver of the Day counts for the driver only, never for the car's constructor.
+    includes_driver_of_the_day: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    """Every session a game scores; a session set to None is not scored."""
+
+    race: SessionRules
+    qualifying: QualifyingRules | None = None
+    sprint: SessionRules | None = None
+    constructor: ConstructorRules | None = None
+    # The captain's qualifying, sprint and race points are multiplied by this.
+    captain_multiplier: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Game:
+    """One game: its name, its roster rules and its scoring, all data."""
+
+    name: str
+    title: str
+    summary: str
+    roster: RosterRules
+    scoring: Scoring
+    # What the feed does not carry and the game therefore does not score.
+    not_scored: tuple[str, ...] = ()
