@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +97,18 @@ class Game:
     scoring: Scoring
     # What the feed does not carry and the game therefore does not score.
     not_scored: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the game's rules as plain data, sets as sorted lists, for the API."""
+        plain: dict[str, Any] = _plain(asdict(self))
+        return plain
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
