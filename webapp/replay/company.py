@@ -158,7 +158,7 @@ def plan_company(
 ) -> Plan:
     """Draw the players, lineups and leagues of a seed; `drivers` are (ref, rules view)."""
     # Reproducible on purpose: nothing secret is drawn from it (invite codes are not).
-    rng = random.Random(f"{seed}:{season}")  # noqa: S311
+    rng = random.Random(f"{seed}:{season}")  # noqa: S311  # nosec B311
     ordered = sorted(drivers, key=lambda item: item[0])
     ref_of = {info.id: ref for ref, info in ordered}
     infos = [info for _, info in ordered]
