@@ -6,13 +6,13 @@ the browser exactly the errors the API would answer.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from webapp.errors import AppError
 from webapp.games.classic import CLASSIC
+from webapp.games.roster import roster_errors
 
 # The classic game's roster, which every team plays until teams carry a game.
 BUDGET = CLASSIC.roster.budget
@@ -20,16 +20,6 @@ LINEUP_SIZE = CLASSIC.roster.drivers
 PER_CONSTRUCTOR = CLASSIC.roster.per_constructor
 NAME_MIN = 3
 NAME_MAX = 30
-
-# api.md: a lineup breaking several rules gets the first of these.
-PRECEDENCE = (
-    "unknown_driver",
-    "duplicate_driver",
-    "wrong_driver_count",
-    "captain_not_in_team",
-    "too_many_from_constructor",
-    "over_budget",
-)
 
 
 @dataclass(frozen=True)
@@ -73,70 +63,12 @@ def lineup_errors(
     drivers: Mapping[int, DriverInfo],
     budget: Decimal = BUDGET,
 ) -> list[RuleError]:
-    """Return every rule the lineup breaks, in api.md precedence order."""
-    errors: list[RuleError] = []
-    unknown = [i for i in driver_ids if i not in drivers]
-    if unknown:
-        listed = ", ".join(str(i) for i in dict.fromkeys(unknown))
-        errors.append(
-            RuleError(
-                "unknown_driver",
-                f"No driver with id {listed} races this season",
-                "driver_ids",
-            )
-        )
-    repeated = [i for i, n in Counter(driver_ids).items() if n > 1]
-    if repeated:
-        names = ", ".join(_name(i, drivers) for i in repeated)
-        errors.append(RuleError("duplicate_driver", f"{names} picked more than once", "driver_ids"))
-    if len(driver_ids) != LINEUP_SIZE:
-        errors.append(
-            RuleError(
-                "wrong_driver_count",
-                f"A lineup has exactly {LINEUP_SIZE} drivers; {len(driver_ids)} picked",
-                "driver_ids",
-            )
-        )
-    if captain_id is None:
-        errors.append(
-            RuleError("captain_not_in_team", "Choose a captain among your drivers", "captain_id")
-        )
-    elif captain_id not in driver_ids:
-        errors.append(
-            RuleError(
-                "captain_not_in_team",
-                f"The captain ({_name(captain_id, drivers)}) must be one of the picked drivers",
-                "captain_id",
-            )
-        )
-    per_team = Counter(
-        drivers[i].constructor_id
-        for i in set(driver_ids)
-        if i in drivers and drivers[i].constructor_id is not None
-    )
-    crowded = [c for c, n in per_team.items() if n > PER_CONSTRUCTOR]
-    for constructor_id in crowded:
-        name = next(
-            d.constructor_name for d in drivers.values() if d.constructor_id == constructor_id
-        )
-        errors.append(
-            RuleError(
-                "too_many_from_constructor",
-                f"{per_team[constructor_id]} drivers from {name}; at most {PER_CONSTRUCTOR}"
-                " from one constructor",
-                "driver_ids",
-            )
-        )
-    cost = lineup_cost(driver_ids, drivers)
-    if cost > budget:
-        errors.append(
-            RuleError(
-                "over_budget",
-                f"Lineup costs {money(cost)}, budget is {money(budget)}",
-                "driver_ids",
-            )
-        )
-    return sorted(errors, key=lambda error: PRECEDENCE.index(error.code))
+    """Return every rule the lineup breaks, in api.md precedence order: the classic roster's."""
+    game = CLASSIC
+    if budget != game.roster.budget:
+        game = replace(game, roster=replace(game.roster, budget=budget))
+    broken = roster_errors(game=game, driver_ids=driver_ids, captain_id=captain_id, drivers=drivers)
+    return [RuleError(e.code, e.message, e.field or "driver_ids") for e in broken]
 
 
 def check_lineup(
@@ -165,8 +97,3 @@ def clean_name(name: str) -> str:
             field="name",
         )
     return cleaned
-
-
-def _name(driver_id: int, drivers: Mapping[int, DriverInfo]) -> str:
-    info = drivers.get(driver_id)
-    return info.name if info else f"driver {driver_id}"
