@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from tests.browser.steps import build_team, register, submit
 from tests.live.scenario import CHEAP
 from tests.live.servers import running_web
 from webapp.auth.tokens import create_access_token
@@ -34,7 +35,6 @@ ARGS = [
     "--disable-sync",
 ]
 LIVE_MS = 15_000  # how long a live change may take to show before the test gives up
-PASSWORD = "a long enough password"
 # Nine drivers of the top ten around the captain, none of them in the team.
 AHEAD = [
     "norris",
@@ -104,12 +104,6 @@ class Admin:
         await self.call("PUT", f"/admin/races/{race.id}/results", {"items": items})
 
 
-async def submit(page: Page, button: str, then: str) -> None:
-    """Click a form's button and wait for the page it leads to (htmx boosts forms)."""
-    await page.get_by_role("button", name=button).click()
-    await page.wait_for_url(re.compile(then))
-
-
 async def badge(page: Page) -> int:
     return int(await page.locator("#unread-badge").inner_text())
 
@@ -133,20 +127,10 @@ async def test_a_correction_moves_the_league_table_and_badge_without_a_reload(
         "document.addEventListener('htmx:wsOpen', () => { window.liveOpen = true; });"
     )
     page = await context.new_page()
-    await page.goto(f"{site}/register")
-    await page.fill("#f-email", "petra@example.com")
-    await page.fill("#f-username", "petra")
-    await page.fill("#f-password", PASSWORD)
-    await submit(page, "Register", r"/$")
-
-    await page.goto(f"{site}/teams/new")
-    await page.fill("#f-name", "Petra Racing")
-    drivers = {d.ref: d.id for d in await Driver.filter(season_id=season, ref__in=CHEAP)}
-    for ref in CHEAP:
-        await page.check(f"#d-{drivers[ref]}")
-    await page.get_by_label("Captain: Alexander Albon").check()
-    await submit(page, "Create team", r"/teams/\d+")
-    team_id = int(re.search(r"/teams/(\d+)", page.url).group(1))  # type: ignore[union-attr]
+    await register(page, site, username="petra")
+    team_id = await build_team(
+        page, site, name="Petra Racing", season=season, refs=CHEAP, captain="Alexander Albon"
+    )
 
     await page.goto(f"{site}/leagues/new")
     await page.fill("#f-name", "Petra's Paddock")

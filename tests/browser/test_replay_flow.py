@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tests.browser.test_live_flow import ARGS, CHROMIUM, PASSWORD, submit
+from tests.browser.steps import build_team, register, submit
+from tests.browser.test_live_flow import ARGS, CHROMIUM
 from tests.live.servers import BIN, Process, child_env, free_port, wait_ready
-from webapp.models import Driver
 from webapp.replay.company import public_league_name
 
 SEASON = 2024
@@ -85,20 +85,15 @@ async def test_a_visitor_plays_the_replay_and_sees_their_row_move_live(
     await expect(page.locator("body")).to_contain_text(f"Replay of the {SEASON} season")
     await page.screenshot(path=str(SHOTS / "replay-home-1280.png"), full_page=True)
 
-    await page.goto(f"{site}/register")
-    await page.fill("#f-email", "rosa@example.com")
-    await page.fill("#f-username", "rosa")
-    await page.fill("#f-password", PASSWORD)
-    await submit(page, "Register", r"/$")
-
-    await page.goto(f"{site}/teams/new")
-    await page.fill("#f-name", "Rosa Replay Racing")
-    drivers = {d.ref: d.id for d in await Driver.filter(season_id=SEASON, ref__in=LINEUP)}
-    for ref in LINEUP:
-        await page.check(f"#d-{drivers[ref]}")
-    await page.get_by_label("Captain: Max Verstappen").check()
-    await submit(page, "Create team", r"/teams/\d+")
-    team_id = int(re.search(r"/teams/(\d+)", page.url).group(1))  # type: ignore[union-attr]
+    await register(page, site, username="rosa")
+    team_id = await build_team(
+        page,
+        site,
+        name="Rosa Replay Racing",
+        season=SEASON,
+        refs=LINEUP,
+        captain="Max Verstappen",
+    )
 
     await page.goto(f"{site}/leagues")
     await page.get_by_role("link", name=public_league_name(SEASON)).first.click()
