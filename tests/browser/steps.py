@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from playwright.async_api import Page
 
 from webapp.models import Driver
 
 PASSWORD = "a long enough password"
+# Debian's Chromium (.ci/run installs it); Playwright downloads no browser of its own.
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 async def submit(page: Page, button: str, then: str) -> None:

@@ -9,31 +9,19 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.browser.steps import build_team, register, submit
+from tests.browser.steps import CHROMIUM, build_team, register, submit
 from tests.live.scenario import CHEAP
 from tests.live.servers import running_web
 from webapp.auth.tokens import create_access_token
 from webapp.models import Driver, Race, User
 from webapp.settings import get_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LIVE_MS = 15_000  # how long a live change may take to show before the test gives up
 # Nine drivers of the top ten around the captain, none of them in the team.
 AHEAD = [
@@ -59,16 +47,6 @@ async def site(season: int, redis: object) -> AsyncIterator[str]:
     """Run one web process on the test services; return its base URL."""
     async with running_web() as base:
         yield base
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 class Admin:

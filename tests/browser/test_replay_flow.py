@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.browser.steps import build_team, register, submit
-from tests.browser.test_live_flow import ARGS, CHROMIUM
+from tests.browser.steps import CHROMIUM, build_team, register, submit
 from tests.live.servers import BIN, Process, child_env, free_port, wait_ready
 from webapp.replay.company import public_league_name
 
@@ -54,16 +53,6 @@ async def replay_site(db: None, redis: object) -> AsyncIterator[str]:
         yield base
     finally:
         process.stop()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def _no_sideways_scroll(page: Page, width: int) -> None:
