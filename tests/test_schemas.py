@@ -100,3 +100,21 @@ async def test_every_list_route_honours_limit_and_offset(
         walked.append(path)
     # The walk reaches the endpoints api.md lists, not only those that happen to page today.
     assert {"/api/v1/drivers", "/api/v1/races", "/api/v1/users/me/teams"} <= set(walked)
+
+
+def test_every_api_model_has_a_name_of_its_own() -> None:
+    """The OpenAPI document names its schemas by class: two models of one name would
+    silently become one, and clients would validate answers against the wrong one."""
+    from webapp.app import create_app
+    from webapp.schemas import ApiModel
+
+    create_app()  # imports every blueprint and so every model
+
+    def every(cls: type[ApiModel]) -> list[type[ApiModel]]:
+        return [m for sub in cls.__subclasses__() for m in (sub, *every(sub))]
+
+    names: dict[str, list[str]] = {}
+    for model in every(ApiModel):
+        names.setdefault(model.__name__, []).append(f"{model.__module__}.{model.__qualname__}")
+    clashes = {name: where for name, where in names.items() if len(set(where)) > 1}
+    assert clashes == {}

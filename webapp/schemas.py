@@ -29,6 +29,13 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class OwnerRef(ApiModel):
+    """Who owns a team or a league, as every answer names them."""
+
+    id: int
+    username: str
+
+
 class Page(BaseModel):
     """`limit` and `offset` of every list endpoint; large limits are clamped, not refused.
 

@@ -46,7 +46,7 @@ class QualifyingBonusOut(ApiModel):
     neither_leaves_q1: int
 
 
-class ConstructorOut(ApiModel):
+class ConstructorScoringOut(ApiModel):
     qualifying_bonus: QualifyingBonusOut
     includes_driver_of_the_day: bool
 
@@ -55,7 +55,7 @@ class ScoringOut(ApiModel):
     race: SessionOut
     qualifying: QualifyingOut | None
     sprint: SessionOut | None
-    constructor: ConstructorOut | None
+    constructor: ConstructorScoringOut | None
     captain_multiplier: int
 
 

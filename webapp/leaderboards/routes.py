@@ -11,7 +11,7 @@ from webapp.auth.current import current_user
 from webapp.leaderboards.bodies import Body, Wanted, read_body
 from webapp.leaderboards.queries import BoardRow, Leaderboard
 from webapp.running import configured_season
-from webapp.schemas import ApiModel, Page
+from webapp.schemas import ApiModel, OwnerRef, Page
 
 api = Blueprint("leaderboards_api", __name__)
 
@@ -28,11 +28,6 @@ class LeagueBoardQuery(Page):
 class TeamRef(ApiModel):
     id: int
     name: str
-
-
-class OwnerRef(ApiModel):
-    id: int
-    username: str
 
 
 class BoardRowOut(ApiModel):

@@ -12,7 +12,7 @@ from webapp.leagues import service
 from webapp.leagues.service import MAX_TEAMS_DEFAULT, LeagueView
 from webapp.models import User
 from webapp.running import season_now
-from webapp.schemas import ApiModel, Page
+from webapp.schemas import ApiModel, OwnerRef, Page
 from webapp.visibility import is_league_member
 
 api = Blueprint("leagues_api", __name__)
@@ -43,11 +43,6 @@ class JoinIn(ApiModel):
 class LeagueQuery(Page):
     q: str = Field(default="", max_length=50, description="Part of the name, any case")
     season: int | None = Field(default=None, ge=1, le=MAX_ID)
-
-
-class OwnerRef(ApiModel):
-    id: int
-    username: str
 
 
 class LeagueOut(ApiModel):

@@ -35,7 +35,7 @@ class DriverRef(ApiModel):
     code: str
 
 
-class ConstructorRef(ApiModel):
+class ResultConstructorRef(ApiModel):
     id: int
     ref: str
 
@@ -44,7 +44,7 @@ class ResultItem(ApiModel):
     position: int | None
     position_text: str
     driver: DriverRef
-    constructor: ConstructorRef
+    constructor: ResultConstructorRef
     grid: int
     laps: int
     status: str
@@ -159,7 +159,7 @@ def _item(row: RaceResult) -> ResultItem:
         position=row.position,
         position_text=row.position_text,
         driver=DriverRef(id=row.driver.id, ref=row.driver.ref, code=row.driver.code),
-        constructor=ConstructorRef(id=row.constructor.id, ref=row.constructor.ref),
+        constructor=ResultConstructorRef(id=row.constructor.id, ref=row.constructor.ref),
         grid=row.grid,
         laps=row.laps,
         status=row.status,

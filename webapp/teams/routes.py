@@ -12,7 +12,7 @@ from webapp.auth.current import current_user, require_user
 from webapp.catalogue.routes import ConstructorRef, constructor_ref
 from webapp.clock import app_now
 from webapp.models import Driver
-from webapp.schemas import ApiModel, Number, Page
+from webapp.schemas import ApiModel, Number, OwnerRef, Page
 from webapp.teams import service
 from webapp.teams.service import TeamDetail
 
@@ -36,11 +36,6 @@ class TeamPatch(ApiModel):
     name: str | None = Field(default=None, max_length=200)
     driver_ids: list[int] | None = Field(default=None, max_length=MAX_IDS)
     captain_id: int | None = None
-
-
-class OwnerRef(ApiModel):
-    id: int
-    username: str
 
 
 class TeamDriverOut(ApiModel):
