@@ -19,7 +19,7 @@ from webapp.settings import ROOT, Settings, SettingsError, get_settings
 from webapp.supervisor import Program, Supervisor, parse_procfile
 
 if TYPE_CHECKING:
-    from webapp.admin.replays import ReplayRun
+    from webapp.replay.start import ReplayRun
 
 DEV_PROCESSES = ("web", "worker", "scheduler")
 # What `paddock dev` replays when nothing says otherwise and the real feed does not answer.
@@ -205,9 +205,9 @@ def replay_start(season: int, minutes_per_race: float) -> None:
 
 
 async def _start_replay(settings: Settings, *, season: int, minutes: float) -> ReplayRun:
-    from webapp.admin.replays import start_season_replay
     from webapp.gameclock import system_now
     from webapp.redis import close_redis, init_redis
+    from webapp.replay.start import start_season_replay
 
     await init_db(settings)
     owned_redis = await init_redis(str(settings.redis_url))

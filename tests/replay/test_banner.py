@@ -11,11 +11,11 @@ from quart import Quart
 from quart.typing import TestClientProtocol
 from redis.asyncio import Redis
 
-from webapp.admin.replays import start_season_replay
 from webapp.gameclock import system_now
 from webapp.models import Replay, User
 from webapp.replay import timeline
 from webapp.replay.progress import clock_text
+from webapp.replay.start import start_season_replay
 from webapp.replay.state import replay_clock
 from webapp.settings import get_settings
 

@@ -14,7 +14,6 @@ from quart.typing import TestClientProtocol
 from redis.asyncio import Redis
 
 from webapp import gameclock
-from webapp.admin.replays import replayable_seasons, start_season_replay
 from webapp.app import create_app
 from webapp.catalogue.loader import load_season
 from webapp.errors import AppError
@@ -39,6 +38,7 @@ from webapp.models import (
     User,
 )
 from webapp.replay import timeline
+from webapp.replay.start import replayable_seasons, start_season_replay
 from webapp.replay.state import replay_clock
 from webapp.settings import ROOT, Settings, get_settings
 

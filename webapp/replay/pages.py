@@ -7,12 +7,12 @@ from typing import Any
 
 from quart import Blueprint, Response, render_template, request
 
-from webapp.admin.replays import replayable_seasons, start_season_replay
 from webapp.auth.current import current_user, require_admin
 from webapp.errors import AppError
 from webapp.gameclock import system_now
 from webapp.leaderboards.queries import overall_leaderboard
 from webapp.replay.progress import Progress, clock_text, every_replay, replay_progress
+from webapp.replay.start import replayable_seasons, start_season_replay
 from webapp.responses import redirect_to
 from webapp.settings import get_settings
 
