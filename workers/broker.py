@@ -59,29 +59,46 @@ def make_broker(settings: Settings) -> RedisStreamBroker:
         ),
         runs,  # last, so that its on_error runs first (see TaskRunMiddleware)
     )
-    owned: dict[str, bool] = {}
-    following: list[asyncio.Task[None] | None] = []
+    services = ProcessServices(settings)
 
     @broker.on_event(TaskiqEvents.WORKER_STARTUP)
     async def _open(state: TaskiqState) -> None:
-        assert settings.redis_url
         init_sentry(settings, component="worker")
-        owned["db"] = await init_db(settings)
-        owned["redis"] = await init_redis(settings.redis_url)
-        following.append(start_following(await join_replay(settings=settings, now=system_now())))
+        await services.open()
 
     @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
     async def _close(state: TaskiqState) -> None:
         # What the worker's --wait-tasks-timeout did not see finish, before its connections go.
         await runs.cancel_running(wait=CANCEL_WAIT_SECONDS)
-        while following:
-            await stop_following(following.pop())
-        if owned.pop("redis", False):
-            await close_redis()
-        if owned.pop("db", False):
-            await close_db()
+        await services.close()
 
     return broker
+
+
+class ProcessServices:
+    """The database, Redis and replay a worker or scheduler process opens, closed in reverse."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.owned: dict[str, bool] = {}
+        self.following: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        """Open what the process has not opened yet and join the configured replay."""
+        assert self.settings.redis_url
+        self.owned["db"] = await init_db(self.settings)
+        self.owned["redis"] = await init_redis(self.settings.redis_url)
+        replay = await join_replay(settings=self.settings, now=system_now())
+        self.following = start_following(replay)
+
+    async def close(self) -> None:
+        """Stop following the replay, then close only what `open` opened."""
+        following, self.following = self.following, None
+        await stop_following(following)
+        if self.owned.pop("redis", False):
+            await close_redis()
+        if self.owned.pop("db", False):
+            await close_db()
 
 
 def make_scheduler(broker: RedisStreamBroker) -> TaskiqScheduler:
@@ -106,24 +123,15 @@ def join_replay_on_start(broker: RedisStreamBroker, settings: Settings) -> None:
     """Have a sending process (the scheduler) join the configured replay when it starts."""
     if settings.replay is None:
         return  # without a replay the scheduler needs no database
-    owned: dict[str, bool] = {}
-    following: list[asyncio.Task[None] | None] = []
+    services = ProcessServices(settings)
 
     @broker.on_event(TaskiqEvents.CLIENT_STARTUP)
     async def _open(state: TaskiqState) -> None:
-        assert settings.redis_url
-        owned["db"] = await init_db(settings)
-        owned["redis"] = await init_redis(settings.redis_url)
-        following.append(start_following(await join_replay(settings=settings, now=system_now())))
+        await services.open()
 
     @broker.on_event(TaskiqEvents.CLIENT_SHUTDOWN)
     async def _close(state: TaskiqState) -> None:
-        while following:
-            await stop_following(following.pop())
-        if owned.pop("redis", False):
-            await close_redis()
-        if owned.pop("db", False):
-            await close_db()
+        await services.close()
 
 
 def worker_scheduler() -> TaskiqScheduler:
