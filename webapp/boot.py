@@ -33,7 +33,7 @@ async def join_replay(*, settings: Settings, now: datetime) -> Replay | None:
     async with in_transaction() as conn:
         await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [LOAD_LOCK])
         if not await Season.exists(year=season):
-            await load_season(path=timeline.CATALOGUE / f"season_{season}.json")
+            await load_season(path=timeline.season_file(season))
     replay = await start_replay(
         season=season, minutes_per_race=settings.replay_minutes_per_race, now=now
     )

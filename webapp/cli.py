@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 DEV_PROCESSES = ("web", "worker", "scheduler")
 # What `paddock dev` replays when nothing says otherwise and the real feed does not answer.
 DEFAULT_REPLAY = 2024
-# The web app serves the replay feed on this path of its own (webapp/replay/routes.py).
-REPLAY_FEED_PATH = "/replay/ergast/f1"
 FEED_PROBE_SECONDS = 3.0
 SEASON_KINDS = ("seasons", "constructors", "drivers", "races")
 SEASON_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -149,7 +147,9 @@ def _choose_results_source(settings: Settings, *, named: set[str]) -> Settings:
             f"{DEFAULT_REPLAY} season instead (set RESULTS_API_URL to use a real feed)"
         )
     if "results_api_url" not in named:
-        os.environ["RESULTS_API_URL"] = f"http://127.0.0.1:{settings.port}{REPLAY_FEED_PATH}"
+        from webapp.replay.routes import PREFIX  # the web app's own replay feed
+
+        os.environ["RESULTS_API_URL"] = f"http://127.0.0.1:{settings.port}{PREFIX}"
     get_settings.cache_clear()
     return get_settings()
 
@@ -171,7 +171,7 @@ def _season_file(settings: Settings) -> Path | None:
         return None
     from webapp.replay import timeline
 
-    return timeline.CATALOGUE / f"season_{settings.replay}.json"
+    return timeline.season_file(settings.replay)
 
 
 @main.group()

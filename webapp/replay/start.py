@@ -93,7 +93,7 @@ async def start_season_replay(
     """Start the replay of a bundled season at real time `now`, or start it over from round 1."""
     timeline.bundle(season)
     minutes = _check_minutes(minutes_per_race)
-    await load_season(path=timeline.CATALOGUE / f"season_{season}.json")
+    await load_season(path=timeline.season_file(season))
     async with in_transaction() as conn:
         # Two admins starting the same season at once run one after the other.
         await conn.execute_query(

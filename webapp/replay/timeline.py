@@ -41,10 +41,15 @@ def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def season_file(season: int) -> Path:
+    """Return where the bundled file of `season` is (or would be)."""
+    return CATALOGUE / f"season_{season}.json"
+
+
 @lru_cache(maxsize=8)
 def bundle(season: int) -> dict[str, Any]:
     """Return the bundled season file of `season`, refusing one not shipped."""
-    path = CATALOGUE / f"season_{season}.json"
+    path = season_file(season)
     if not path.is_file():
         raise AppError("validation_error", f"no bundled season {season}", field="season")
     data: dict[str, Any] = json.loads(path.read_text())
