@@ -87,10 +87,13 @@ class Constructor(Model):
     ref = fields.CharField(max_length=64)
     name = fields.CharField(max_length=100)
     nationality = fields.CharField(max_length=60, default="")
+    # Games whose lineups hold constructors buy them at this price; None until priced.
+    price = fields.DecimalField(max_digits=5, decimal_places=1, null=True)
 
     class Meta:
         table = "constructors"
         unique_together = (("season", "ref"),)
+        constraints = (CheckConstraint(check="price > 0", name="constructors_price_positive"),)
 
 
 class Driver(Model):
@@ -143,6 +146,14 @@ class Race(Model):
     last_polled_at = fields.DatetimeField(null=True)
     results_changed_at = fields.DatetimeField(null=True)
     finalised_at = fields.DatetimeField(null=True)
+    # Entered by an admin; the Grand Prix game scores it.
+    driver_of_the_day: fields.ForeignKeyNullableRelation[Driver] = fields.ForeignKeyField(
+        "models.Driver",
+        related_name="driver_of_the_day_races",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    driver_of_the_day_id: int | None
 
     class Meta:
         table = "races"
@@ -202,6 +213,47 @@ class RaceResult(Model):
         unique_together = (("race", "version", "driver"),)
 
 
+class SessionResult(Model):
+    """A driver's qualifying or sprint classification, stored with the race's result version.
+
+    One results version covers the weekend: a change in any session makes a new version of
+    all three, so scoring reads one consistent set.
+    """
+
+    id = fields.IntField(primary_key=True)
+    race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
+        "models.Race", related_name="session_results", on_delete=fields.CASCADE
+    )
+    race_id: int
+    version = fields.IntField()
+    # "qualifying" or "sprint".
+    session = fields.CharField(max_length=12)
+    driver: fields.ForeignKeyRelation[Driver] = fields.ForeignKeyField(
+        "models.Driver", related_name="session_results", on_delete=fields.CASCADE
+    )
+    driver_id: int
+    constructor: fields.ForeignKeyRelation[Constructor] = fields.ForeignKeyField(
+        "models.Constructor", related_name="session_results", on_delete=fields.CASCADE
+    )
+    constructor_id: int
+    position = fields.IntField(null=True)
+    position_text = fields.CharField(max_length=4, default="")
+    grid = fields.IntField(default=0)
+    fastest_lap_rank = fields.IntField(null=True)
+    # Qualifying only: the last part with a time set (1, 2 or 3); 0 is no time in Q1.
+    reached = fields.IntField(default=0)
+    disqualified = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "session_results"
+        unique_together = (("race", "version", "session", "driver"),)
+        constraints = (
+            CheckConstraint(
+                check="session IN ('qualifying', 'sprint')", name="session_results_session"
+            ),
+        )
+
+
 class Team(Model):
     id = fields.IntField(primary_key=True)
     owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
@@ -213,6 +265,8 @@ class Team(Model):
     )
     season_id: int
     name = fields.CharField(max_length=30)
+    # The game it plays (webapp.games); leagues, boards and scores are per game.
+    game = fields.CharField(max_length=20, default="classic")
     # Season total, kept equal to the sum of team_race_scores by rescoring.
     points = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -239,6 +293,7 @@ class Lineup(Model):
     )
     captain_id: int
     drivers: fields.ReverseRelation[LineupDriver]
+    constructors: fields.ReverseRelation[LineupConstructor]
 
     class Meta:
         table = "lineups"
@@ -264,6 +319,24 @@ class LineupDriver(Model):
         unique_together = (("lineup", "driver"),)
 
 
+class LineupConstructor(Model):
+    id = fields.IntField(primary_key=True)
+    lineup: fields.ForeignKeyRelation[Lineup] = fields.ForeignKeyField(
+        "models.Lineup", related_name="constructors", on_delete=fields.CASCADE
+    )
+    lineup_id: int
+    constructor: fields.ForeignKeyRelation[Constructor] = fields.ForeignKeyField(
+        "models.Constructor", related_name="lineup_entries", on_delete=fields.RESTRICT
+    )
+    constructor_id: int
+    # Price paid when saved, like a lineup driver's.
+    price = fields.DecimalField(max_digits=5, decimal_places=1)
+
+    class Meta:
+        table = "lineup_constructors"
+        unique_together = (("lineup", "constructor"),)
+
+
 class League(Model):
     id = fields.IntField(primary_key=True)
     season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
@@ -279,6 +352,8 @@ class League(Model):
     owner_id: int
     max_teams = fields.IntField(default=50)
     scoring_system = fields.CharField(max_length=20, default="classic")
+    # Only teams of this game may join (webapp.games).
+    game = fields.CharField(max_length=20, default="classic")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
