@@ -132,6 +132,19 @@ async def season(db: None) -> int:
     return int(rows[0]["y"])
 
 
+@pytest.fixture
+async def constructor_prices(season: int) -> dict[str, int]:
+    """Price every constructor of the bundled season (10.0, 11.0, … by ref); map ref to id."""
+    from webapp.models import Constructor
+
+    refs: dict[str, int] = {}
+    for n, constructor in enumerate(await Constructor.filter(season_id=season).order_by("ref")):
+        constructor.price = 10 + n  # type: ignore[assignment]
+        await constructor.save(update_fields=["price"])
+        refs[constructor.ref] = constructor.id
+    return refs
+
+
 def asyncpg_dsn(url: str) -> str:
     """Turn a Tortoise `postgres://` URL into one asyncpg accepts."""
     parts = urlsplit(url)

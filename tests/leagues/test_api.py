@@ -51,6 +51,7 @@ async def test_create_read_and_list(
         "id": league["id"],
         "name": "Friday Five",
         "season": 2025,
+        "game": "classic",
         "is_public": False,
         "invite_code": league["invite_code"],
         "owner": {"id": me.id, "username": me.username},

@@ -22,7 +22,10 @@ def get(name: str) -> Game:
     except KeyError:
         known = ", ".join(_GAMES)
         raise AppError(
-            "unknown_game", f"Unknown game {name!r} (known: {known})", field="game"
+            "unknown_game",
+            f"Unknown game {name!r} (known: {known})",
+            details={"field": "game", "known": list(_GAMES)},
+            field="game",
         ) from None
 
 

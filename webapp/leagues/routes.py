@@ -8,6 +8,7 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 
 from webapp.auth.current import current_user, require_user
 from webapp.converters import MAX_ID
+from webapp.games import DEFAULT_GAME
 from webapp.leagues import service
 from webapp.leagues.service import MAX_TEAMS_DEFAULT, LeagueView
 from webapp.models import User
@@ -25,6 +26,9 @@ class LeagueIn(ApiModel):
     is_public: bool
     team_id: int = Field(ge=1, le=MAX_ID)
     max_teams: int = MAX_TEAMS_DEFAULT
+    game: str = Field(
+        default=DEFAULT_GAME, max_length=40, description="A game of GET /games; classic if absent"
+    )
 
 
 class JoinByCodeIn(ApiModel):
@@ -43,12 +47,14 @@ class JoinIn(ApiModel):
 class LeagueQuery(Page):
     q: str = Field(default="", max_length=50, description="Part of the name, any case")
     season: int | None = Field(default=None, ge=1, le=MAX_ID)
+    game: str | None = Field(default=None, max_length=40, description="Only leagues of this game")
 
 
 class LeagueOut(ApiModel):
     id: int
     name: str
     season: int
+    game: str
     is_public: bool
     invite_code: str | None = Field(description="Members only; null for others")
     owner: OwnerRef
@@ -69,6 +75,7 @@ async def league_out(view: LeagueView, *, viewer: User | None) -> LeagueOut:
         id=league.id,
         name=league.name,
         season=league.season_id,
+        game=league.game,
         is_public=league.is_public,
         invite_code=league.invite_code if member else None,
         owner=OwnerRef(id=view.owner.id, username=view.owner.username),
@@ -81,7 +88,7 @@ async def league_out(view: LeagueView, *, viewer: User | None) -> LeagueOut:
 @validate_request(LeagueIn)
 @validate_response(LeagueOut, 201)
 async def create(data: LeagueIn) -> tuple[LeagueOut, int]:
-    """Create a league and enter one of the caller's teams."""
+    """Create a league for a game (classic if none) and enter one of the caller's teams."""
     user = await require_user()
     league = await service.create_league(
         owner=user,
@@ -89,6 +96,7 @@ async def create(data: LeagueIn) -> tuple[LeagueOut, int]:
         is_public=data.is_public,
         team_id=data.team_id,
         max_teams=data.max_teams,
+        game=data.game,
     )
     return await league_out(await service.league_view(league=league), viewer=user), 201
 
@@ -101,7 +109,11 @@ async def search(query_args: LeagueQuery) -> LeagueList:
     viewer = await current_user()
     season = query_args.season or await season_now()
     views, total = await service.search_public(
-        season=season, q=query_args.q, limit=query_args.clamped, offset=query_args.offset
+        season=season,
+        q=query_args.q,
+        game=query_args.game,
+        limit=query_args.clamped,
+        offset=query_args.offset,
     )
     return LeagueList(items=[await league_out(v, viewer=viewer) for v in views], total=total)
 

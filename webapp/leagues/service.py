@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count, Lower
 from tortoise.transactions import in_transaction
 
+from webapp import games
 from webapp.errors import AppError
 from webapp.leaderboards.refresh import league_membership_changed
 from webapp.models import League, LeagueMember, Team, User
@@ -54,15 +55,18 @@ async def create_league(
     is_public: bool,
     team_id: int,
     max_teams: int = MAX_TEAMS_DEFAULT,
+    game: str = games.DEFAULT_GAME,
     make_code: Callable[[], str] = new_invite_code,
 ) -> League:
-    """Create a league of the team's season and enter the creator's team."""
+    """Create a league of the team's season for a game and enter the creator's team."""
+    played = games.get(game)
     name = _clean_name(name)
     if not MAX_TEAMS_MIN <= max_teams <= MAX_TEAMS_MAX:
         raise _field_error(
             "max_teams", f"Maximum teams must be between {MAX_TEAMS_MIN} and {MAX_TEAMS_MAX}"
         )
     team = await _own_team(user=owner, team_id=team_id)
+    _check_game(league_game=played.name, team=team)
     for _ in range(CODE_ATTEMPTS):
         code = make_code()
         try:
@@ -74,6 +78,9 @@ async def create_league(
                     invite_code=code,
                     owner_id=owner.id,
                     max_teams=max_teams,
+                    game=played.name,
+                    # The legacy column names the board's system: the game's name.
+                    scoring_system=played.name,
                 )
                 await LeagueMember.create(league_id=league.id, team_id=team.id)
         except IntegrityError:
@@ -149,10 +156,12 @@ async def remove_team(*, user: User, league_id: int, team_id: int) -> None:
 
 
 async def search_public(
-    *, season: int, q: str = "", limit: int = 50, offset: int = 0
+    *, season: int, q: str = "", game: str | None = None, limit: int = 50, offset: int = 0
 ) -> tuple[list[LeagueView], int]:
-    """Return a page of public leagues whose name contains `q`, and how many match."""
+    """Return a page of public leagues whose name contains `q` (of one game if given)."""
     query = League.filter(season_id=season, is_public=True)
+    if game is not None:
+        query = query.filter(game=games.get(game).name)
     if q.strip():
         query = query.filter(name__icontains=q.strip())
     total = await query.count()
@@ -223,6 +232,7 @@ async def _enter(*, user: User, league_id: int, team_id: int) -> League:
                 f"{team.name} plays season {team.season_id}",
                 field="team_id",
             )
+        _check_game(league_game=league.game, team=team)
         if await LeagueMember.filter(league_id=league.id, team_id=team.id).exists():
             raise AppError("already_member", f"{team.name} is already in this league", status=409)
         count = await LeagueMember.filter(league_id=league.id).count()
@@ -247,6 +257,17 @@ async def _own_team(*, user: User, team_id: int) -> Team:
     if team.owner_id != user.id:
         raise AppError.forbidden("That team is not yours")
     return team
+
+
+def _check_game(*, league_game: str, team: Team) -> None:
+    if team.game != league_game:
+        league_title, team_title = games.get(league_game).title, games.get(team.game).title
+        raise AppError(
+            "game_mismatch",
+            f"This league plays the {league_title} game; {team.name} plays {team_title}",
+            details={"field": "team_id"},
+            field="team_id",
+        )
 
 
 def _clean_name(name: str) -> str:

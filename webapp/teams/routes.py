@@ -11,7 +11,8 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 from webapp.auth.current import current_user, require_user
 from webapp.catalogue.routes import ConstructorRef, constructor_ref
 from webapp.clock import app_now
-from webapp.models import Driver
+from webapp.games import DEFAULT_GAME
+from webapp.models import Constructor, Driver
 from webapp.schemas import ApiModel, Number, OwnerRef, Page
 from webapp.teams import service
 from webapp.teams.service import TeamDetail
@@ -28,6 +29,12 @@ class TeamIn(ApiModel):
     name: str = Field(max_length=200)
     driver_ids: list[int] = Field(max_length=MAX_IDS)
     captain_id: int
+    game: str = Field(
+        default=DEFAULT_GAME, max_length=40, description="A game of GET /games; classic if absent"
+    )
+    constructor_ids: list[int] = Field(
+        default_factory=list, max_length=MAX_IDS, description="Games with constructors only"
+    )
 
 
 class TeamPatch(ApiModel):
@@ -36,6 +43,7 @@ class TeamPatch(ApiModel):
     name: str | None = Field(default=None, max_length=200)
     driver_ids: list[int] | None = Field(default=None, max_length=MAX_IDS)
     captain_id: int | None = None
+    constructor_ids: list[int] | None = Field(default=None, max_length=MAX_IDS)
 
 
 class TeamDriverOut(ApiModel):
@@ -46,6 +54,13 @@ class TeamDriverOut(ApiModel):
     last_name: str
     constructor: ConstructorRef | None
     price: Number
+
+
+class TeamConstructorOut(ApiModel):
+    id: int
+    ref: str
+    name: str
+    price: Number | None
 
 
 def _absent(value: object) -> bool:
@@ -60,9 +75,11 @@ class TeamOut(ApiModel):
     id: int
     name: str
     season: int
+    game: str
     owner: OwnerRef
     points: int
     drivers: list[TeamDriverOut] | None = OwnerOnly
+    constructors: list[TeamConstructorOut] | None = OwnerOnly
     captain_id: int | None = OwnerOnly
     budget_used: Number | None = OwnerOnly
     budget_left: Number | None = OwnerOnly
@@ -86,6 +103,14 @@ def team_driver_out(driver: Driver) -> TeamDriverOut:
     )
 
 
+def team_constructor_out(constructor: Constructor) -> TeamConstructorOut:
+    """Shape a lineup constructor for the API."""
+    price = Decimal(constructor.price) if constructor.price is not None else None
+    return TeamConstructorOut(
+        id=constructor.id, ref=constructor.ref, name=constructor.name, price=price
+    )
+
+
 def team_out(detail: TeamDetail, *, viewer_id: int | None) -> TeamOut:
     """Shape a team; its lineup and budget only for its owner."""
     team = detail.team
@@ -94,9 +119,11 @@ def team_out(detail: TeamDetail, *, viewer_id: int | None) -> TeamOut:
         id=team.id,
         name=team.name,
         season=team.season_id,
+        game=team.game,
         owner=OwnerRef(id=team.owner.id, username=team.owner.username),
         points=team.points,
         drivers=[team_driver_out(d) for d in detail.drivers] if mine else None,
+        constructors=[team_constructor_out(c) for c in detail.constructors] if mine else None,
         captain_id=detail.captain_id if mine else None,
         budget_used=detail.budget_used if mine else None,
         budget_left=detail.budget_left if mine else None,
@@ -107,13 +134,15 @@ def team_out(detail: TeamDetail, *, viewer_id: int | None) -> TeamOut:
 @validate_request(TeamIn)
 @validate_response(TeamOut, 201)
 async def create(data: TeamIn) -> tuple[TeamOut, int]:
-    """Create a team of the current season with its first lineup."""
+    """Create a team of the current season for a game (classic if none) with its first lineup."""
     user = await require_user()
     team = await service.create_team(
         owner=user,
         name=data.name,
         driver_ids=data.driver_ids,
         captain_id=data.captain_id,
+        constructor_ids=data.constructor_ids,
+        game=data.game,
         now=app_now(),
         max_teams=current_app.config["SETTINGS"].max_teams_per_season,
     )
@@ -141,6 +170,7 @@ async def update(team_id: int, data: TeamPatch) -> TeamOut:
         name=data.name,
         driver_ids=data.driver_ids,
         captain_id=data.captain_id,
+        constructor_ids=data.constructor_ids,
         now=app_now(),
     )
     return team_out(await service.team_detail(team=team), viewer_id=user.id)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from webapp import cache, gameclock
+from webapp import cache, gameclock, games
 from webapp.catalogue.queries import current_season
 from webapp.errors import AppError
+from webapp.games.roster import ConstructorInfo, check_roster
 from webapp.leaderboards.refresh import add_team_to_boards
-from webapp.models import Driver, Lineup, LineupDriver, Team, User
+from webapp.models import Constructor, Driver, Lineup, LineupConstructor, LineupDriver, Team, User
 from webapp.settings import MAX_TEAMS_PER_SEASON
 from webapp.teams import rules
 from webapp.teams.rules import DriverInfo
@@ -22,17 +23,23 @@ from webapp.teams.rules import DriverInfo
 
 @dataclass
 class TeamDetail:
-    """A team with its current lineup, dearest driver first."""
+    """A team with its current lineup, dearest driver (and constructor) first."""
 
     team: Team
     drivers: list[Driver]
     captain_id: int | None
     budget_used: Decimal
+    constructors: list[Constructor] = field(default_factory=list)
+
+    @property
+    def game(self) -> games.Game:
+        """Return the game the team plays."""
+        return games.get(self.team.game)
 
     @property
     def budget_left(self) -> Decimal:
-        """Return what is left of the budget at today's prices."""
-        return rules.BUDGET - self.budget_used
+        """Return what is left of the game's budget at today's prices."""
+        return self.game.roster.budget - self.budget_used
 
 
 async def season_drivers(*, season: int) -> dict[int, DriverInfo]:
@@ -50,17 +57,65 @@ async def season_drivers(*, season: int) -> dict[int, DriverInfo]:
     }
 
 
+async def season_constructors(*, season: int) -> dict[int, ConstructorInfo]:
+    """Return the rules' view of every priced constructor of a season, by id."""
+    # An unpriced constructor cannot be bought: the rules see it as not on offer.
+    rows = await Constructor.filter(season_id=season)
+    return {
+        c.id: ConstructorInfo(id=c.id, name=c.name, price=Decimal(c.price))
+        for c in rows
+        if c.price is not None
+    }
+
+
+async def check_pick(
+    *,
+    game: games.Game,
+    season: int,
+    driver_ids: Sequence[int],
+    constructor_ids: Sequence[int],
+    captain_id: int | None,
+) -> tuple[dict[int, DriverInfo], dict[int, ConstructorInfo]]:
+    """Raise the first roster rule of `game` the pick breaks; return the season's assets."""
+    drivers = await season_drivers(season=season)
+    if game.roster.constructors == 0:
+        if constructor_ids:
+            raise AppError(
+                "wrong_constructor_count",
+                f"A {game.title} lineup holds drivers only; {len(constructor_ids)}"
+                " constructor(s) picked",
+                field="constructor_ids",
+            )
+        if game.name == games.DEFAULT_GAME:
+            # The classic rules answer exactly as they always did.
+            rules.check_lineup(driver_ids=driver_ids, captain_id=captain_id, drivers=drivers)
+            return drivers, {}
+    constructors = await season_constructors(season=season) if game.roster.constructors else {}
+    check_roster(
+        game=game,
+        driver_ids=driver_ids,
+        constructor_ids=constructor_ids,
+        captain_id=captain_id,
+        drivers=drivers,
+        constructors=constructors,
+    )
+    return drivers, constructors
+
+
 async def create_team(
     *,
     owner: User,
     name: str,
     driver_ids: Sequence[int],
     captain_id: int | None,
+    constructor_ids: Sequence[int] = (),
+    game: str = games.DEFAULT_GAME,
     season: int | None = None,
     now: datetime | None = None,
     max_teams: int = MAX_TEAMS_PER_SEASON,
 ) -> Team:
-    """Create a team of the season with its first lineup, or raise the first broken rule."""
+    """Create a team of the season for a game with its first lineup, or raise a broken rule."""
+    played = games.get(game)
     name = rules.clean_name(name)
     season = season or await current_season(configured=None)
     async with in_transaction():
@@ -73,17 +128,24 @@ async def create_team(
                 f"You already have {owned} teams this season; the limit is {max_teams}",
             )
         await _check_name_free(owner_id=owner.id, season=season, name=name)
-        drivers = await season_drivers(season=season)
-        rules.check_lineup(driver_ids=driver_ids, captain_id=captain_id, drivers=drivers)
+        drivers, constructors = await check_pick(
+            game=played,
+            season=season,
+            driver_ids=driver_ids,
+            constructor_ids=constructor_ids,
+            captain_id=captain_id,
+        )
         saved_at = now or gameclock.now()
         team = await Team.create(
-            owner_id=owner.id, season_id=season, name=name, created_at=saved_at
+            owner_id=owner.id, season_id=season, name=name, game=played.name, created_at=saved_at
         )
         await _save_lineup(
             team=team,
             driver_ids=driver_ids,
+            constructor_ids=constructor_ids,
             captain_id=captain_id,
             drivers=drivers,
+            constructors=constructors,
             saved_at=saved_at,
         )
     # Everyone's leaderboard shows the new team (at 0 points) from now on.
@@ -99,6 +161,7 @@ async def update_team(
     name: str | None = None,
     driver_ids: Sequence[int] | None = None,
     captain_id: int | None = None,
+    constructor_ids: Sequence[int] | None = None,
     now: datetime | None = None,
 ) -> Team:
     """Rename a team and/or save a new lineup; fields left out keep their current value."""
@@ -118,20 +181,29 @@ async def update_team(
             team.name = name
             await team.save(update_fields=["name", "updated_at"])
             renamed = True
-        if driver_ids is not None or captain_id is not None:
+        if driver_ids is not None or captain_id is not None or constructor_ids is not None:
             current = await latest_lineup(team_id=team.id)
             current_ids = [e.driver_id for e in current.drivers] if current else []
+            current_cons = [e.constructor_id for e in current.constructors] if current else []
             picked = list(driver_ids) if driver_ids is not None else current_ids
+            cars = list(constructor_ids) if constructor_ids is not None else current_cons
             captain = captain_id
             if captain is None and current is not None:
                 captain = current.captain_id
-            drivers = await season_drivers(season=_season_id(team))
-            rules.check_lineup(driver_ids=picked, captain_id=captain, drivers=drivers)
+            drivers, constructors = await check_pick(
+                game=games.get(team.game),
+                season=_season_id(team),
+                driver_ids=picked,
+                constructor_ids=cars,
+                captain_id=captain,
+            )
             await _save_lineup(
                 team=team,
                 driver_ids=picked,
+                constructor_ids=cars,
                 captain_id=captain,
                 drivers=drivers,
+                constructors=constructors,
                 saved_at=now or gameclock.now(),
             )
     if renamed:
@@ -162,8 +234,20 @@ async def team_detail(*, team: Team) -> TeamDetail:
     ids = [e.driver_id for e in lineup.drivers]
     drivers = await Driver.filter(id__in=ids).select_related("constructor").order_by("-price", "id")
     used = sum((Decimal(d.price) for d in drivers), Decimal("0.0"))
+    cars: list[Constructor] = []
+    if lineup.constructors:
+        cars = list(
+            await Constructor.filter(
+                id__in=[e.constructor_id for e in lineup.constructors]
+            ).order_by("-price", "id")
+        )
+        # Today's price, or the one paid when an admin has since taken it away.
+        paid = {e.constructor_id: Decimal(e.price) for e in lineup.constructors}
+        used += sum((Decimal(c.price) if c.price else paid[c.id] for c in cars), Decimal("0.0"))
     captain_id: int = lineup.captain_id
-    return TeamDetail(team=team, drivers=list(drivers), captain_id=captain_id, budget_used=used)
+    return TeamDetail(
+        team=team, drivers=list(drivers), captain_id=captain_id, budget_used=used, constructors=cars
+    )
 
 
 async def list_my_teams(*, owner: User, season: int | None = None) -> list[Team]:
@@ -181,7 +265,9 @@ async def latest_lineup(*, team_id: int, before: datetime | None = None) -> Line
     query = Lineup.filter(team_id=team_id)
     if before is not None:
         query = query.filter(saved_at__lt=before)
-    return await query.order_by("-saved_at", "-id").prefetch_related("drivers").first()
+    return (
+        await query.order_by("-saved_at", "-id").prefetch_related("drivers", "constructors").first()
+    )
 
 
 async def _owned_team(*, user: User, team_id: int) -> Team:
@@ -213,6 +299,8 @@ async def _save_lineup(
     captain_id: int | None,
     drivers: dict[int, DriverInfo],
     saved_at: datetime,
+    constructor_ids: Sequence[int] = (),
+    constructors: dict[int, ConstructorInfo] | None = None,
 ) -> Lineup:
     try:
         lineup = await Lineup.create(team_id=team.id, captain_id=captain_id, saved_at=saved_at)
@@ -227,8 +315,16 @@ async def _save_lineup(
                 for i in driver_ids
             ]
         )
-    except IntegrityError as exc:  # a driver deleted between the check and the insert
-        raise AppError("unknown_driver", "A picked driver no longer exists") from exc
+        if constructor_ids:
+            priced = constructors or {}
+            await LineupConstructor.bulk_create(
+                [
+                    LineupConstructor(lineup_id=lineup.id, constructor_id=i, price=priced[i].price)
+                    for i in constructor_ids
+                ]
+            )
+    except IntegrityError as exc:  # an asset deleted between the check and the insert
+        raise AppError("unknown_driver", "A picked driver or constructor no longer exists") from exc
     return lineup
 
 
