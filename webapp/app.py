@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.results.routes import api as results_api
     from webapp.scoring.routes import api as scoring_api
     from webapp.scoring.routes import pages as scoring_pages
+    from webapp.stats.pages import pages as stats_pages
     from webapp.teams.pages import pages as teams_pages
     from webapp.teams.routes import api as teams_api
 
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(notifications_pages)
     app.register_blueprint(scoring_api, url_prefix="/api/v1")
     app.register_blueprint(scoring_pages)
+    app.register_blueprint(stats_pages)
     app.register_blueprint(leaderboards_api, url_prefix="/api/v1")
     app.register_blueprint(leaderboards_pages)
     app.register_blueprint(replay_feed, url_prefix=REPLAY_FEED)

@@ -75,7 +75,13 @@ def test_results_notifications_follow_the_api_shapes() -> None:
         (
             20,
             NotificationType.RESULTS_CHANGED,
-            {"race_id": 9, "team_id": 2, "old_points": 72, "new_points": 17},
+            {
+                "race_id": 9,
+                "team_id": 2,
+                "old_points": 72,
+                "new_points": 17,
+                "url": "/races/9/versions?to=2",
+            },
         ),
     ]
     assert items[0].body == "Your team Flat Out scored 31 points in the Belgian Grand Prix."

@@ -104,11 +104,23 @@ async def test_disqualified_winner_rescores_and_notifies_the_affected(
     assert changed == [
         (
             users[0],
-            {"race_id": race_id, "team_id": players.alice.id, "old_points": 72, "new_points": 17},
+            {
+                "race_id": race_id,
+                "team_id": players.alice.id,
+                "old_points": 72,
+                "new_points": 17,
+                "url": f"/races/{race_id}/versions?to=2",
+            },
         ),
         (
             users[1],
-            {"race_id": race_id, "team_id": players.bob.id, "old_points": 61, "new_points": 80},
+            {
+                "race_id": race_id,
+                "team_id": players.bob.id,
+                "old_points": 61,
+                "new_points": 80,
+                "url": f"/races/{race_id}/versions?to=2",
+            },
         ),
     ]
     # The first version is kept, and the change is recorded driver by driver.

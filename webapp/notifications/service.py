@@ -126,6 +126,7 @@ def results_notifications(
                         "team_id": change.team_id,
                         "old_points": change.old_points,
                         "new_points": change.new_points,
+                        "url": f"/races/{race_id}/versions?to={version}",
                     },
                 )
             )

@@ -1,0 +1,51 @@
+"""Fixtures of the statistics tests: the scoring tests' small season, with a corrected race."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from redis.asyncio import Redis
+
+from tests.scoring.factories import BELGIUM, BELGIUM_LOCK, ResultRow, World
+from webapp.models import Race, Team, User
+from webapp.pipeline import rescore_race
+
+# The 2024 Belgian GP as first published: Russell won on the road with the fastest lap, an
+# hour before his disqualification (the correction is the scoring tests' BELGIUM).
+ROAD: list[ResultRow] = [("RUS", "1", "Finished", 1)] + [
+    (code, str(int(text) + 1) if text.isdigit() else text, status, None if code == "RUS" else lap)
+    for code, text, status, lap in BELGIUM
+    if code != "RUS"
+]
+EARLY = BELGIUM_LOCK - timedelta(days=1)
+
+
+@dataclass
+class Corrected:
+    world: World
+    race: Race
+    alice: User
+    alpha: Team
+
+
+@pytest.fixture
+async def world(db: None, redis: Redis) -> World:
+    """Return an empty 2024 fixture season with its drivers."""
+    return await World.create()
+
+
+@pytest.fixture
+async def corrected(world: World, make_user: Callable[..., Awaitable[User]]) -> Corrected:
+    """Alice's Alpha (Russell captain) scored Belgium as published, then as corrected."""
+    alice = await make_user("alice")
+    race = await world.race("Belgian Grand Prix", lock_at=BELGIUM_LOCK)
+    alpha = await world.team("Alpha", owner=alice)
+    await world.lineup(alpha, ["RUS", "HAM", "PIA", "ZHO", "RIC"], captain="RUS", saved_at=EARLY)
+    await world.results(race, ROAD)
+    await rescore_race(race_id=race.id)
+    await world.results(race, BELGIUM)
+    await rescore_race(race_id=race.id)
+    return Corrected(world=world, race=race, alice=alice, alpha=alpha)

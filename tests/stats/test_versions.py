@@ -1,0 +1,83 @@
+"""A race's results versions and their diff, as data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.scoring.factories import BELGIUM, BELGIUM_LOCK, World
+from tests.stats.conftest import Corrected
+from webapp.errors import AppError
+from webapp.models import Notification, RaceStatus, TeamRaceScore
+from webapp.stats.versions import compare_versions, race_timeline
+
+
+async def test_timeline_labels_each_version_and_the_final_call(corrected: Corrected) -> None:
+    timeline = await race_timeline(race_id=corrected.race.id)
+    assert [(e.label, e.version) for e in timeline.entries] == [("provisional", 1), ("revised", 2)]
+
+    race = corrected.race
+    race.status, race.finalised_at = RaceStatus.FINAL, datetime(2099, 1, 1, tzinfo=UTC)
+    await race.save()
+    timeline = await race_timeline(race_id=race.id)
+    assert [(e.label, e.version) for e in timeline.entries][-1] == ("final", 2)
+    assert timeline.versions == [1, 2]
+
+
+async def test_diff_names_each_changed_driver_and_field(corrected: Corrected) -> None:
+    diff = await compare_versions(race_id=corrected.race.id)
+    assert diff is not None and (diff.old, diff.new) == (1, 2)
+    changes = {
+        item.driver.code: {c.name: (c.old, c.new) for c in item.changes} for item in diff.drivers
+    }
+    assert changes["RUS"] == {
+        "position_text": ("1", "D"),
+        "status": ("Finished", "Disqualified"),
+    }
+    assert changes["HAM"] == {"position_text": ("2", "1")}
+    # Retired in both: not a change.
+    assert "ZHO" not in changes
+    # The new winner first: the diff is in the new version's order.
+    assert diff.drivers[0].driver.code == "HAM"
+    assert diff.teams == []
+
+
+async def test_my_team_points_before_and_after_match_the_notification(
+    corrected: Corrected,
+) -> None:
+    diff = await compare_versions(race_id=corrected.race.id, user_id=corrected.alice.id)
+    assert diff is not None
+    [team] = diff.teams
+    # Before: RUS P1 25 + fastest lap 5, doubled, HAM 18, PIA 15, RIC P11 0, ZHO out.
+    # After: RUS disqualified 0 (no bonus), HAM 25, PIA 18, RIC P10 1.
+    assert (team.team_name, team.before, team.after) == ("Alpha", 93, 44)
+    assert sorted(d.code for d in team.touched) == ["HAM", "PIA", "RIC", "RUS"]
+    stored = await TeamRaceScore.get(team_id=corrected.alpha.id, race_id=corrected.race.id)
+    assert stored.points == team.after
+    note = await Notification.get(user_id=corrected.alice.id, type="results_changed")
+    assert (note.data["old_points"], note.data["new_points"]) == (team.before, team.after)
+    assert note.data["url"] == f"/races/{corrected.race.id}/versions?to=2"
+
+
+async def test_versions_compare_either_way_and_refuse_unknown_ones(corrected: Corrected) -> None:
+    back = await compare_versions(race_id=corrected.race.id, old=2, new=1)
+    assert back is not None
+    rus = next(item for item in back.drivers if item.driver.code == "RUS")
+    assert (rus.changes[0].old, rus.changes[0].new) == ("D", "1")
+    with pytest.raises(AppError) as error:
+        await compare_versions(race_id=corrected.race.id, new=7)
+    assert (error.value.code, error.value.field) == ("validation_error", "to")
+    with pytest.raises(AppError) as error:
+        await compare_versions(race_id=corrected.race.id, old=2, new=2)
+    assert error.value.field == "from"
+
+
+async def test_one_version_has_nothing_to_compare(world: World) -> None:
+    race = await world.race("Belgian Grand Prix", lock_at=BELGIUM_LOCK)
+    await world.results(race, BELGIUM)
+    assert await compare_versions(race_id=race.id) is None
+    assert [e.label for e in (await race_timeline(race_id=race.id)).entries] == ["provisional"]
+    with pytest.raises(AppError) as error:
+        await race_timeline(race_id=race.id + 100)
+    assert error.value.status == 404
