@@ -241,7 +241,7 @@ async def test_reads_leave_a_board_as_they_find_it(season: dict, redis: Redis) -
     board = await overall_leaderboard(season=2024, user_id=season["owner"].id)
     assert [(r.team_name, r.rank) for r in board.mine] == [("Alpha", 3), ("Charlie", 4)]
     assert board.total == 4
-    assert await redis.zscore("lb:2024:overall", str(late.id)) is None
+    assert await redis.zscore("lb:2024:overall:classic", str(late.id)) is None
     # The next rebuild from PostgreSQL (or the team's first scoring) puts it there.
     await rebuild_leaderboards(season=2024)
     board = await overall_leaderboard(season=2024, user_id=season["owner"].id)

@@ -69,6 +69,7 @@ async def test_overall_leaderboard_shape_and_mine(
     )
     assert response.status_code == 200
     assert await response.get_json() == {
+        "game": "classic",
         "items": [
             row(1, s["bravo"], s["ben"], 152, 0),
             row(2, s["delta"], delta_owner, 130, 0),
@@ -80,7 +81,12 @@ async def test_overall_leaderboard_shape_and_mine(
     anonymous = await (
         await client.get("/api/v1/leaderboard?season=2024&limit=1&offset=1")
     ).get_json()
-    assert anonymous == {"items": [row(2, s["delta"], delta_owner, 130, 0)], "total": 3, "mine": []}
+    assert anonymous == {
+        "game": "classic",
+        "items": [row(2, s["delta"], delta_owner, 130, 0)],
+        "total": 3,
+        "mine": [],
+    }
 
 
 async def test_race_leaderboard_and_its_errors(client: TestClientProtocol, scored: dict) -> None:

@@ -22,6 +22,8 @@ Design, in short:
   joins and leaves, and its members' count and newest membership id), and expire; a new
   name makes the old keys unreachable, so nothing has to find and delete them. Both
   generations are the cache layer's (`webapp.cache`).
+- Every board is of one game (its scoring system's name, ``Scope.system``), and its key
+  ends with it: the overall board of a season lists that game's teams only.
 - A small hash ``lb:{season}:meta`` caches the scored races of the season per scoring system.
 """
 
@@ -55,7 +57,7 @@ def meta_key(season: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Which board: a season's overall or league table, or a race's."""
+    """Which board: a season's overall or league table, or a race's, of one game (`system`)."""
 
     season: int
     system: str
@@ -71,7 +73,7 @@ class Scope:
             base += f":g{self.season_gen}:league:{self.league_id}:g{self.league_gen}"
         if self.race_id is not None:
             return f"{base}:race:{self.race_id}:{self.system}"
-        return f"{base}:overall" if self.league_id is None else f"{base}:season"
+        return f"{base}:{'overall' if self.league_id is None else 'season'}:{self.system}"
 
     def prev_key(self) -> str:
         """Return the key of the season board's standings before the latest race."""

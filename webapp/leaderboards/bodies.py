@@ -18,7 +18,7 @@ from typing import Protocol
 
 from tortoise import connections
 
-from webapp import cache
+from webapp import cache, games
 from webapp.catalogue.queries import remembered_current_season
 from webapp.leaderboards.queries import (
     Leaderboard,
@@ -75,13 +75,14 @@ class Body:
 
 @dataclass(frozen=True, slots=True)
 class Wanted:
-    """Which page of which board a reader asks for."""
+    """Which page of which board a reader asks for; a league's board is of the league's game."""
 
     season: int | None = None
     race_id: int | None = None
     league_id: int | None = None
     offset: int = 0
     limit: int = 50
+    game: str = games.DEFAULT_GAME
 
 
 async def _race_season(race_id: int) -> int | None:
@@ -110,6 +111,8 @@ async def _league_facts(league_id: int) -> tuple[int, bool] | None:
 
 async def _season_of(wanted: Wanted, user_id: int | None, configured: int | None) -> int | None:
     """Return the board's season, or None when only the domain read can answer (errors)."""
+    if all(game.name != wanted.game for game in games.all()):
+        return None
     if wanted.league_id is not None:
         facts = await _league_facts(wanted.league_id)
         if facts is None or (not facts[1] and user_id is None):
@@ -141,6 +144,7 @@ async def _read(wanted: Wanted, user_id: int | None, configured: int | None) -> 
         limit=wanted.limit,
         user_id=user_id,
         configured_season=configured,
+        game=wanted.game,
     )
 
 
@@ -157,7 +161,8 @@ async def read_body(
         board = await _read(wanted, user_id, configured_season)  # raises the error the reader gets
         return Body(fmt.join(await fmt.shared(board), await fmt.mine(board)), "", board.season)
     league_id, race_id = wanted.league_id, wanted.race_id
-    board_parts = (season, league_id or "-", race_id or "-")
+    # A league's game is the league's: its id names the board; overall ones name their game.
+    board_parts = (season, league_id or wanted.game, race_id or "-")
     page = PAGES.key(fmt.name, *board_parts, wanted.offset, wanted.limit)
     own = MINE.key(fmt.name, *board_parts, user_id) if user_id is not None else None
     keys = stamp_keys(league_id=league_id)

@@ -34,13 +34,14 @@ WHERE r.season_id = $1
 ORDER BY r.round
 """
 
-# Each returns (team_id, points, points before the latest scored race $2).
+# Each returns (team_id, points, points before the latest scored race $2). A game's name is
+# its scoring system's, so $3 picks both the teams of the game and their scores.
 OVERALL_SQL = """
 SELECT t.id, t.points, t.points - COALESCE(s.points, 0)
 FROM teams t
 LEFT JOIN team_race_scores s
   ON s.team_id = t.id AND s.race_id = $2 AND s.scoring_system = $3
-WHERE t.season_id = $1
+WHERE t.season_id = $1 AND t.game = $3
 """
 LEAGUE_SQL = """
 SELECT m.team_id, COALESCE(SUM(s.points), 0)::int,

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from quart import Blueprint, Response, render_template, request
 from werkzeug.datastructures import MultiDict
 
+from webapp import games
 from webapp.auth.current import current_user
 from webapp.fragments import render_block
 from webapp.leaderboards.bodies import Wanted, read_body
@@ -83,10 +84,12 @@ class HtmlBoard:
 
     async def shared(self, board: Leaderboard) -> bytes:
         """Render the table and pager every reader of the page sees."""
+        # A league's board is of its game; an overall board's other pages stay in its game.
+        game = board.game if board.league is None and board.game != games.DEFAULT_GAME else None
         html = await render_template(
             self.shared_template,
             board=board,
-            pager=pager(board, path=self.path),
+            pager=pager(board, path=self.path, game=game),
             target=self.target,
             body_id=self.body_id,
         )
@@ -120,25 +123,34 @@ def page_response(html: str) -> Response:
     return response
 
 
+def board_topic(game: str) -> str:
+    """Return the live topic of a game's overall board: `leaderboard` is classic's."""
+    return "leaderboard" if game == games.DEFAULT_GAME else f"leaderboard:{game}"
+
+
 @pages.get("/leaderboard")
 async def leaderboard() -> Response:
-    """Show the season's overall table, a page at a time, with my teams picked out."""
+    """Show a game's overall table of the season, a page at a time, with my teams picked out."""
     offset, limit = page_args(request.args)
+    game = request.args.get("game", games.DEFAULT_GAME)[:40]
     user = await current_user()
+    topic = board_topic(game)
     # Live rows are the first page; other pages stay as read.
-    body_id = "lb-body-leaderboard" if offset == 0 else "lb-body-page"
+    body_id = "lb-body-" + topic.replace(":", "-") if offset == 0 else "lb-body-page"
     fmt = HtmlBoard(path="/leaderboard", target="board", body_id=body_id)
     body = await read_body(
         fmt,
-        Wanted(offset=offset, limit=limit),
+        Wanted(offset=offset, limit=limit, game=game),
         user_id=user.id if user else None,
         configured_season=configured_season(),
     )
     context = {
         "season": body.season,
+        "game": games.get(game),
+        "games": games.all(),
         # Rendered by our templates, every value escaped by Jinja: safe as it stands.
         "board_html": Markup(body.data.decode()),  # noqa: S704  # nosec B704
-        "live_topics": ["leaderboard"] if offset == 0 else [],
+        "live_topics": [topic] if offset == 0 else [],
     }
     if wants_fragment():
         return page_response(await render_block("leaderboards/index.html", "board", **context))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from tortoise import connections
 
-from webapp import cache
+from webapp import cache, games
 from webapp.catalogue.queries import remembered_current_season
 from webapp.errors import AppError
 from webapp.leaderboards.boards import RawPage, Scope, Standing, read_page
@@ -14,7 +14,6 @@ from webapp.leaderboards.build import previous_race, season_races
 from webapp.leaderboards.refresh import ensure_built
 from webapp.models import League, Race, Season
 from webapp.redis import get_redis
-from webapp.scoring.systems import DEFAULT_SYSTEM
 from webapp.visibility import may_see_league
 
 NAMES_SQL = """
@@ -77,7 +76,7 @@ class BoardRow:
 
 @dataclass(frozen=True, slots=True)
 class Leaderboard:
-    """A page of a leaderboard, its size, and the caller's teams on it."""
+    """A page of a leaderboard of one game, its size, and the caller's teams on it."""
 
     season: int
     items: list[BoardRow]
@@ -87,6 +86,7 @@ class Leaderboard:
     limit: int
     race: Race | None = None
     league: League | None = None
+    game: str = games.DEFAULT_GAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +194,10 @@ async def overall_leaderboard(
     limit: int = 50,
     user_id: int | None = None,
     configured_season: int | None = None,
+    game: str = games.DEFAULT_GAME,
 ) -> Leaderboard:
-    """Return a page of the overall table of a season, or of one race."""
+    """Return a page of a game's overall table of a season, or of one race."""
+    played = games.get(game).name
     race = None
     if race_id is not None:
         race = await Race.get_or_none(id=race_id)
@@ -211,11 +213,11 @@ async def overall_leaderboard(
         season = race_season
     if season is None:
         season = await remembered_current_season(configured=configured_season)
-    scope = Scope(season, DEFAULT_SYSTEM, race_id=race_id)
+    scope = Scope(season, played, race_id=race_id)
     total, items, mine = await _page(scope, offset=offset, limit=limit, user_id=user_id)
     if total == 0 and not await Season.exists(year=season):
         raise AppError.not_found(f"No season {season}")
-    return Leaderboard(season, items, total, mine, offset, limit, race=race)
+    return Leaderboard(season, items, total, mine, offset, limit, race=race, game=played)
 
 
 async def visible_league(*, league_id: int, user_id: int | None) -> League:
@@ -242,6 +244,9 @@ async def league_leaderboard(
         race = await Race.get_or_none(id=race_id, season_id=season)
         if race is None:
             raise AppError.not_found("No such race in this league's season")
-    scope = Scope(season, league.scoring_system, league_id=league_id, race_id=race_id)
+    # A league's board is of its game: only teams of that game are in it.
+    scope = Scope(season, league.game, league_id=league_id, race_id=race_id)
     total, items, mine = await _page(scope, offset=offset, limit=limit, user_id=user_id)
-    return Leaderboard(season, items, total, mine, offset, limit, race=race, league=league)
+    return Leaderboard(
+        season, items, total, mine, offset, limit, race=race, league=league, game=league.game
+    )

@@ -13,11 +13,10 @@ from redis.asyncio import Redis
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from webapp import cache
+from webapp import cache, games
 from webapp.leaderboards.boards import Scope, encode, marker, meta_key
 from webapp.leaderboards.build import build_board, scored_races
 from webapp.redis import get_redis
-from webapp.scoring.systems import DEFAULT_SYSTEM
 
 if TYPE_CHECKING:
     from webapp.scoring.rescore import RescoreResult
@@ -32,7 +31,7 @@ SELECT t.id, t.points, t.points - COALESCE(sl.points, 0) AS prev_points, sr.poin
 FROM teams t
 LEFT JOIN team_race_scores sl ON sl.team_id = t.id AND sl.race_id = $2 AND sl.scoring_system = $3
 LEFT JOIN team_race_scores sr ON sr.team_id = t.id AND sr.race_id = $4 AND sr.scoring_system = $3
-WHERE t.id = ANY($1::int[])
+WHERE t.id = ANY($1::int[]) AND t.game = $3
 """
 
 
@@ -59,15 +58,21 @@ async def ensure_built(redis: Redis, scope: Scope, races: Sequence[int]) -> None
 
 
 async def _update_members(
-    redis: Redis, *, season: int, race_id: int, team_ids: list[int], races: list[int]
+    redis: Redis,
+    *,
+    season: int,
+    system: str,
+    race_id: int,
+    team_ids: list[int],
+    races: list[int],
 ) -> None:
-    """Move changed teams on the overall season board and the race board."""
+    """Move changed teams on the game's overall season board and race board."""
     latest = races[-1] if races else 0
     rows = await connections.get("default").execute_query_dict(
-        CHANGED_TEAMS_SQL, [team_ids, latest, DEFAULT_SYSTEM, race_id]
+        CHANGED_TEAMS_SQL, [team_ids, latest, system, race_id]
     )
-    overall = Scope(season, DEFAULT_SYSTEM)
-    race = Scope(season, DEFAULT_SYSTEM, race_id=race_id)
+    overall = Scope(season, system)
+    race = Scope(season, system, race_id=race_id)
     found = {int(row["id"]) for row in rows}
     gone = [str(team_id) for team_id in team_ids if team_id not in found]
     async with redis.pipeline(transaction=True) as pipe:
@@ -87,35 +92,32 @@ async def _update_members(
 
 
 async def refresh_after_rescore(result: RescoreResult) -> None:
-    """Bring the season's boards in line with a rescoring that just committed."""
+    """Bring the season's boards of the rescored game in line with a rescoring that committed."""
     redis = get_redis()
     season, system = result.season, result.system
     meta = meta_key(season)
-    if system == DEFAULT_SYSTEM:
-        async with season_lock(season):
-            cached = await redis.hget(meta, f"races:{system}")
-            races = await scored_races(season=season, system=system)
-            overall = Scope(season, system)
-            race = Scope(season, system, race_id=result.race_id)
-            needed = [overall.key()] + ([overall.prev_key()] if len(races) >= 2 else [])
-            built = await redis.exists(*[marker(k) for k in needed]) == len(needed)
-            small = len(result.touched_team_ids) <= INCREMENTAL_LIMIT
-            same_races = cached is not None and json.loads(cached) == races
-            if built and small and same_races and await redis.exists(marker(race.key())):
-                if result.touched_team_ids:
-                    await _update_members(
-                        redis,
-                        season=season,
-                        race_id=result.race_id,
-                        team_ids=result.touched_team_ids,
-                        races=races,
-                    )
-            else:
-                await build_board(redis, overall, races)
-                await build_board(redis, race, races)
-            await _publish_meta(redis, season=season, system=system, races=races)
-    else:
+    async with season_lock(season):
+        cached = await redis.hget(meta, f"races:{system}")
         races = await scored_races(season=season, system=system)
+        overall = Scope(season, system)
+        race = Scope(season, system, race_id=result.race_id)
+        needed = [overall.key()] + ([overall.prev_key()] if len(races) >= 2 else [])
+        built = await redis.exists(*[marker(k) for k in needed]) == len(needed)
+        small = len(result.touched_team_ids) <= INCREMENTAL_LIMIT
+        same_races = cached is not None and json.loads(cached) == races
+        if built and small and same_races and await redis.exists(marker(race.key())):
+            if result.touched_team_ids:
+                await _update_members(
+                    redis,
+                    season=season,
+                    system=system,
+                    race_id=result.race_id,
+                    team_ids=result.touched_team_ids,
+                    races=races,
+                )
+        else:
+            await build_board(redis, overall, races)
+            await build_board(redis, race, races)
         await _publish_meta(redis, season=season, system=system, races=races)
 
 
@@ -137,38 +139,39 @@ class RebuildReport:
 
 
 async def rebuild_leaderboards(*, season: int) -> RebuildReport:
-    """Rebuild every rescoring-kept board of a season from PostgreSQL (maintenance task)."""
+    """Rebuild every rescoring-kept board of a season, for every game (maintenance task)."""
     redis = get_redis()
-    races = await scored_races(season=season, system=DEFAULT_SYSTEM)
+    teams = races_count = 0
     async with season_lock(season):
-        teams = await build_board(redis, Scope(season, DEFAULT_SYSTEM), races)
-        for race_id in races:
-            await build_board(redis, Scope(season, DEFAULT_SYSTEM, race_id=race_id), races)
         await redis.delete(meta_key(season))
-        await _publish_meta(redis, season=season, system=DEFAULT_SYSTEM, races=races)
-    return RebuildReport(season=season, teams=teams, races=len(races))
+        for game in games.all():
+            races = await scored_races(season=season, system=game.name)
+            teams += await build_board(redis, Scope(season, game.name), races)
+            for race_id in races:
+                await build_board(redis, Scope(season, game.name, race_id=race_id), races)
+            races_count = max(races_count, len(races))
+            await _publish_meta(redis, season=season, system=game.name, races=races)
+    return RebuildReport(season=season, teams=teams, races=races_count)
 
 
 async def add_team_to_boards(*, team_id: int) -> None:
-    """Put a team on its season's overall board at its current points (call after creating)."""
+    """Put a team on its game's overall board at its current points (call after creating)."""
     redis = get_redis()
     rows = await connections.get("default").execute_query_dict(
-        "SELECT season_id FROM teams WHERE id = $1", [team_id]
+        "SELECT season_id, game FROM teams WHERE id = $1", [team_id]
     )
     if not rows:
         return
-    season = int(rows[0]["season_id"])
-    overall = Scope(season, DEFAULT_SYSTEM)
+    season, system = int(rows[0]["season_id"]), str(rows[0]["game"])
+    overall = Scope(season, system)
     if not await redis.exists(marker(overall.key())):
         # The next read builds the whole board, this team included.
         await cache.bump(cache.board_generation(season))
         return
-    cached = await redis.hget(meta_key(season), f"races:{DEFAULT_SYSTEM}")
-    races = (
-        json.loads(cached) if cached else await scored_races(season=season, system=DEFAULT_SYSTEM)
-    )
+    cached = await redis.hget(meta_key(season), f"races:{system}")
+    races = json.loads(cached) if cached else await scored_races(season=season, system=system)
     rows = await connections.get("default").execute_query_dict(
-        CHANGED_TEAMS_SQL, [[team_id], races[-1] if races else 0, DEFAULT_SYSTEM, 0]
+        CHANGED_TEAMS_SQL, [[team_id], races[-1] if races else 0, system, 0]
     )
     async with redis.pipeline(transaction=True) as pipe:
         for row in rows:

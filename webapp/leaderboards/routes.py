@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+from pydantic import Field
 from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_querystring
 
 from webapp.auth.current import current_user
+from webapp.games import DEFAULT_GAME
 from webapp.leaderboards.bodies import Body, Wanted, read_body
 from webapp.leaderboards.queries import BoardRow, Leaderboard
 from webapp.running import configured_season
@@ -19,6 +21,9 @@ api = Blueprint("leaderboards_api", __name__)
 class BoardQuery(Page):
     season: int | None = None
     race_id: int | None = None
+    game: str = Field(
+        default=DEFAULT_GAME, max_length=40, description="Whose teams: a game of GET /games"
+    )
 
 
 class LeagueBoardQuery(Page):
@@ -39,6 +44,7 @@ class BoardRowOut(ApiModel):
 
 
 class BoardOut(ApiModel):
+    game: str
     items: list[BoardRowOut]
     total: int
     mine: list[BoardRowOut]
@@ -56,7 +62,7 @@ def row_out(row: BoardRow) -> BoardRowOut:
 
 
 class JsonBoard:
-    """The API's encoding of a board: `{"items": […], "total": N, "mine": […]}`."""
+    """The API's encoding of a board: `{"game": G, "items": […], "total": N, "mine": […]}`."""
 
     name = "json"
     empty_mine = b"[]"
@@ -64,7 +70,8 @@ class JsonBoard:
     async def shared(self, board: Leaderboard) -> bytes:
         """Encode the items and total, up to where the reader's own rows go."""
         items = _encode([row_out(r).model_dump(mode="json") for r in board.items])
-        return b'{"items":' + items + b',"total":' + str(board.total).encode() + b',"mine":'
+        head = b'{"game":' + _encode(board.game) + b',"items":'
+        return head + items + b',"total":' + str(board.total).encode() + b',"mine":'
 
     async def mine(self, board: Leaderboard) -> bytes:
         """Encode the reader's own rows."""
@@ -106,12 +113,13 @@ def send(body: Body) -> Response:
 @validate_querystring(BoardQuery)
 @document_response(BoardOut)
 async def overall(query_args: BoardQuery) -> Response:
-    """Rank every team of a season by season points, or by points in one race (public)."""
+    """Rank a game's teams (classic if none named) by season points, or in one race (public)."""
     wanted = Wanted(
         season=query_args.season,
         race_id=query_args.race_id,
         offset=query_args.offset,
         limit=query_args.clamped,
+        game=query_args.game,
     )
     return send(
         await read_body(
@@ -124,7 +132,7 @@ async def overall(query_args: BoardQuery) -> Response:
 @validate_querystring(LeagueBoardQuery)
 @document_response(BoardOut)
 async def league(league_id: int, query_args: LeagueBoardQuery) -> Response:
-    """Rank a league's teams; private leagues are visible to their members only."""
+    """Rank a league's teams (of the league's game); private leagues: members only."""
     wanted = Wanted(
         league_id=league_id,
         race_id=query_args.race_id,

@@ -45,6 +45,8 @@ class Topic:
     ident: int
     season: int
     channels: tuple[str, ...]
+    # The game of an overall or race board (a league's board is of the league's game).
+    game: str = "classic"
 
 
 # render(topic, event) -> HTML to push to the topic's sockets, or None when nothing shows it.

@@ -37,15 +37,18 @@ def board_wants(topic: Topic, event: dict[str, Any]) -> bool:
         return topic.kind == "league" and event.get("league_id") == topic.ident
     if kind != Event.SCORES or event.get("season") != topic.season:
         return False
+    # An event naming its scoring system moves only that game's boards.
+    if event.get("system", topic.game) != topic.game:
+        return False
     return topic.kind != "race" or event.get("race_id") == topic.ident
 
 
 async def read_board(topic: Topic) -> Leaderboard | None:
     """Return the first page of a board topic's table."""
     if topic.kind == "leaderboard":
-        return await overall_leaderboard(season=topic.season, limit=PAGE_SIZE)
+        return await overall_leaderboard(season=topic.season, limit=PAGE_SIZE, game=topic.game)
     if topic.kind == "race":
-        return await overall_leaderboard(race_id=topic.ident, limit=PAGE_SIZE)
+        return await overall_leaderboard(race_id=topic.ident, limit=PAGE_SIZE, game=topic.game)
     league = await League.get_or_none(id=topic.ident)
     if league is None:
         return None
