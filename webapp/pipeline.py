@@ -18,13 +18,15 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from webapp import cache, gameclock
+from webapp.games import registry
+from webapp.games.rescoring import rescore_game, scored
 from webapp.leaderboards.refresh import refresh_after_rescore
 from webapp.models import Race, RaceStatus, ResultSource
 from webapp.notifications.producers import notify_results
 from webapp.notifications.service import NewNotification, publish_results
 from webapp.results.rows import ResultSet
 from webapp.results.store import StoredVersion, store_version
-from webapp.scoring.rescore import RescoreResult, rescore_scores
+from webapp.scoring.rescore import RescoreResult
 from webapp.scoring.systems import DEFAULT_SYSTEM
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,14 @@ class StoreOutcome:
     """What storing a result set led to: the stored version, and the rest when it is new."""
 
     stored: StoredVersion
-    rescore: RescoreResult | None = None
+    # One per registered game, in the registry's order.
+    rescores: list[RescoreResult] = field(default_factory=list)
     notified: list[NewNotification] = field(default_factory=list)
+
+    @property
+    def rescore(self) -> RescoreResult | None:
+        """Return what rescoring the default game did, if the results were new."""
+        return next((r for r in self.rescores if r.system == DEFAULT_SYSTEM), None)
 
 
 async def store_results(
@@ -60,33 +68,43 @@ async def store_results(
         outcome = StoreOutcome(stored)
         if not stored.created:
             return outcome
-        outcome.rescore = await rescore_scores(race_id=race_id)
+        outcome.rescores = await rescore_games(race_id=race_id)
         # Notifications are stamped when the player gets them, in real time (on a replay
         # `now` is the season's time), so the inbox keeps one order.
-        outcome.notified = await notify_results(rescore=outcome.rescore, version=stored.version)
+        for rescore in outcome.rescores:
+            outcome.notified += await notify_results(rescore=rescore, version=stored.version)
     # New drivers or constructors may have come with the results.
     await cache.bump(cache.DRIVERS)
     await _boards_and_publish(
         status=stored.status,
         version=stored.version,
-        rescore=outcome.rescore,
+        rescores=outcome.rescores,
         notified=outcome.notified,
     )
     return outcome
 
 
+async def rescore_games(*, race_id: int) -> list[RescoreResult]:
+    """Rescore a race for every registered game, in the caller's transaction."""
+    games = [game for game in registry.all() if scored(game)]
+    return [await rescore_game(race_id=race_id, game=game) for game in games]
+
+
 async def rescore_race(
     *, race_id: int, system: str = DEFAULT_SYSTEM, now: datetime | None = None
 ) -> RescoreResult:
-    """Rescore a race for every team (its status or lineups changed), then run the rest."""
+    """Rescore a race for every game's teams, then run the rest; return `system`'s run."""
+    registry.get(system)
     async with in_transaction():
-        rescore = await rescore_scores(race_id=race_id, system=system)
+        rescores = await rescore_games(race_id=race_id)
         race = await Race.get(id=race_id)
-        notified = await notify_results(rescore=rescore, version=race.results_version, now=now)
+        notified: list[NewNotification] = []
+        for rescore in rescores:
+            notified += await notify_results(rescore=rescore, version=race.results_version, now=now)
     await _boards_and_publish(
-        status=str(race.status), version=race.results_version, rescore=rescore, notified=notified
+        status=str(race.status), version=race.results_version, rescores=rescores, notified=notified
     )
-    return rescore
+    return next(r for r in rescores if r.system == system)
 
 
 def changes_scores(old: RaceStatus, new: RaceStatus) -> bool:
@@ -111,18 +129,20 @@ async def race_status_changed(*, race: Race, previous: RaceStatus) -> None:
 
 
 async def _boards_and_publish(
-    *, status: str, version: int, rescore: RescoreResult, notified: list[NewNotification]
+    *, status: str, version: int, rescores: list[RescoreResult], notified: list[NewNotification]
 ) -> None:
     """Bring leaderboards up to date, then tell live pages; both can be rebuilt if this fails."""
-    try:
-        await refresh_after_rescore(rescore)
-    except Exception:
-        log.exception("leaderboard refresh failed; the rebuild task will repair it")
+    for rescore in rescores:
+        try:
+            await refresh_after_rescore(rescore)
+        except Exception:
+            log.exception("leaderboard refresh failed; the rebuild task will repair it")
+    first = rescores[0]
     await publish_results(
-        race_id=rescore.race_id,
-        season=rescore.season,
+        race_id=first.race_id,
+        season=first.season,
         version=version,
         status=status,
-        scores_changed=bool(rescore.changes or rescore.removed_team_ids),
+        scores_changed=any(r.changes or r.removed_team_ids for r in rescores),
         notified=notified,
     )

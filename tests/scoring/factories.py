@@ -117,10 +117,10 @@ class World:
             email=f"{name}@example.com", username=name, display_name=name, password_hash="-"
         )
 
-    async def team(self, name: str, *, owner: User | None = None) -> Team:
-        """Create a team of the season."""
+    async def team(self, name: str, *, owner: User | None = None, game: str = "classic") -> Team:
+        """Create a team of the season, playing `game`."""
         owner = owner or await self.user()
-        return await Team.create(owner=owner, season=self.season, name=name)
+        return await Team.create(owner=owner, season=self.season, name=name, game=game)
 
     async def lineup(
         self, team: Team, codes: list[str], *, captain: str, saved_at: datetime

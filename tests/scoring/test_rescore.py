@@ -18,7 +18,7 @@ from webapp.errors import AppError
 from webapp.models import Driver, Race, RaceStatus, Team, TeamRaceScore
 from webapp.pipeline import rescore_race
 from webapp.scoring.queries import team_scores
-from webapp.scoring.rescore import ScoreChange
+from webapp.scoring.rescore import ScoreChange, rescore_scores
 from webapp.scoring.systems import CLASSIC, score_driver
 
 BEFORE_BELGIUM = BELGIUM_LOCK - timedelta(days=2)
@@ -318,3 +318,17 @@ async def test_a_season_with_many_drivers_scores_every_one(world: World) -> None
         18,
         60,
     ]
+
+
+async def test_classic_rescoring_leaves_other_games_teams_alone(season: dict) -> None:
+    world: World = season["world"]
+    # The same drivers as Bravo, but the team plays the Grand Prix game.
+    other = await world.team("Golf", game="grand_prix")
+    await world.lineup(
+        other, ["HAM", "VER", "NOR", "SAI", "PER"], captain="HAM", saved_at=BEFORE_BELGIUM
+    )
+    result = await rescore_scores(race_id=season["belgium"].id, system="classic")
+    assert other.id not in result.touched_team_ids
+    assert await race_points(season["belgium"]) == {"Alpha": 44, "Bravo": 86, "Delta": 55}
+    assert await TeamRaceScore.filter(team=other, scoring_system="classic").count() == 0
+    assert await season_points(other, season["bravo"]) == [0, 86]

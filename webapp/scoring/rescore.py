@@ -46,6 +46,8 @@ chosen AS (
     FROM lineups l
     JOIN teams t ON t.id = l.team_id
     JOIN race ON t.season_id = race.season_id AND l.saved_at < race.lock_at
+    -- A team plays one game: the others' teams are scored by their own.
+    WHERE t.game = $2
     ORDER BY l.team_id, l.saved_at DESC, l.id DESC
 ),
 -- Bit positions for the season's drivers: a lineup becomes two bigint masks plus its captain.
