@@ -441,6 +441,49 @@ class RaceDriverScore(Model):
         unique_together = (("race", "scoring_system", "driver", "captain"),)
 
 
+class RaceAssetScore(Model):
+    """An asset's points in a race weekend under a game scored per session: a breakdown line.
+
+    Every driver has a line as captain and one not, every constructor one, so a team's
+    breakdown is its lineup's lines and rescoring writes a few dozen rows per race.
+    """
+
+    id = fields.IntField(primary_key=True)
+    race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
+        "models.Race", related_name="asset_scores", on_delete=fields.CASCADE
+    )
+    race_id: int
+    scoring_system = fields.CharField(max_length=20)
+    result_version = fields.IntField()
+    # Exactly one of the two is set: the line is a driver's or a constructor's.
+    driver: fields.ForeignKeyNullableRelation[Driver] = fields.ForeignKeyField(
+        "models.Driver", related_name="asset_scores", on_delete=fields.CASCADE, null=True
+    )
+    driver_id: int | None
+    constructor: fields.ForeignKeyNullableRelation[Constructor] = fields.ForeignKeyField(
+        "models.Constructor", related_name="asset_scores", on_delete=fields.CASCADE, null=True
+    )
+    constructor_id: int | None
+    captain = fields.BooleanField(default=False)
+    qualifying_points = fields.IntField()
+    sprint_points = fields.IntField()
+    race_points = fields.IntField()
+    bonus_points = fields.IntField()
+    # What the captain multiplier adds to the driver's session points.
+    captain_points = fields.IntField()
+    points = fields.IntField()
+
+    class Meta:
+        table = "race_asset_scores"
+        indexes = (("race_id", "scoring_system"),)
+        constraints = (
+            CheckConstraint(
+                check="(driver_id IS NULL) <> (constructor_id IS NULL)",
+                name="race_asset_scores_one_asset",
+            ),
+        )
+
+
 class Notification(Model):
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from webapp import cache, gameclock
 from webapp.games import registry
-from webapp.games.rescoring import rescore_game, scored
+from webapp.games.rescoring import rescore_game
 from webapp.leaderboards.refresh import refresh_after_rescore
 from webapp.models import Race, RaceStatus, ResultSource
 from webapp.notifications.producers import notify_results
@@ -86,8 +86,7 @@ async def store_results(
 
 async def rescore_games(*, race_id: int) -> list[RescoreResult]:
     """Rescore a race for every registered game, in the caller's transaction."""
-    games = [game for game in registry.all() if scored(game)]
-    return [await rescore_game(race_id=race_id, game=game) for game in games]
+    return [await rescore_game(race_id=race_id, game=game) for game in registry.all()]
 
 
 async def rescore_race(

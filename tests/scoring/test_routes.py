@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from quart import Quart, render_template_string
 from quart.typing import TestClientProtocol
 
 from tests.scoring.factories import BELGIUM, BELGIUM_LOCK, SINGAPORE, SINGAPORE_LOCK, World
+from webapp.models import Constructor, LineupConstructor
 from webapp.pipeline import rescore_race
 
 EARLY = BELGIUM_LOCK - timedelta(days=1)
@@ -147,3 +149,61 @@ async def test_breakdown_partial_answers_why(app: Quart, scored: dict) -> None:
     assert "Round 1 · Belgian Grand Prix" in html and "44 pts" in html
     assert "Round 2 · Singapore Grand Prix" in html and "52 pts" in html
     assert "Captain" in html and "+5" in html
+
+
+@pytest.fixture
+async def grand_prix(world: World) -> dict:
+    """A Grand Prix team with two constructors, scored in Belgium (race results only)."""
+    belgium = await world.race("Belgian Grand Prix", lock_at=BELGIUM_LOCK)
+    golf = await world.team("Golf", game="grand_prix")
+    lineup = await world.lineup(
+        golf, ["RUS", "HAM", "PIA", "ZHO", "RIC"], captain="HAM", saved_at=EARLY
+    )
+    cars = {ref: await Constructor.get(ref=ref) for ref in ("mercedes", "mclaren")}
+    for car in cars.values():
+        await LineupConstructor.create(lineup=lineup, constructor=car, price=Decimal("20.0"))
+    await world.results(belgium, BELGIUM)
+    await rescore_race(race_id=belgium.id)
+    return {"world": world, "belgium": belgium, "golf": golf, "cars": cars}
+
+
+async def test_grand_prix_scores_explain_each_asset(
+    client: TestClientProtocol, grand_prix: dict
+) -> None:
+    g, ids = grand_prix, {code: d.id for code, d in grand_prix["world"].drivers.items()}
+    body = await (await client.get(f"/api/v1/teams/{g['golf'].id}/scores")).get_json()
+    (item,) = body["items"]
+    # The factory's grids are all 0 (pit lane): each starts 14th of the 14 starters.
+    # HAM captain: P1 25 + 13 gained = 38, doubled +38; PIA P2 18 + 12 = 30; RIC P10
+    # 1 + 4 = 5; RUS disqualified -25; ZHO retired -20. Mercedes 38 - 25 = 13; McLaren
+    # PIA 30 + NOR P5 (10 + 9) = 49. No qualifying stored: no bonus. 66 + 13 + 49 = 128.
+    assert (item["race_id"], item["points"], item["game"]) == (g["belgium"].id, 128, "grand_prix")
+    lines = {
+        (a["kind"], a["driver_id"] or a["constructor_id"]): (
+            a["captain"],
+            a["qualifying_points"],
+            a["sprint_points"],
+            a["race_points"],
+            a["bonus_points"],
+            a["captain_points"],
+            a["points"],
+        )
+        for a in item["assets"]
+    }
+    assert lines["driver", ids["HAM"]] == (True, 0, 0, 38, 0, 38, 76)
+    assert lines["driver", ids["RUS"]] == (False, 0, 0, -25, 0, 0, -25)
+    assert lines["driver", ids["ZHO"]] == (False, 0, 0, -20, 0, 0, -20)
+    assert lines["constructor", g["cars"]["mercedes"].id] == (False, 0, 0, 13, 0, 0, 13)
+    assert lines["constructor", g["cars"]["mclaren"].id] == (False, 0, 0, 49, 0, 0, 49)
+    assert [a["kind"] for a in item["assets"]] == ["driver"] * 5 + ["constructor"] * 2
+    assert item["assets"][0]["driver_id"] == ids["HAM"]  # the captain first
+
+
+async def test_grand_prix_breakdown_partial_shows_sessions(app: Quart, grand_prix: dict) -> None:
+    async with app.test_request_context("/teams/1"):
+        html = await render_template_string(
+            '{% include "scoring/_breakdown.html" %}', team=grand_prix["golf"]
+        )
+    assert "Round 1 · Belgian Grand Prix" in html and "128 pts" in html
+    assert "Qualifying" in html and "Sprint" in html and "mercedes" in html
+    assert "Weekend total" in html

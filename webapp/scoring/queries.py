@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from webapp import gameclock
 from webapp.errors import AppError
-from webapp.models import Driver, LineupDriver, Race, RaceDriverScore, Team, TeamRaceScore
+from webapp.models import (
+    Constructor,
+    Driver,
+    LineupConstructor,
+    LineupDriver,
+    Race,
+    RaceAssetScore,
+    RaceDriverScore,
+    Team,
+    TeamRaceScore,
+)
 from webapp.scoring.systems import DEFAULT_SYSTEM, DriverScore
 
 
@@ -91,3 +102,114 @@ async def driver_points(*, race: Race, system: str = DEFAULT_SYSTEM) -> dict[int
         race_id=race.id, scoring_system=system, result_version=race.results_version, captain=False
     ).values_list("driver_id", "points")
     return {int(driver_id): int(points) for driver_id, points in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class AssetLine:
+    """One asset's share of a weekend score, per session, with the asset for display."""
+
+    kind: str
+    driver_id: int | None
+    constructor_id: int | None
+    captain: bool
+    qualifying_points: int
+    sprint_points: int
+    race_points: int
+    bonus_points: int
+    captain_points: int
+    points: int
+    driver: Driver | None = None
+    constructor: Constructor | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the line as the scores API shows it."""
+        return {
+            "kind": self.kind,
+            "driver_id": self.driver_id,
+            "constructor_id": self.constructor_id,
+            "captain": self.captain,
+            "qualifying_points": self.qualifying_points,
+            "sprint_points": self.sprint_points,
+            "race_points": self.race_points,
+            "bonus_points": self.bonus_points,
+            "captain_points": self.captain_points,
+            "points": self.points,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WeekendScore:
+    """A team's score for one race weekend under a game scored per session."""
+
+    race: Race
+    points: int
+    assets: list[AssetLine]
+
+
+async def weekend_scores(
+    *, team_id: int, system: str, now: datetime | None = None
+) -> list[WeekendScore]:
+    """Return a team's weekend scores in round order, each asset's line by session."""
+    if not await Team.exists(id=team_id):
+        raise AppError.not_found("No such team")
+    now = now or gameclock.now()
+    rows = (
+        await TeamRaceScore.filter(team_id=team_id, scoring_system=system, race__lock_at__lte=now)
+        .select_related("race", "lineup")
+        .order_by("race__round")
+    )
+    if not rows:
+        return []
+    lineups = {row.lineup_id for row in rows}
+    drivers_of: dict[int, list[int]] = {}
+    for lineup_id, driver_id in await LineupDriver.filter(lineup_id__in=lineups).values_list(
+        "lineup_id", "driver_id"
+    ):
+        drivers_of.setdefault(int(lineup_id), []).append(int(driver_id))
+    constructors_of: dict[int, list[int]] = {}
+    for lineup_id, constructor_id in await LineupConstructor.filter(
+        lineup_id__in=lineups
+    ).values_list("lineup_id", "constructor_id"):
+        constructors_of.setdefault(int(lineup_id), []).append(int(constructor_id))
+    lines = await RaceAssetScore.filter(
+        race_id__in={row.race.id for row in rows}, scoring_system=system
+    ).select_related("driver", "constructor")
+    by_driver = {(e.race_id, e.driver_id, e.captain): e for e in lines if e.driver_id}
+    by_constructor = {(e.race_id, e.constructor_id): e for e in lines if e.constructor_id}
+    scores = []
+    for row in rows:
+        captain = row.lineup.captain_id
+        picked = [
+            by_driver.get((row.race.id, d, d == captain)) for d in drivers_of.get(row.lineup_id, [])
+        ]
+        picked_constructors = [
+            by_constructor.get((row.race.id, c)) for c in constructors_of.get(row.lineup_id, [])
+        ]
+        drivers = sorted(
+            (_line("driver", e) for e in picked if e is not None),
+            # Captain first, then by points: the order that answers "why this score?".
+            key=lambda a: (not a.captain, -a.points, a.driver_id or 0),
+        )
+        constructors = sorted(
+            (_line("constructor", e) for e in picked_constructors if e is not None),
+            key=lambda a: (-a.points, a.constructor_id or 0),
+        )
+        scores.append(WeekendScore(race=row.race, points=row.points, assets=drivers + constructors))
+    return scores
+
+
+def _line(kind: str, entry: RaceAssetScore) -> AssetLine:
+    return AssetLine(
+        kind=kind,
+        driver_id=entry.driver_id,
+        constructor_id=entry.constructor_id,
+        captain=entry.captain,
+        qualifying_points=entry.qualifying_points,
+        sprint_points=entry.sprint_points,
+        race_points=entry.race_points,
+        bonus_points=entry.bonus_points,
+        captain_points=entry.captain_points,
+        points=entry.points,
+        driver=entry.driver,
+        constructor=entry.constructor,
+    )

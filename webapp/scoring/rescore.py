@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from webapp.errors import AppError
@@ -188,18 +191,54 @@ def rescore_params(race_id: int, system: ScoringSystem) -> list[object]:
     ]
 
 
+async def begin_rescoring(
+    conn: BaseDBAsyncClient, *, race_id: int, system: str, totals: bool
+) -> int:
+    """Take rescoring's locks for a race and system in `conn`'s transaction; return the season."""
+    # The race row first, as storing results does, so the two never wait on each other
+    # in opposite orders; NO KEY UPDATE still lets score rows reference the race.
+    rows = await conn.execute_query_dict(
+        "SELECT season_id FROM races WHERE id = $1 FOR NO KEY UPDATE", [race_id]
+    )
+    if not rows:
+        raise AppError.not_found("No such race")
+    season = int(rows[0]["season_id"])
+    # Overlapping runs of one race queue here; the season lock keeps runs of different
+    # races from deadlocking on the same team rows when they add to season totals.
+    await conn.execute_query_dict(
+        "SELECT pg_advisory_xact_lock($1, $2)",
+        [LOCK_RACE, zlib.crc32(f"{system}:{race_id}".encode()) & 0x7FFFFFFF],
+    )
+    if totals:
+        await conn.execute_query_dict(
+            "SELECT pg_advisory_xact_lock($1, $2)", [LOCK_SEASON_TOTALS, season]
+        )
+    # A big batch statement: sort and hash in memory, and skip JIT compilation.
+    await conn.execute_script("SET LOCAL work_mem = '256MB'; SET LOCAL jit = off")
+    return season
+
+
+def rescore_result(
+    *, race_id: int, system: str, season: int, records: Sequence[Any]
+) -> RescoreResult:
+    """Read a rescoring statement's (team, owner, old, new) rows into its result."""
+    result = RescoreResult(race_id=race_id, system=system, season=season)
+    for team_id, owner_id, old, new in records:
+        result.touched_team_ids.append(team_id)
+        if new is None:
+            result.removed_team_ids.append(team_id)
+        elif old != new:
+            result.changes.append(ScoreChange(team_id, owner_id, old, new))
+    return result
+
+
 async def rescore_scores(*, race_id: int, system: str = DEFAULT_SYSTEM) -> RescoreResult:
-    """Rewrite every team's score for a race in one transaction; leave boards alone."""
+    """Rewrite every score of `system`'s teams for a race in one transaction; leave boards alone."""
     scoring = get_system(system)
     async with in_transaction() as conn:
-        # The race row first, as storing results does, so the two never wait on each other
-        # in opposite orders; NO KEY UPDATE still lets score rows reference the race.
-        rows = await conn.execute_query_dict(
-            "SELECT season_id FROM races WHERE id = $1 FOR NO KEY UPDATE", [race_id]
+        season = await begin_rescoring(
+            conn, race_id=race_id, system=scoring.name, totals=scoring.name == DEFAULT_SYSTEM
         )
-        if not rows:
-            raise AppError.not_found("No such race")
-        season = int(rows[0]["season_id"])
         drivers = await conn.execute_query_dict(
             "SELECT count(*) AS n FROM drivers WHERE season_id = $1", [season]
         )
@@ -209,18 +248,6 @@ async def rescore_scores(*, race_id: int, system: str = DEFAULT_SYSTEM) -> Resco
                 f"Season {season} has more than {MAX_DRIVERS} drivers; rescoring supports "
                 f"up to {MAX_DRIVERS}",
             )
-        # Overlapping runs of one race queue here; the season lock keeps runs of different
-        # races from deadlocking on the same team rows when they add to season totals.
-        await conn.execute_query_dict(
-            "SELECT pg_advisory_xact_lock($1, $2)",
-            [LOCK_RACE, zlib.crc32(f"{scoring.name}:{race_id}".encode()) & 0x7FFFFFFF],
-        )
-        if scoring.name == DEFAULT_SYSTEM:
-            await conn.execute_query_dict(
-                "SELECT pg_advisory_xact_lock($1, $2)", [LOCK_SEASON_TOTALS, season]
-            )
-        # A big batch statement: sort and hash in memory, and skip JIT compilation.
-        await conn.execute_script("SET LOCAL work_mem = '256MB'; SET LOCAL jit = off")
         # The statement writes the race's driver entries afresh (its parts cannot delete
         # and insert the same keys).
         await conn.execute_query(
@@ -229,11 +256,4 @@ async def rescore_scores(*, race_id: int, system: str = DEFAULT_SYSTEM) -> Resco
         )
         # Plain records, not dicts: a first scoring returns a row per team.
         _, records = await conn.execute_query(RESCORE_SQL, rescore_params(race_id, scoring))
-    result = RescoreResult(race_id=race_id, system=scoring.name, season=season)
-    for team_id, owner_id, old, new in records:
-        result.touched_team_ids.append(team_id)
-        if new is None:
-            result.removed_team_ids.append(team_id)
-        elif old != new:
-            result.changes.append(ScoreChange(team_id, owner_id, old, new))
-    return result
+    return rescore_result(race_id=race_id, system=scoring.name, season=season, records=records)

@@ -12,12 +12,14 @@ from webapp.auth.current import current_user
 from webapp.catalogue.queries import get_race, list_races
 from webapp.errors import AppError
 from webapp.fragments import render_block
+from webapp.games import registry
+from webapp.games.rescoring import per_session
 from webapp.leaderboards.bodies import Wanted, read_body
 from webapp.leaderboards.pages import HtmlBoard, page_args, wants_fragment
-from webapp.models import RaceResult
+from webapp.models import RaceResult, Team
 from webapp.running import configured_season, season_now
 from webapp.schemas import ApiModel, Page
-from webapp.scoring.queries import driver_points, team_scores
+from webapp.scoring.queries import driver_points, team_scores, weekend_scores
 
 api = Blueprint("scoring_api", __name__)
 pages = Blueprint("scoring_pages", __name__)
@@ -38,17 +40,54 @@ class RaceScoreOut(ApiModel):
     lineup: list[BreakdownOut]
 
 
+class AssetScoreOut(ApiModel):
+    kind: str
+    driver_id: int | None
+    constructor_id: int | None
+    captain: bool
+    qualifying_points: int
+    sprint_points: int
+    race_points: int
+    bonus_points: int
+    captain_points: int
+    points: int
+
+
+class WeekendScoreOut(ApiModel):
+    race_id: int
+    points: int
+    game: str
+    assets: list[AssetScoreOut]
+
+
 class TeamScoresOut(ApiModel):
     total: int
-    items: list[RaceScoreOut]
+    # A classic team's items are race scores, a per-session game's are weekend scores.
+    items: list[RaceScoreOut | WeekendScoreOut]
 
 
 @api.get("/teams/<int:team_id>/scores")
 @validate_querystring(Page)
 @validate_response(TeamScoresOut)
 async def scores(team_id: int, query_args: Page) -> TeamScoresOut:
-    """List a team's points per locked race with each driver's share (public)."""
-    rows = await team_scores(team_id=team_id)
+    """List a team's points per locked race with each asset's share (public)."""
+    team = await Team.get_or_none(id=team_id)
+    if team is None:
+        raise AppError.not_found("No such team")
+    items: list[RaceScoreOut | WeekendScoreOut]
+    if per_session(registry.get(team.game)):
+        weekends = await weekend_scores(team_id=team_id, system=team.game)
+        items = [
+            WeekendScoreOut(
+                race_id=row.race.id,
+                points=row.points,
+                game=team.game,
+                assets=[AssetScoreOut(**line.as_dict()) for line in row.assets],
+            )
+            for row in query_args.window(weekends)
+        ]
+        return TeamScoresOut(total=len(weekends), items=items)
+    rows = await team_scores(team_id=team_id, system=team.game)
     items = [
         RaceScoreOut(
             race_id=row.race.id,
@@ -60,10 +99,17 @@ async def scores(team_id: int, query_args: Page) -> TeamScoresOut:
     return TeamScoresOut(total=len(rows), items=items)
 
 
+async def _weekend_breakdowns(*, team: Team) -> list[Any] | None:
+    """Return a per-session game's weekend scores of `team`, or None for a classic team."""
+    if not per_session(registry.get(team.game)):
+        return None
+    return await weekend_scores(team_id=team.id, system=team.game)
+
+
 @pages.app_context_processor
 async def _breakdowns() -> dict[str, Any]:
-    # A function, so only pages that include scoring/_breakdown.html pay for the query.
-    return {"team_scores": team_scores}
+    # Functions, so only pages that include scoring/_breakdown.html pay for the query.
+    return {"team_scores": team_scores, "weekend_breakdowns": _weekend_breakdowns}
 
 
 class SeasonArgs(ApiModel):

@@ -1,0 +1,271 @@
+"""Rescore one race weekend (qualifying, sprint, race) for every team of a game, in one statement.
+
+A game scored per session gives its rules as plain data (`rules`: the game's scoring as
+JSON, see webapp/games/model.py): the statement reads every number and positionText set
+from it and never branches on a game's name, so a new game is scored by the same SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from webapp.scoring.rescore import RescoreResult, begin_rescoring, rescore_result
+
+# $1 race id, $2 the game's name (teams.game and scoring_system), $3 its scoring as JSON.
+WEEKEND_SQL = """
+WITH race AS (
+    SELECT r.id, r.season_id, r.lock_at, r.results_version, r.driver_of_the_day_id
+    FROM races r
+    WHERE r.id = $1 AND r.status <> 'cancelled'
+      AND (EXISTS (SELECT 1 FROM race_results x
+                   WHERE x.race_id = r.id AND x.version = r.results_version)
+           OR EXISTS (SELECT 1 FROM session_results x
+                      WHERE x.race_id = r.id AND x.version = r.results_version))
+),
+rules AS (SELECT $3::jsonb AS j),
+-- The race-like sessions the game scores, their rules as columns (an absent one scores 0).
+session_rules AS MATERIALIZED (
+    SELECT s.session, r.j -> s.session -> 'position_points' AS position_points,
+           (r.j -> s.session ->> 'per_position_gained')::int AS per_position_gained,
+           (r.j -> s.session ->> 'fastest_lap')::int AS fastest_lap,
+           (r.j -> s.session ->> 'fastest_lap_rank')::int AS rewarded_rank,
+           -- Driver of the Day is the race's: a sprint never has one.
+           CASE WHEN s.session = 'race' THEN (r.j -> s.session ->> 'driver_of_the_day')::int
+                ELSE 0 END AS driver_of_the_day,
+           (r.j -> s.session ->> 'not_classified')::int AS not_classified,
+           (r.j -> s.session ->> 'disqualified')::int AS disqualified,
+           ARRAY(SELECT jsonb_array_elements_text(r.j -> s.session -> 'not_classified_texts'))
+               AS not_classified_texts,
+           ARRAY(SELECT jsonb_array_elements_text(r.j -> s.session -> 'disqualified_texts'))
+               AS disqualified_texts,
+           ARRAY(SELECT jsonb_array_elements_text(r.j -> s.session -> 'non_starter_texts'))
+               AS non_starter_texts
+    FROM rules r CROSS JOIN (VALUES ('sprint'), ('race')) AS s(session)
+    WHERE jsonb_typeof(r.j -> s.session) = 'object'
+),
+classifications AS (
+    SELECT 'race'::text AS session, rr.driver_id, rr.constructor_id, rr.position_text,
+           rr.grid, rr.fastest_lap_rank
+    FROM race_results rr JOIN race ON rr.race_id = race.id AND rr.version = race.results_version
+    UNION ALL
+    SELECT sr.session, sr.driver_id, sr.constructor_id, sr.position_text, sr.grid,
+           sr.fastest_lap_rank
+    FROM session_results sr
+    JOIN race ON sr.race_id = race.id AND sr.version = race.results_version
+    WHERE sr.session = 'sprint'
+),
+-- A pit-lane start (grid 0) counts as starting last of the session's starters.
+started AS (
+    SELECT c.session, c.driver_id, c.constructor_id, c.position_text, c.grid,
+           c.fastest_lap_rank, sr.position_points, sr.per_position_gained, sr.fastest_lap,
+           sr.rewarded_rank, sr.driver_of_the_day, sr.not_classified, sr.disqualified,
+           sr.not_classified_texts, sr.disqualified_texts,
+           CASE WHEN c.position_text ~ '^[0-9]+$' THEN c.position_text::int END AS finished,
+           count(*) FILTER (WHERE NOT c.position_text = ANY(sr.non_starter_texts))
+               OVER (PARTITION BY c.session) AS starters
+    FROM classifications c JOIN session_rules sr USING (session)
+),
+-- Each driver's points per race-like session; Driver of the Day apart (no constructor's).
+session_points AS MATERIALIZED (
+    SELECT s.session, s.driver_id, s.constructor_id,
+           CASE WHEN s.disqualified_now THEN s.disqualified
+                ELSE CASE WHEN s.fastest_lap_rank = s.rewarded_rank THEN s.fastest_lap
+                          ELSE 0 END
+                   + CASE WHEN s.finished IS NULL THEN 0
+                          WHEN s.finished BETWEEN 1 AND jsonb_array_length(s.position_points)
+                          THEN (s.position_points ->> (s.finished - 1))::int
+                          ELSE 0 END
+                   + CASE WHEN s.finished IS NULL THEN 0
+                          ELSE s.per_position_gained * (s.start - s.finished) END
+                   + CASE WHEN s.finished IS NULL AND s.position_text = ANY(s.not_classified_texts)
+                          THEN s.not_classified ELSE 0 END
+           END AS points,
+           CASE WHEN s.disqualified_now
+                  OR s.driver_id IS DISTINCT FROM (SELECT driver_of_the_day_id FROM race) THEN 0
+                ELSE s.driver_of_the_day END AS driver_of_the_day
+    FROM (SELECT st.*, st.position_text = ANY(st.disqualified_texts) AS disqualified_now,
+                 CASE WHEN st.grid > 0 THEN st.grid ELSE st.starters END AS start
+          FROM started st) s
+),
+qualifying_rows AS (
+    SELECT sr.driver_id, sr.constructor_id, sr.position, sr.reached, sr.disqualified
+    FROM session_results sr
+    JOIN race ON sr.race_id = race.id AND sr.version = race.results_version
+    WHERE sr.session = 'qualifying'
+),
+-- A driver's qualifying points: disqualified, no time in Q1 (reached 0), or by position.
+qualifying_points AS MATERIALIZED (
+    SELECT q.driver_id, q.constructor_id,
+           CASE WHEN q.disqualified THEN (r.j -> 'qualifying' ->> 'disqualified')::int
+                WHEN q.reached = 0 THEN (r.j -> 'qualifying' ->> 'no_time')::int
+                WHEN q.position BETWEEN 1
+                     AND jsonb_array_length(r.j -> 'qualifying' -> 'position_points')
+                THEN (r.j -> 'qualifying' -> 'position_points' ->> (q.position - 1))::int
+                ELSE 0 END AS points
+    FROM qualifying_rows q CROSS JOIN rules r
+    WHERE jsonb_typeof(r.j -> 'qualifying') = 'object'
+),
+driver_sessions AS (
+    SELECT d.id AS driver_id,
+           COALESCE((SELECT sum(q.points) FROM qualifying_points q
+                     WHERE q.driver_id = d.id), 0)::int AS qualifying,
+           COALESCE((SELECT sum(s.points) FROM session_points s
+                     WHERE s.driver_id = d.id AND s.session = 'sprint'), 0)::int AS sprint,
+           COALESCE((SELECT sum(s.points + s.driver_of_the_day) FROM session_points s
+                     WHERE s.driver_id = d.id AND s.session = 'race'), 0)::int AS race
+    FROM drivers d JOIN race ON d.season_id = race.season_id
+),
+-- Every driver as a non-captain and as a captain: the multiplier's share is kept apart.
+driver_lines AS MATERIALIZED (
+    SELECT ds.driver_id, c.captain, ds.qualifying, ds.sprint, ds.race, 0 AS bonus,
+           CASE WHEN c.captain
+                THEN (ds.qualifying + ds.sprint + ds.race)
+                     * ((SELECT (j ->> 'captain_multiplier')::int FROM rules) - 1)
+                ELSE 0 END AS captain_points
+    FROM driver_sessions ds CROSS JOIN (VALUES (false), (true)) AS c(captain)
+),
+constructor_rules AS (
+    SELECT r.j -> 'constructor' -> 'qualifying_bonus' AS bonus,
+           (r.j -> 'constructor' ->> 'includes_driver_of_the_day')::boolean AS with_dotd
+    FROM rules r WHERE jsonb_typeof(r.j -> 'constructor') = 'object'
+),
+-- A constructor: its cars' session points (no Driver of the Day unless the game says so,
+-- never the captain's share) plus the bonus for how far its cars got in qualifying.
+constructor_lines AS MATERIALIZED (
+    SELECT c.id AS constructor_id, false AS captain,
+           COALESCE((SELECT sum(q.points) FROM qualifying_points q
+                     WHERE q.constructor_id = c.id), 0)::int AS qualifying,
+           COALESCE((SELECT sum(s.points) FROM session_points s
+                     WHERE s.constructor_id = c.id AND s.session = 'sprint'), 0)::int AS sprint,
+           COALESCE((SELECT sum(s.points + CASE WHEN cr.with_dotd THEN s.driver_of_the_day
+                                                ELSE 0 END)
+                     FROM session_points s
+                     WHERE s.constructor_id = c.id AND s.session = 'race'), 0)::int AS race,
+           COALESCE((SELECT CASE WHEN count(*) FILTER (WHERE q.reached >= 3) >= 2
+                                 THEN (cr.bonus ->> 'both_q3')::int
+                                 WHEN count(*) FILTER (WHERE q.reached >= 3) = 1
+                                 THEN (cr.bonus ->> 'one_q3')::int
+                                 WHEN count(*) FILTER (WHERE q.reached = 2) >= 2
+                                 THEN (cr.bonus ->> 'both_q2')::int
+                                 WHEN count(*) FILTER (WHERE q.reached = 2) = 1
+                                 THEN (cr.bonus ->> 'one_q2')::int
+                                 ELSE (cr.bonus ->> 'neither_leaves_q1')::int END
+                     FROM qualifying_rows q WHERE q.constructor_id = c.id
+                     HAVING count(*) > 0), 0) AS bonus,
+           0 AS captain_points
+    FROM constructors c
+    JOIN race ON c.season_id = race.season_id
+    CROSS JOIN constructor_rules cr
+    UNION ALL
+    -- A game without constructor rules still shows its constructors, at nothing.
+    SELECT c.id, false, 0, 0, 0, 0, 0
+    FROM constructors c JOIN race ON c.season_id = race.season_id
+    WHERE NOT EXISTS (SELECT 1 FROM constructor_rules)
+),
+stored_lines AS (
+    INSERT INTO race_asset_scores
+        (race_id, scoring_system, result_version, driver_id, constructor_id, captain,
+         qualifying_points, sprint_points, race_points, bonus_points, captain_points, points)
+    SELECT race.id, $2, race.results_version, l.driver_id, NULL, l.captain, l.qualifying,
+           l.sprint, l.race, l.bonus, l.captain_points,
+           l.qualifying + l.sprint + l.race + l.bonus + l.captain_points
+    FROM driver_lines l CROSS JOIN race
+    UNION ALL
+    SELECT race.id, $2, race.results_version, NULL, l.constructor_id, false, l.qualifying,
+           l.sprint, l.race, l.bonus, 0, l.qualifying + l.sprint + l.race + l.bonus
+    FROM constructor_lines l CROSS JOIN race
+),
+chosen AS (
+    SELECT DISTINCT ON (l.team_id) l.team_id, t.owner_id, l.id AS lineup_id, l.captain_id
+    FROM lineups l
+    JOIN teams t ON t.id = l.team_id
+    JOIN race ON t.season_id = race.season_id AND l.saved_at < race.lock_at
+    WHERE t.game = $2
+    ORDER BY l.team_id, l.saved_at DESC, l.id DESC
+),
+driver_sums AS (
+    SELECT ld.lineup_id,
+           sum(e.qualifying + e.sprint + e.race + e.bonus + e.captain_points) AS points
+    FROM chosen c
+    JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
+    JOIN driver_lines e ON e.driver_id = ld.driver_id AND e.captain = (ld.driver_id = c.captain_id)
+    GROUP BY ld.lineup_id
+),
+constructor_sums AS (
+    SELECT lc.lineup_id, sum(e.qualifying + e.sprint + e.race + e.bonus) AS points
+    FROM chosen c
+    JOIN lineup_constructors lc ON lc.lineup_id = c.lineup_id
+    JOIN constructor_lines e ON e.constructor_id = lc.constructor_id
+    GROUP BY lc.lineup_id
+),
+scored AS (
+    SELECT c.team_id, c.owner_id, c.lineup_id,
+           (COALESCE(ds.points, 0) + COALESCE(cs.points, 0))::int AS points
+    FROM chosen c
+    LEFT JOIN driver_sums ds ON ds.lineup_id = c.lineup_id
+    LEFT JOIN constructor_sums cs ON cs.lineup_id = c.lineup_id
+),
+old AS (
+    SELECT id, team_id, lineup_id, points, result_version
+    FROM team_race_scores WHERE race_id = $1 AND scoring_system = $2
+),
+-- Only new, different and vanished scores go on: unchanged rows are never touched.
+diff AS (
+    SELECT COALESCE(sc.team_id, o.team_id) AS team_id, sc.owner_id, sc.lineup_id,
+           o.id AS score_id, o.points AS old_points, sc.points AS new_points
+    FROM scored sc FULL JOIN old o ON o.team_id = sc.team_id
+    WHERE sc.team_id IS NULL OR o.team_id IS NULL
+       OR (o.lineup_id, o.points, o.result_version)
+          IS DISTINCT FROM (sc.lineup_id, sc.points, (SELECT results_version FROM race))
+),
+-- Plain inserts: overlapping runs queue on the advisory lock (as classic's do).
+inserted AS (
+    INSERT INTO team_race_scores
+        (team_id, race_id, scoring_system, lineup_id, points, result_version, updated_at)
+    SELECT d.team_id, race.id, $2, d.lineup_id, d.new_points, race.results_version, now()
+    FROM diff d CROSS JOIN race
+    WHERE d.old_points IS NULL AND d.new_points IS NOT NULL
+),
+updated AS (
+    UPDATE team_race_scores s
+    SET lineup_id = d.lineup_id, points = d.new_points, result_version = race.results_version,
+        updated_at = now()
+    FROM diff d CROSS JOIN race
+    WHERE d.old_points IS NOT NULL AND d.new_points IS NOT NULL AND s.id = d.score_id
+),
+removed AS (
+    DELETE FROM team_race_scores s USING diff d
+    WHERE d.new_points IS NULL AND s.id = d.score_id
+),
+-- A team plays one game, so its season points are the sum of this game's race scores.
+totals AS (
+    UPDATE teams t
+    SET points = t.points + COALESCE(d.new_points, 0) - COALESCE(d.old_points, 0)
+    FROM diff d
+    WHERE t.id = d.team_id AND COALESCE(d.new_points, 0) <> COALESCE(d.old_points, 0)
+)
+SELECT d.team_id,
+       COALESCE(d.owner_id, (SELECT t.owner_id FROM teams t WHERE t.id = d.team_id)),
+       d.old_points, d.new_points
+FROM diff d
+"""
+
+
+async def rescore_weekend(*, race_id: int, system: str, rules: Mapping[str, Any]) -> RescoreResult:
+    """Rewrite every score of `system`'s teams for a race weekend in one transaction."""
+    async with in_transaction() as conn:
+        season = await begin_rescoring(conn, race_id=race_id, system=system, totals=True)
+        # The statement writes the race's lines afresh (its parts cannot delete and insert
+        # the same rows).
+        await conn.execute_query(
+            "DELETE FROM race_asset_scores WHERE race_id = $1 AND scoring_system = $2",
+            [race_id, system],
+        )
+        _, records = await conn.execute_query(
+            WEEKEND_SQL, [race_id, system, json.dumps(dict(rules))]
+        )
+    return rescore_result(race_id=race_id, system=system, season=season, records=records)
