@@ -17,8 +17,8 @@ SELECT 'bench' || g || '@bench.invalid', 'bench' || g, 'Bench ' || g, '-', false
 FROM generate_series(1, $1) g
 """
 TEAMS_SQL = """
-INSERT INTO teams (owner_id, season_id, name, points, created_at, updated_at)
-SELECT u0.id + (g - 1) / 3, $2, 'Team ' || g, 0, now(), now()
+INSERT INTO teams (owner_id, season_id, name, game, points, created_at, updated_at)
+SELECT u0.id + (g - 1) / 3, $2, 'Team ' || g, $3, 0, now(), now()
 FROM generate_series(1, $1) g, (SELECT min(id) AS id FROM users) u0
 """
 # Every team saves a lineup a week before the lock; one in three changes it a day before
@@ -54,6 +54,19 @@ FROM lineups l
 JOIN bench_subsets s ON s.n = (hashint4(l.id) & 2147483647) % 15504
 CROSS JOIN generate_series(1, 5) j
 """
+# Games with constructors: each lineup takes a pair of the first 10 constructors (45 pairs)
+# by a third hash of its id.
+LINEUP_CONSTRUCTORS_SQL = """
+WITH c AS (SELECT id, row_number() OVER (ORDER BY id) AS n
+           FROM constructors WHERE season_id = $1 ORDER BY id LIMIT 10),
+pairs AS (SELECT (row_number() OVER (ORDER BY a.id, b.id) - 1)::int AS n, a.id AS a, b.id AS b
+          FROM c a JOIN c b ON b.id > a.id)
+INSERT INTO lineup_constructors (lineup_id, constructor_id, price)
+SELECT l.id, x.constructor_id, 15.0
+FROM lineups l
+JOIN pairs p ON p.n = (hashint4(l.id + 104729) & 2147483647) % 45
+CROSS JOIN LATERAL (VALUES (p.a), (p.b)) AS x(constructor_id)
+"""
 CAPTAINS_SQL = """
 UPDATE lineups l SET captain_id = ld.driver_id
 FROM lineup_drivers ld WHERE ld.lineup_id = l.id AND ld.is_captain
@@ -72,12 +85,38 @@ SELECT $1, 1, d.id, d.constructor_id,
        CASE WHEN d.n BETWEEN 2 AND 17 THEN d.n - 1 END,
        CASE WHEN d.n = 1 THEN 'D' WHEN d.n = 18 THEN 'R' WHEN d.n = 19 THEN 'N'
             WHEN d.n = 20 THEN 'W' ELSE (d.n - 1)::text END,
-       d.n, d.n, 57,
+       d.n, CASE WHEN d.n = 12 THEN 0 ELSE d.n END, 57,
        CASE WHEN d.n = 1 THEN 'Disqualified' WHEN d.n IN (9, 18) THEN 'Retired'
             ELSE 'Finished' END,
        CASE WHEN d.n = 1 THEN 1 WHEN d.n = 15 THEN 2 ELSE d.n + 1 END,
        0
 FROM d
+"""
+
+# Qualifying and a sprint for the same 20 drivers, with what the Grand Prix rules single
+# out: the 20-car format's Q3/Q2/Q1 parts, no time in Q1, a disqualification, a pit-lane
+# start, a retirement and a fastest lap; and a Driver of the Day.
+SESSIONS_SQL = """
+WITH d AS (
+    SELECT id, constructor_id, row_number() OVER (ORDER BY id)::int AS n
+    FROM drivers WHERE season_id = $2::int ORDER BY id LIMIT 20
+)
+INSERT INTO session_results (race_id, version, session, driver_id, constructor_id, position,
+                             position_text, grid, fastest_lap_rank, reached, disqualified)
+SELECT $1::int, 1, 'qualifying', d.id, d.constructor_id, d.n, d.n::text, 0, NULL,
+       CASE WHEN d.n = 20 THEN 0 WHEN d.n <= 10 THEN 3 WHEN d.n <= 15 THEN 2 ELSE 1 END,
+       d.n = 19
+FROM d
+UNION ALL
+SELECT $1::int, 1, 'sprint', d.id, d.constructor_id, CASE WHEN d.n < 20 THEN 21 - d.n END,
+       CASE WHEN d.n = 20 THEN 'R' ELSE (21 - d.n)::text END,
+       CASE WHEN d.n = 5 THEN 0 ELSE d.n END, CASE WHEN d.n = 3 THEN 1 ELSE d.n + 1 END, 0, false
+FROM d
+"""
+DRIVER_OF_THE_DAY_SQL = """
+UPDATE races SET driver_of_the_day_id =
+    (SELECT id FROM drivers WHERE season_id = $2 ORDER BY id OFFSET 2 LIMIT 1)
+WHERE id = $1
 """
 
 # The race's result version, one public league, and the sequence past the explicit ids.
@@ -94,8 +133,9 @@ FINISH: list[tuple[str, Callable[[int, int, int], list[int]]]] = [
     ),
     (
         "INSERT INTO leagues (season_id, name, is_public, invite_code, owner_id, max_teams,"
-        " scoring_system, created_at) VALUES ($1, 'Bench league', true, 'BENCH234',"
-        " (SELECT min(id) FROM users), 10000, 'classic', now())",
+        " scoring_system, game, created_at) VALUES ($1, 'Bench league', true, 'BENCH234',"
+        " (SELECT min(id) FROM users), 10000, 'classic',"
+        " (SELECT min(game) FROM teams), now())",
         lambda r, s, n: [s],
     ),
     (
@@ -117,8 +157,10 @@ class Generated:
     seconds: float
 
 
-async def generate(*, teams: int, league_size: int) -> Generated:
-    """Fill an empty, migrated database with a season, `teams` teams and one race's results."""
+async def generate(
+    *, teams: int, league_size: int, game: str = "classic", constructors: int = 0
+) -> Generated:
+    """Fill an empty, migrated database with a season, `teams` teams of `game` and a weekend."""
     started = time.perf_counter()
     await load_season()
     conn = connections.get("default")
@@ -132,12 +174,16 @@ async def generate(*, teams: int, league_size: int) -> Generated:
     async with in_transaction() as tx:
         await tx.execute_script("SET LOCAL session_replication_role = replica")
         await tx.execute_query(USERS_SQL, [users])
-        await tx.execute_query(TEAMS_SQL, [teams, season])
+        await tx.execute_query(TEAMS_SQL, [teams, season, game])
         await tx.execute_query(LINEUPS_SQL, [race_id])
         await tx.execute_query_dict(SUBSETS_SQL, [season])
         await tx.execute_query(LINEUP_DRIVERS_SQL)
+        if constructors:
+            await tx.execute_query(LINEUP_CONSTRUCTORS_SQL, [season])
         await tx.execute_query(CAPTAINS_SQL)
         await tx.execute_query(RESULTS_SQL, [race_id, season])
+        await tx.execute_query(SESSIONS_SQL, [race_id, season])
+        await tx.execute_query(DRIVER_OF_THE_DAY_SQL, [race_id, season])
         for sql, params in FINISH:
             await tx.execute_query_dict(sql, params(race_id, season, league_size))
     await conn.execute_script("VACUUM ANALYZE")

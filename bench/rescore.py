@@ -1,16 +1,21 @@
-"""Benchmark: rescore one race for N generated teams, beside a hand-written INSERT … SELECT."""
+"""Benchmark: rescore one race for N teams of each game, beside a hand-written INSERT … SELECT."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
+import sys
+from collections.abc import Awaitable
 
 from tortoise import connections
 
 from bench.common import bench_services, print_table, timed
 from bench.generate import generate
+from webapp.games import registry
+from webapp.games.rescoring import rescore_game
 from webapp.leaderboards.refresh import refresh_after_rescore
-from webapp.scoring.rescore import rescore_scores
+from webapp.scoring.rescore import RescoreResult
 
 # The baseline: the classic rules written straight into one statement, nothing else
 # (no change detection, no season totals, no parameters).
@@ -23,6 +28,7 @@ JOIN (
     SELECT DISTINCT ON (l.team_id) l.team_id, l.id AS lineup_id, l.captain_id
     FROM lineups l JOIN teams t ON t.id = l.team_id
     JOIN races r2 ON r2.id = $1 AND t.season_id = r2.season_id AND l.saved_at < r2.lock_at
+    WHERE t.game = 'classic'
     ORDER BY l.team_id, l.saved_at DESC, l.id DESC
 ) c ON true
 JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
@@ -39,13 +45,111 @@ CROSS JOIN LATERAL (
 WHERE r.id = $1
 GROUP BY c.team_id, c.lineup_id, r.id
 """
+# The Grand Prix rules spelled out for the generated weekend: each driver's and each
+# constructor's weekend points in a few dozen rows, then the lineups summed over them.
+GRAND_PRIX_BASELINE_SQL = """
+WITH r AS (SELECT * FROM races WHERE id = $1),
+q AS (
+    SELECT s.driver_id, s.constructor_id, s.reached,
+           CASE WHEN s.disqualified OR s.reached = 0 THEN -5
+                WHEN s.position <= 10 THEN 11 - s.position ELSE 0 END AS points
+    FROM session_results s JOIN r ON s.race_id = r.id AND s.version = r.results_version
+    WHERE s.session = 'qualifying'
+),
+sp AS (
+    SELECT s.driver_id, s.constructor_id,
+           CASE WHEN s.position_text = 'D' THEN -10
+                ELSE CASE WHEN s.fastest_lap_rank = 1 THEN 5 ELSE 0 END
+                   + CASE WHEN s.position_text ~ '^[0-9]+$' THEN
+                          GREATEST(9 - s.position_text::int, 0)
+                          + CASE WHEN s.grid > 0 THEN s.grid
+                                 ELSE count(*) FILTER (WHERE s.position_text NOT IN ('W', 'F'))
+                                          OVER () END - s.position_text::int
+                          WHEN s.position_text IN ('R', 'N') THEN -10 ELSE 0 END END AS points
+    FROM session_results s JOIN r ON s.race_id = r.id AND s.version = r.results_version
+    WHERE s.session = 'sprint'
+),
+ra AS (
+    SELECT x.driver_id, x.constructor_id,
+           CASE WHEN x.position_text = 'D' THEN -25
+                ELSE CASE WHEN x.fastest_lap_rank = 1 THEN 10 ELSE 0 END
+                   + CASE WHEN x.position_text ~ '^[0-9]+$' THEN
+                          CASE x.position_text WHEN '1' THEN 25 WHEN '2' THEN 18 WHEN '3' THEN 15
+                              WHEN '4' THEN 12 WHEN '5' THEN 10 WHEN '6' THEN 8 WHEN '7' THEN 6
+                              WHEN '8' THEN 4 WHEN '9' THEN 2 WHEN '10' THEN 1 ELSE 0 END
+                          + CASE WHEN x.grid > 0 THEN x.grid
+                                 ELSE count(*) FILTER (WHERE x.position_text NOT IN ('W', 'F'))
+                                          OVER () END - x.position_text::int
+                          WHEN x.position_text IN ('R', 'N') THEN -20 ELSE 0 END END AS points,
+           CASE WHEN x.position_text <> 'D' AND x.driver_id = r.driver_of_the_day_id
+                THEN 10 ELSE 0 END AS dotd
+    FROM race_results x JOIN r ON x.race_id = r.id AND x.version = r.results_version
+),
+drv AS MATERIALIZED (
+    SELECT d.id,
+           COALESCE((SELECT sum(points) FROM q WHERE q.driver_id = d.id), 0)
+           + COALESCE((SELECT sum(points) FROM sp WHERE sp.driver_id = d.id), 0)
+           + COALESCE((SELECT sum(points + dotd) FROM ra WHERE ra.driver_id = d.id), 0) AS points
+    FROM drivers d JOIN r ON d.season_id = r.season_id
+),
+con AS MATERIALIZED (
+    SELECT c.id,
+           COALESCE((SELECT sum(points) FROM q WHERE q.constructor_id = c.id), 0)
+           + COALESCE((SELECT sum(points) FROM sp WHERE sp.constructor_id = c.id), 0)
+           + COALESCE((SELECT sum(points) FROM ra WHERE ra.constructor_id = c.id), 0)
+           + COALESCE((SELECT CASE WHEN count(*) FILTER (WHERE reached = 3) >= 2 THEN 10
+                                   WHEN count(*) FILTER (WHERE reached = 3) = 1 THEN 5
+                                   WHEN count(*) FILTER (WHERE reached = 2) >= 2 THEN 3
+                                   WHEN count(*) FILTER (WHERE reached = 2) = 1 THEN 1
+                                   ELSE -1 END
+                       FROM q WHERE q.constructor_id = c.id HAVING count(*) > 0), 0) AS points
+    FROM constructors c JOIN r ON c.season_id = r.season_id
+),
+c AS (
+    SELECT DISTINCT ON (l.team_id) l.team_id, l.id AS lineup_id, l.captain_id
+    FROM lineups l JOIN teams t ON t.id = l.team_id
+    JOIN r ON t.season_id = r.season_id AND l.saved_at < r.lock_at
+    WHERE t.game = 'grand_prix'
+    ORDER BY l.team_id, l.saved_at DESC, l.id DESC
+)
+INSERT INTO team_race_scores
+    (team_id, race_id, scoring_system, lineup_id, points, result_version, updated_at)
+SELECT c.team_id, r.id, 'grand_prix', c.lineup_id,
+       (COALESCE(ds.points, 0) + COALESCE(cs.points, 0))::int, r.results_version, now()
+FROM c CROSS JOIN r
+LEFT JOIN (SELECT ld.lineup_id,
+                  sum(drv.points * CASE WHEN ld.driver_id = c.captain_id THEN 2 ELSE 1 END)
+                      AS points
+           FROM c JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
+           JOIN drv ON drv.id = ld.driver_id GROUP BY ld.lineup_id) ds
+  ON ds.lineup_id = c.lineup_id
+LEFT JOIN (SELECT lc.lineup_id, sum(con.points) AS points
+           FROM c JOIN lineup_constructors lc ON lc.lineup_id = c.lineup_id
+           JOIN con ON con.id = lc.constructor_id GROUP BY lc.lineup_id) cs
+  ON cs.lineup_id = c.lineup_id
+"""
+# What a lineup snapshot taken at lock would save at most: finding each team's lineup saved
+# last before the lock, which every rescoring does now.
+CHOOSE_LINEUPS_SQL = """
+SELECT count(*) AS n FROM (
+    SELECT DISTINCT ON (l.team_id) l.team_id, l.id, l.captain_id
+    FROM lineups l JOIN teams t ON t.id = l.team_id
+    JOIN races r ON r.id = $1 AND t.season_id = r.season_id AND l.saved_at < r.lock_at
+    WHERE t.game = $2
+    ORDER BY l.team_id, l.saved_at DESC, l.id DESC
+) c
+"""
+BASELINES = {"classic": BASELINE_SQL, "grand_prix": GRAND_PRIX_BASELINE_SQL}
+# Lineups hold constructors in these games.
+CONSTRUCTORS = {"grand_prix": 2}
 CHECKSUM_SQL = """
 SELECT count(*) AS rows, COALESCE(sum(points), 0) AS points,
        COALESCE(sum(hashtext(team_id || ':' || lineup_id || ':' || points)::bigint), 0) AS hash
 FROM team_race_scores WHERE race_id = $1
 """
 # Teams whose breakdown (their lineup's drivers' entries for the race) does not add up.
-BREAKDOWNS_BAD_SQL = """
+BREAKDOWNS_BAD_SQL = {
+    "classic": """
 SELECT count(*) AS bad FROM team_race_scores s
 JOIN lineups l ON l.id = s.lineup_id
 WHERE s.race_id = $1 AND s.points <> (
@@ -53,11 +157,25 @@ WHERE s.race_id = $1 AND s.points <> (
     JOIN race_driver_scores e ON e.race_id = s.race_id AND e.scoring_system = s.scoring_system
      AND e.driver_id = ld.driver_id AND e.captain = (ld.driver_id = l.captain_id)
     WHERE ld.lineup_id = l.id)
-"""
+""",
+    "grand_prix": """
+SELECT count(*) AS bad FROM team_race_scores s
+JOIN lineups l ON l.id = s.lineup_id
+WHERE s.race_id = $1 AND s.points <> (
+    SELECT COALESCE(sum(e.points), 0) FROM lineup_drivers ld
+    JOIN race_asset_scores e ON e.race_id = s.race_id AND e.scoring_system = s.scoring_system
+     AND e.driver_id = ld.driver_id AND e.captain = (ld.driver_id = l.captain_id)
+    WHERE ld.lineup_id = l.id) + (
+    SELECT COALESCE(sum(e.points), 0) FROM lineup_constructors lc
+    JOIN race_asset_scores e ON e.race_id = s.race_id AND e.scoring_system = s.scoring_system
+     AND e.constructor_id = lc.constructor_id
+    WHERE lc.lineup_id = l.id)
+""",
+}
 TOTALS_OK_SQL = """
 SELECT count(*) AS bad FROM teams t
 WHERE t.points <> COALESCE((SELECT sum(points) FROM team_race_scores s
-                            WHERE s.team_id = t.id AND s.scoring_system = 'classic'), 0)
+                            WHERE s.team_id = t.id AND s.scoring_system = t.game), 0)
 """
 # A correction: the drivers classified 1st and 2nd swap places.
 CORRECTION_SQL = """
@@ -69,6 +187,14 @@ SELECT race_id, version + 1, driver_id, constructor_id,
        position_order, grid, laps, status, fastest_lap_rank, points
 FROM race_results WHERE race_id = $1 AND version = 1
 """
+# The other sessions come along unchanged in the new version, as the feed stores them.
+CORRECTION_SESSIONS_SQL = """
+INSERT INTO session_results (race_id, version, session, driver_id, constructor_id, position,
+    position_text, grid, fastest_lap_rank, reached, disqualified)
+SELECT race_id, version + 1, session, driver_id, constructor_id, position, position_text, grid,
+       fastest_lap_rank, reached, disqualified
+FROM session_results WHERE race_id = $1 AND version = 1
+"""
 
 
 async def checksum(race_id: int) -> tuple[int, int, int]:
@@ -77,63 +203,90 @@ async def checksum(race_id: int) -> tuple[int, int, int]:
     return int(row["rows"]), int(row["points"]), int(row["hash"])
 
 
-async def run(teams: int) -> list[list[object]]:
-    """Generate `teams` teams, time baseline and rescoring, and return table rows."""
+async def run(teams: int, game: str) -> list[list[object]]:
+    """Generate `teams` teams of `game`, time baseline and rescoring, and return table rows."""
     conn = connections.get("default")
-    made = await generate(teams=teams, league_size=min(teams, 10_000))
+    played = registry.get(game)
+    made = await generate(
+        teams=teams,
+        league_size=min(teams, 10_000),
+        game=game,
+        constructors=CONSTRUCTORS.get(game, 0),
+    )
     race = made.race_id
-    print(f"generated {teams:,} teams, {made.lineups:,} lineups in {made.seconds:.1f} s")
+    print(f"{game}: generated {teams:,} teams, {made.lineups:,} lineups in {made.seconds:.1f} s")
     rows: list[list[object]] = []
 
     def row(what: str, seconds: float, note: str = "") -> None:
-        rows.append([f"{teams:,}", what, f"{seconds:.2f}", f"{teams / seconds:,.0f}", note])
+        rows.append([game, f"{teams:,}", what, f"{seconds:.2f}", f"{teams / seconds:,.0f}", note])
+
+    def rescore() -> Awaitable[RescoreResult]:
+        return rescore_game(race_id=race, game=played)
 
     # Each timed statement starts after a checkpoint, so none pays for an earlier one's
     # writes being flushed while it runs.
     await conn.execute_script("CHECKPOINT")
-    _, base_s = await timed(lambda: conn.execute_query(BASELINE_SQL, [race]))
+    _, base_s = await timed(lambda: conn.execute_query(BASELINES[game], [race]))
     expected = await checksum(race)
     row("baseline: one hand-written INSERT … SELECT", base_s, f"{expected[0]:,} scores")
     await conn.execute_script("TRUNCATE team_race_scores")
     await conn.execute_script("VACUUM ANALYZE team_race_scores")
 
     await conn.execute_script("CHECKPOINT")
-    first, first_s = await timed(lambda: rescore_scores(race_id=race))
+    first, first_s = await timed(rescore)
     got = await checksum(race)
     same = "identical to baseline" if got == expected else f"DIFFERENT: {got} vs {expected}"
     row("rescore_race, first scoring (scores + totals)", first_s, same)
     _, board_s = await timed(lambda: refresh_after_rescore(first))
-    row("  then leaderboards (full build)", board_s, f"{len(first.changes):,} changes")
+    row("  then leaderboards", board_s, f"{len(first.changes):,} changes")
     await conn.execute_script("CHECKPOINT")
-    again, again_s = await timed(lambda: rescore_scores(race_id=race))
+    again, again_s = await timed(rescore)
     row("rescore_race again, nothing changed", again_s, f"{len(again.changes)} changes")
 
     await conn.execute_query(CORRECTION_SQL, [race])
+    await conn.execute_query(CORRECTION_SESSIONS_SQL, [race])
     await conn.execute_query("UPDATE races SET results_version = 2 WHERE id = $1", [race])
     await conn.execute_script("CHECKPOINT")
-    fixed, fixed_s = await timed(lambda: rescore_scores(race_id=race))
+    fixed, fixed_s = await timed(rescore)
     row("rescore_race after a correction (P1/P2 swap)", fixed_s, f"{len(fixed.changes):,} changes")
     _, board2_s = await timed(lambda: refresh_after_rescore(fixed))
     row("  then leaderboards", board2_s, "")
+    _, choose_s = await timed(lambda: conn.execute_query(CHOOSE_LINEUPS_SQL, [race, game]))
+    row("choosing the lineups alone (a lock snapshot's saving)", choose_s, "at most")
     bad = (await conn.execute_query_dict(TOTALS_OK_SQL))[0]["bad"]
+    wrong = (await conn.execute_query_dict(BREAKDOWNS_BAD_SQL[game], [race]))[0]["bad"]
+    # The baseline once more, warm like the rescorings were: the ratio takes the faster one.
+    await conn.execute_script("TRUNCATE team_race_scores")
+    await conn.execute_script("CHECKPOINT")
+    _, warm_s = await timed(lambda: conn.execute_query(BASELINES[game], [race]))
+    row("baseline again (warm)", warm_s, "")
+    ratio = first_s / min(base_s, warm_s)
+    row("first scoring ÷ the faster baseline", first_s, f"{ratio:.2f} x baseline")
     print(f"season totals equal the sum of race scores: {'yes' if bad == 0 else f'NO ({bad})'}")
-    wrong = (await conn.execute_query_dict(BREAKDOWNS_BAD_SQL, [race]))[0]["bad"]
     print(f"every breakdown adds up to its score: {'yes' if wrong == 0 else f'NO ({wrong})'}")
     if got != expected or bad or wrong:
-        raise SystemExit("rescoring disagrees with the baseline")
+        raise SystemExit(f"{game}: rescoring disagrees with the baseline")
     return rows
 
 
-async def main(teams: int) -> None:
-    """Run the rescoring benchmark for `teams` teams on a fresh database."""
+async def main(teams: int, game: str) -> None:
+    """Run the rescoring benchmark for `teams` teams of one game on a fresh database."""
     async with bench_services(fresh=True):
-        rows = await run(teams)
+        rows = await run(teams, game)
     print()
-    print_table(["teams", "run", "seconds", "teams/s", "note"], rows)
+    print_table(["game", "teams", "run", "seconds", "teams/s", "note"], rows)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--teams", type=int, default=100_000)
+    parser.add_argument("--game", choices=sorted(BASELINES), help="one game (default: each)")
     args = parser.parse_args()
-    asyncio.run(main(args.teams))
+    if args.game:
+        asyncio.run(main(args.teams, args.game))
+    else:
+        # Each game in a process of its own, on a database of its own, one after the other;
+        # classic last, as the read benchmarks run on the boards the last run leaves.
+        for game in ("grand_prix", "classic"):
+            command = [sys.executable, "-m", "bench.rescore", "--teams", str(args.teams)]
+            subprocess.run([*command, "--game", game], check=True)  # noqa: S603
