@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.notifications.routes import api as notifications_api
     from webapp.notifications.routes import pages as notifications_pages
     from webapp.ops.routes import blueprint as ops
+    from webapp.profiles.routes import api as profiles_api
+    from webapp.profiles.routes import pages as profiles_pages
     from webapp.replay.pages import pages as replay_pages
     from webapp.replay.routes import PREFIX as REPLAY_FEED
     from webapp.replay.routes import feed as replay_feed
@@ -110,6 +112,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(scoring_api, url_prefix="/api/v1")
     app.register_blueprint(scoring_pages)
     app.register_blueprint(stats_pages)
+    app.register_blueprint(profiles_api, url_prefix="/api/v1")
+    app.register_blueprint(profiles_pages)
     app.register_blueprint(leaderboards_api, url_prefix="/api/v1")
     app.register_blueprint(leaderboards_pages)
     app.register_blueprint(replay_feed, url_prefix=REPLAY_FEED)

@@ -1,0 +1,1 @@
+"""Statistics: results versions and their diff, chart data and inline SVG charts."""

@@ -1,15 +1,28 @@
-"""Statistics pages: a race's results versions and what changed between two of them."""
+"""Statistics pages: results versions, charts on team and league pages, drivers, constructors."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, render_template, request
+from quart import Blueprint, Response, render_template, request
 from quart_schema import hide
 
 from webapp.auth.current import current_user
 from webapp.errors import AppError
+from webapp.models import Constructor, Driver, League, Team, User
+from webapp.stats import charts
+from webapp.stats.charts import ChartView
+from webapp.stats.series import (
+    FORM_RACES,
+    constructor_series,
+    driver_series,
+    head_to_head,
+    league_series,
+    ownership,
+    team_series,
+)
 from webapp.stats.versions import Timeline, compare_versions, race_timeline
+from webapp.visibility import may_see_league
 
 pages = Blueprint("stats_pages", __name__)
 
@@ -33,6 +46,35 @@ async def _timeline() -> dict[str, Any]:
     return {"result_timeline": result_timeline}
 
 
+@pages.app_context_processor
+async def _charts() -> dict[str, Any]:
+    # Functions: only the team and league pages, which include the charts, pay for them.
+    async def team_charts(team: Team) -> list[ChartView]:
+        data = await team_series(team_id=team.id)
+        made = [
+            charts.points_chart(ident=f"team-{team.id}-points", name=team.name, data=data),
+            charts.rank_chart(ident=f"team-{team.id}-rank", name=team.name, data=data),
+        ]
+        return [chart for chart in made if chart is not None]
+
+    async def league_chart(league: League, user: User | None) -> ChartView | None:
+        data = await league_series(league_id=league.id)
+        mine: set[int] = set()
+        if user is not None:
+            teams = Team.filter(owner_id=user.id, memberships__league_id=league.id)
+            mine = {team.id for team in await teams.only("id")}
+            shown = {t["team_id"] for t in data["teams"]}
+            if mine - shown:
+                # The reader's teams are drawn even when they are not among the leaders.
+                extra = await league_series(league_id=league.id, team_ids=sorted(mine - shown))
+                data = {**data, "teams": data["teams"] + extra["teams"]}
+        return charts.league_chart(
+            ident=f"league-{league.id}", name=league.name, data=data, mine=mine
+        )
+
+    return {"team_charts": team_charts, "league_chart": league_chart}
+
+
 @pages.get("/races/<int:race_id>/versions")
 @hide
 async def versions(race_id: int) -> str:
@@ -48,3 +90,123 @@ async def versions(race_id: int) -> str:
     return await render_template(
         "stats/versions.html", race=timeline.race, timeline=timeline, diff=diff, user=user
     )
+
+
+async def _my_leagues(user: User | None, season: int) -> list[int]:
+    if user is None:
+        return []
+    leagues = League.filter(season_id=season, members__team__owner_id=user.id)
+    return sorted({league.id for league in await leagues.only("id")})
+
+
+def _asset_charts(ident: str, name: str, data: dict[str, Any]) -> dict[str, ChartView | None]:
+    last = {key: data[key][-FORM_RACES:] for key in ("labels", "points", "races")}
+    return {
+        "points": charts.points_chart(ident=f"{ident}-points", name=name, data=data),
+        "form": charts.points_chart(ident=f"{ident}-form", name=f"{name}, last races", data=last)
+        # Up to FORM_RACES races, the form is the whole season, already drawn above.
+        if len(data["points"]) > FORM_RACES
+        else None,
+        "price": charts.price_chart(ident=f"{ident}-price", name=name, data=data),
+    }
+
+
+@pages.get("/drivers/<int:driver_id>")
+@hide
+async def driver_page(driver_id: int) -> str:
+    """Show a driver: points per race, form, price and who holds them."""
+    driver = await Driver.get_or_none(id=driver_id).select_related("constructor")
+    if driver is None:
+        raise AppError.not_found("No such driver")
+    user = await current_user()
+    season: int = driver.season_id
+    data = await driver_series(driver_id=driver.id)
+    name = f"{driver.first_name} {driver.last_name}"
+    team = driver.constructor
+    return await render_template(
+        "stats/asset.html",
+        name=name,
+        subtitle=" · ".join(
+            part
+            for part in (
+                driver.code,
+                f"#{driver.number}" if driver.number else "",
+                f"drives for {team.name}" if team else "",
+                f"season {season}",
+            )
+            if part
+        ),
+        price=driver.price,
+        data=data,
+        charts=_asset_charts(f"driver-{driver.id}", name, data),
+        owned=await ownership(
+            season=season, driver_id=driver.id, league_ids=await _my_leagues(user, season)
+        ),
+        what="field this driver",
+        drivers=[],
+        constructor=team,
+    )
+
+
+@pages.get("/constructors/<int:constructor_id>")
+@hide
+async def constructor_page(constructor_id: int) -> str:
+    """Show a constructor: its drivers' points per race, form, price and who holds it."""
+    team = await Constructor.get_or_none(id=constructor_id)
+    if team is None:
+        raise AppError.not_found("No such constructor")
+    user = await current_user()
+    season: int = team.season_id
+    data = await constructor_series(constructor_id=team.id)
+    return await render_template(
+        "stats/asset.html",
+        name=team.name,
+        subtitle=f"Constructor · season {season}",
+        price=team.price,
+        data=data,
+        charts=_asset_charts(f"constructor-{team.id}", team.name, data),
+        owned=await ownership(
+            season=season, constructor_id=team.id, league_ids=await _my_leagues(user, season)
+        ),
+        what="field at least one of its drivers (or the constructor itself)",
+        drivers=await Driver.filter(constructor_id=team.id).order_by("last_name"),
+    )
+
+
+def team_arg(name: str) -> int | None:
+    """Return a team id of the query string, None when absent, or fail naming it."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 9:
+        raise AppError("validation_error", "Pick a team of this league", field=name)
+    return int(value)
+
+
+@pages.get("/leagues/<int:league_id>/duel")
+@hide
+async def duel(league_id: int) -> Response:
+    """Compare two teams of a league race by race (`a` and `b`; my team and the leader first)."""
+    league = await League.get_or_none(id=league_id)
+    user = await current_user()
+    if league is None or not await may_see_league(league=league, user_id=user.id if user else None):
+        raise AppError.not_found("No such league")
+    members = await Team.filter(memberships__league_id=league.id).order_by("-points", "id")
+    mine = [t.id for t in members if user is not None and t.owner_id == user.id]
+    a, b = team_arg("a"), team_arg("b")
+    if a is None:
+        a = mine[0] if mine else (members[0].id if members else None)
+    if b is None:
+        b = next((t.id for t in members if t.id != a), None)
+    context: dict[str, Any] = {"league": league, "members": members, "a": a, "b": b}
+    context["errors"], context["chart"] = {}, None
+    status = 200
+    if a is not None and b is not None:
+        try:
+            data = await head_to_head(league_id=league.id, team_a=a, team_b=b)
+            if data["labels"]:
+                context["chart"] = charts.duel_chart(ident=f"duel-{league.id}", duel=data)
+        except AppError as error:
+            context["errors"] = {error.field or "a": error.message}
+            status = 422
+    return Response(await render_template("stats/duel.html", **context), status=status)

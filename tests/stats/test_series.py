@@ -1,0 +1,123 @@
+"""The numbers behind every chart, checked as numbers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.scoring.factories import BELGIUM_LOCK, SINGAPORE_LOCK
+from tests.stats.conftest import Season2
+from webapp import cache
+from webapp.errors import AppError
+from webapp.models import Constructor, TeamRaceScore
+from webapp.stats.series import (
+    constructor_series,
+    driver_series,
+    form,
+    head_to_head,
+    league_series,
+    ownership,
+    team_series,
+)
+
+AFTER = SINGAPORE_LOCK + timedelta(days=1)
+
+
+async def test_team_points_and_overall_rank_after_each_race(two_races: Season2) -> None:
+    alpha = await team_series(team_id=two_races.alpha.id)
+    assert alpha["labels"] == ["R1", "R2"]
+    # Belgium: RUS disqualified 0, HAM 25, PIA 18, RIC 1; Singapore: the scoring tests' 52.
+    assert (alpha["points"], alpha["totals"]) == ([44, 52], [44, 96])
+    # Beta 36 then 135, Gamma 0 then 10: Alpha leads after Belgium, is second after Singapore.
+    assert (alpha["ranks"], alpha["teams"]) == ([1, 2], [3, 3])
+    beta = await team_series(team_id=two_races.beta.id)
+    assert (beta["totals"], beta["ranks"]) == ([36, 135], [2, 1])
+    gamma = await team_series(team_id=two_races.gamma.id)
+    assert (gamma["points"], gamma["ranks"]) == ([0, 10], [3, 3])
+
+
+async def test_team_series_is_cached_until_the_board_moves(two_races: Season2) -> None:
+    before = await team_series(team_id=two_races.alpha.id)
+    await TeamRaceScore.filter(team_id=two_races.alpha.id, race_id=two_races.belgium.id).update(
+        points=1
+    )
+    assert await team_series(team_id=two_races.alpha.id) == before
+    await cache.bump(cache.board_generation(two_races.world.season.year))
+    assert (await team_series(team_id=two_races.alpha.id))["points"] == [1, 52]
+
+
+async def test_league_lines_are_cumulative_and_led_by_the_leader(two_races: Season2) -> None:
+    data = await league_series(league_id=two_races.friends.id)
+    assert data["labels"] == ["R1", "R2"]
+    assert [(t["name"], t["totals"]) for t in data["teams"]] == [
+        ("Beta", [36, 135]),
+        ("Alpha", [44, 96]),
+    ]
+    assert data["teams"][1]["owner_id"] == two_races.alice.id
+    top = await league_series(league_id=two_races.friends.id, lines=1)
+    assert [t["name"] for t in top["teams"]] == ["Beta"]
+
+
+async def test_head_to_head_counts_races_won(two_races: Season2) -> None:
+    duel = await head_to_head(
+        league_id=two_races.friends.id, team_a=two_races.alpha.id, team_b=two_races.beta.id
+    )
+    assert (duel["a"]["points"], duel["b"]["points"]) == ([44, 52], [36, 99])
+    assert duel["wins"] == {"a": 1, "b": 1, "even": 0}
+    with pytest.raises(AppError) as error:
+        await head_to_head(
+            league_id=two_races.friends.id, team_a=two_races.alpha.id, team_b=two_races.gamma.id
+        )
+    assert (error.value.code, error.value.field) == ("validation_error", "b")
+
+
+async def test_driver_and_constructor_points_form_and_flat_price(two_races: Season2) -> None:
+    drivers = two_races.world.drivers
+    russell = await driver_series(driver_id=drivers["RUS"].id)
+    assert (russell["labels"], russell["points"], russell["total"]) == (["R1", "R2"], [0, 12], 12)
+    assert (russell["form"], russell["form_races"]) == (6.0, 2)
+    assert russell["prices"] == [20.0, 20.0]
+    mercedes = await Constructor.get(id=drivers["HAM"].constructor_id)  # type: ignore[attr-defined]
+    team = await constructor_series(constructor_id=mercedes.id)
+    # Belgium: HAM 25 + RUS 0; Singapore: RUS 12 + HAM 8. No constructor price yet: no line.
+    assert (team["points"], team["prices"]) == ([25, 20], [])
+    assert form([1, 2, 3, 4]) == 3.0 and form([]) is None
+
+
+async def test_ownership_counts_lineups_of_the_latest_locked_race(two_races: Season2) -> None:
+    season, drivers = two_races.world.season.year, two_races.world.drivers
+    zhou = await ownership(
+        season=season,
+        driver_id=drivers["ZHO"].id,
+        league_ids=[two_races.friends.id],
+        now=AFTER,
+    )
+    assert (zhou["holding"], zhou["teams"], zhou["share"]) == (2, 3, 66.7)
+    assert zhou["leagues"] == [
+        {
+            "league_id": two_races.friends.id,
+            "name": "Friends",
+            "teams": 2,
+            "holding": 1,
+            "share": 50.0,
+        }
+    ]
+    ferrari = drivers["LEC"].constructor_id  # type: ignore[attr-defined]
+    held = await ownership(season=season, constructor_id=ferrari, now=AFTER)
+    assert (held["holding"], held["teams"]) == (1, 3)
+
+
+async def test_ownership_never_shows_a_lineup_before_its_deadline(two_races: Season2) -> None:
+    season, world = two_races.world.season.year, two_races.world
+    # Between the locks, Belgium's lineups count: Gamma had none, Beta's first one had HUL.
+    between = BELGIUM_LOCK + timedelta(days=3)
+    hulk = await ownership(season=season, driver_id=world.drivers["HUL"].id, now=between)
+    assert (hulk["holding"], hulk["teams"]) == (1, 2)
+    await cache.bump(cache.RACES)
+    # A lineup saved after the last lock is no one's business yet.
+    await world.lineup(
+        two_races.alpha, ["VER", "HAM", "PIA", "ZHO", "RIC"], captain="VER", saved_at=AFTER
+    )
+    verstappen = await ownership(season=season, driver_id=world.drivers["VER"].id, now=AFTER)
+    assert (verstappen["holding"], verstappen["teams"]) == (1, 3)

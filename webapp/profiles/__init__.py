@@ -1,0 +1,1 @@
+"""Players' public profiles and their own history across seasons and replays."""

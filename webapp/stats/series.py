@@ -1,0 +1,399 @@
+"""The numbers behind the charts, as plain JSON-ready data, cached per results generation.
+
+Every function here answers what a chart draws: points per race, a rank after each race,
+cumulative points, a price, an ownership share. Values built from scores are cached under
+the season's board generation (bumped by every rescoring, new team and rename, like the
+tables), league ones also under the league's generation; see docs/stats.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise import connections
+
+from webapp import cache, gameclock
+from webapp.errors import AppError
+from webapp.models import Constructor, Driver, League, Team
+from webapp.scoring.systems import DEFAULT_SYSTEM
+
+CHARTS = cache.Namespace("chart", ttl=600)
+FORM_RACES = 3
+LEAGUE_LINES = 10
+
+# $1 season, $2 scoring system: `scored` is the season's races with scores, in round order.
+# Each wanted team's points, running total and overall rank after every scored race; the
+# rank is among all the season's teams of the game ($3), a team without a score counting 0.
+TEAM_RANKS_SQL = """
+WITH scored AS (
+    SELECT r.id, r.round, r.name FROM races r
+    WHERE r.season_id = $1 AND r.status <> 'cancelled'
+      AND EXISTS (SELECT 1 FROM team_race_scores s
+                  WHERE s.race_id = r.id AND s.scoring_system = $2)
+),
+grid AS (
+    SELECT t.id AS team_id, r.id AS race_id, r.round, COALESCE(s.points, 0) AS points
+    FROM teams t CROSS JOIN scored r
+    LEFT JOIN team_race_scores s
+      ON s.team_id = t.id AND s.race_id = r.id AND s.scoring_system = $2
+    WHERE t.season_id = $1 AND t.game = $3
+),
+running AS (
+    SELECT team_id, race_id, round, points,
+           SUM(points) OVER (PARTITION BY team_id ORDER BY round) AS total
+    FROM grid
+),
+ranked AS (
+    SELECT team_id, race_id, round, points, total,
+           RANK() OVER (PARTITION BY race_id ORDER BY total DESC) AS rank,
+           COUNT(*) OVER (PARTITION BY race_id) AS teams
+    FROM running
+)
+SELECT team_id, race_id, round, points::int, total::int, rank::int, teams::int
+FROM ranked WHERE team_id = ANY($4::int[])
+ORDER BY team_id, round
+"""
+
+# Members of a league ($3) with their points and running total per scored race; $4 limits
+# to some teams (null: the league's leaders by season points, $5 of them).
+LEAGUE_TOTALS_SQL = """
+WITH scored AS (
+    SELECT r.id, r.round, r.name FROM races r
+    WHERE r.season_id = $1 AND r.status <> 'cancelled'
+      AND EXISTS (SELECT 1 FROM team_race_scores s
+                  WHERE s.race_id = r.id AND s.scoring_system = $2)
+),
+members AS (
+    SELECT t.id, t.name, t.owner_id, t.points
+    FROM league_members m JOIN teams t ON t.id = m.team_id
+    WHERE m.league_id = $3 AND ($4::int[] IS NULL OR t.id = ANY($4::int[]))
+    ORDER BY t.points DESC, t.id
+    LIMIT $5
+)
+SELECT m.id AS team_id, m.name, m.owner_id, r.id AS race_id, r.round,
+       COALESCE(s.points, 0)::int AS points,
+       (SUM(COALESCE(s.points, 0)) OVER (PARTITION BY m.id ORDER BY r.round))::int AS total
+FROM members m CROSS JOIN scored r
+LEFT JOIN team_race_scores s ON s.team_id = m.id AND s.race_id = r.id AND s.scoring_system = $2
+ORDER BY m.points DESC, m.id, r.round
+"""
+
+# A driver's own points (no captain) in each race of the season it has a result in.
+DRIVER_POINTS_SQL = """
+SELECT r.id AS race_id, r.round, r.name, COALESCE(s.points, 0)::int AS points
+FROM races r
+JOIN race_results rr ON rr.race_id = r.id AND rr.version = r.results_version AND rr.driver_id = $1
+LEFT JOIN race_driver_scores s
+  ON s.race_id = r.id AND s.driver_id = $1 AND s.scoring_system = $2 AND NOT s.captain
+ AND s.result_version = r.results_version
+WHERE r.status <> 'cancelled'
+ORDER BY r.round
+"""
+
+# A constructor's points per race: its drivers' own points in the results it scored in.
+CONSTRUCTOR_POINTS_SQL = """
+SELECT r.id AS race_id, r.round, r.name, COALESCE(SUM(s.points), 0)::int AS points
+FROM races r
+JOIN race_results rr
+  ON rr.race_id = r.id AND rr.version = r.results_version AND rr.constructor_id = $1
+LEFT JOIN race_driver_scores s
+  ON s.race_id = r.id AND s.driver_id = rr.driver_id AND s.scoring_system = $2 AND NOT s.captain
+ AND s.result_version = r.results_version
+WHERE r.status <> 'cancelled'
+GROUP BY r.id, r.round, r.name
+ORDER BY r.round
+"""
+
+# $1 season, $2 game, $3 now: `counting` is the lineup of every team of the game that counts
+# for the season's latest locked race, public once locked, so shares never reveal a lineup
+# before its deadline.
+# How many counting lineups hold each driver and each constructor (through a driver of its
+# or, in games that pick constructors, itself), and how many there are.
+OWNERSHIP_SQL = """
+WITH latest AS (
+    SELECT lock_at FROM races
+    WHERE season_id = $1 AND status <> 'cancelled' AND lock_at <= $3
+    ORDER BY lock_at DESC LIMIT 1
+),
+counting AS (
+    SELECT DISTINCT ON (l.team_id) l.team_id, l.id AS lineup_id
+    FROM lineups l JOIN teams t ON t.id = l.team_id CROSS JOIN latest
+    WHERE t.season_id = $1 AND t.game = $2 AND l.saved_at < latest.lock_at
+    ORDER BY l.team_id, l.saved_at DESC, l.id DESC
+),
+held AS (
+    SELECT c.team_id, ld.driver_id, d.constructor_id
+    FROM counting c
+    JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
+    JOIN drivers d ON d.id = ld.driver_id
+    UNION ALL
+    SELECT c.team_id, NULL, lc.constructor_id
+    FROM counting c JOIN lineup_constructors lc ON lc.lineup_id = c.lineup_id
+)
+SELECT 'driver' AS kind, driver_id AS id, COUNT(DISTINCT team_id)::int AS teams
+FROM held WHERE driver_id IS NOT NULL GROUP BY driver_id
+UNION ALL
+SELECT 'constructor', constructor_id, COUNT(DISTINCT team_id)::int
+FROM held WHERE constructor_id IS NOT NULL GROUP BY constructor_id
+UNION ALL
+SELECT 'all', 0, COUNT(*)::int FROM counting
+"""
+
+# The same counts within each of some leagues ($4), for one driver ($5) or constructor ($6).
+LEAGUE_OWNERSHIP_SQL = """
+WITH latest AS (
+    SELECT lock_at FROM races
+    WHERE season_id = $1 AND status <> 'cancelled' AND lock_at <= $3
+    ORDER BY lock_at DESC LIMIT 1
+),
+counting AS (
+    SELECT DISTINCT ON (l.team_id) l.team_id, l.id AS lineup_id
+    FROM lineups l JOIN teams t ON t.id = l.team_id CROSS JOIN latest
+    WHERE t.season_id = $1 AND t.game = $2 AND l.saved_at < latest.lock_at
+    ORDER BY l.team_id, l.saved_at DESC, l.id DESC
+)
+SELECT m.league_id, COUNT(*)::int AS teams,
+       COUNT(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM lineup_drivers ld JOIN drivers d ON d.id = ld.driver_id
+           WHERE ld.lineup_id = c.lineup_id AND (ld.driver_id = $5 OR d.constructor_id = $6)
+       ) OR EXISTS (
+           SELECT 1 FROM lineup_constructors lc
+           WHERE lc.lineup_id = c.lineup_id AND lc.constructor_id = $6
+       ))::int AS holding
+FROM counting c JOIN league_members m ON m.team_id = c.team_id
+WHERE m.league_id = ANY($4::int[])
+GROUP BY m.league_id
+"""
+
+
+async def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await connections.get("default").execute_query_dict(sql, params)
+    return rows
+
+
+def race_label(round_: int) -> str:
+    """Return a race's short label on a chart's x axis."""
+    return f"R{round_}"
+
+
+def share(holding: int, teams: int) -> float:
+    """Return a percentage with one decimal (0 when there are no teams)."""
+    return round(100 * holding / teams, 1) if teams else 0.0
+
+
+def form(points: list[int], *, races: int = FORM_RACES) -> float | None:
+    """Return the average of the last `races` values, None before any."""
+    last = points[-races:]
+    return round(sum(last) / len(last), 2) if last else None
+
+
+async def team_series(*, team_id: int) -> dict[str, Any]:
+    """Return a team's points and overall rank after each of its season's scored races."""
+    team = await Team.get_or_none(id=team_id)
+    if team is None:
+        raise AppError.not_found("No such team")
+    season: int = team.season_id
+
+    async def build() -> dict[str, Any]:
+        rows = await _rows(TEAM_RANKS_SQL, [season, _system(team.game), team.game, [team.id]])
+        return {
+            "team_id": team.id,
+            "labels": [race_label(r["round"]) for r in rows],
+            "race_ids": [r["race_id"] for r in rows],
+            "points": [r["points"] for r in rows],
+            "totals": [r["total"] for r in rows],
+            "ranks": [r["rank"] for r in rows],
+            "teams": [r["teams"] for r in rows],
+        }
+
+    key = CHARTS.key("team", team.id)
+    value: dict[str, Any] = await cache.cached(
+        key=key, build=build, gens=[cache.board_generation(season)]
+    )
+    return value
+
+
+async def league_series(
+    *, league_id: int, team_ids: list[int] | None = None, lines: int = LEAGUE_LINES
+) -> dict[str, Any]:
+    """Return cumulative points per scored race for a league's leaders (or the given teams)."""
+    league = await League.get_or_none(id=league_id)
+    if league is None:
+        raise AppError.not_found("No such league")
+    season: int = league.season_id
+    wanted = sorted(set(team_ids)) if team_ids is not None else None
+
+    async def build() -> dict[str, Any]:
+        system = _system(league.game)
+        rows = await _rows(
+            LEAGUE_TOTALS_SQL,
+            [season, system, league.id, wanted, len(wanted) if wanted is not None else lines],
+        )
+        teams: dict[int, dict[str, Any]] = {}
+        labels: dict[int, str] = {}
+        for row in rows:
+            labels[row["round"]] = race_label(row["round"])
+            team = teams.setdefault(
+                row["team_id"],
+                {
+                    "team_id": row["team_id"],
+                    "name": row["name"],
+                    "owner_id": row["owner_id"],
+                    "points": [],
+                    "totals": [],
+                },
+            )
+            team["points"].append(row["points"])
+            team["totals"].append(row["total"])
+        return {
+            "league_id": league.id,
+            "labels": [labels[n] for n in sorted(labels)],
+            "teams": list(teams.values()),
+        }
+
+    which = "top" if wanted is None else "-".join(map(str, wanted))
+    value: dict[str, Any] = await cache.cached(
+        key=CHARTS.key("league", league.id, which, lines),
+        build=build,
+        gens=[cache.board_generation(season), cache.league_generation(league.id)],
+    )
+    return value
+
+
+async def head_to_head(*, league_id: int, team_a: int, team_b: int) -> dict[str, Any]:
+    """Return two league members' points race by race, running totals and races won each."""
+    if team_a == team_b:
+        raise AppError("validation_error", "Pick two different teams", field="b")
+    data = await league_series(league_id=league_id, team_ids=[team_a, team_b])
+    found = {t["team_id"]: t for t in data["teams"]}
+    for field, team_id in (("a", team_a), ("b", team_b)):
+        if team_id not in found:
+            raise AppError("validation_error", "That team is not in this league", field=field)
+    a, b = found[team_a], found[team_b]
+    wins = {
+        "a": sum(x > y for x, y in zip(a["points"], b["points"], strict=True)),
+        "b": sum(y > x for x, y in zip(a["points"], b["points"], strict=True)),
+        "even": sum(x == y for x, y in zip(a["points"], b["points"], strict=True)),
+    }
+    return {"labels": data["labels"], "a": a, "b": b, "wins": wins}
+
+
+async def driver_series(*, driver_id: int) -> dict[str, Any]:
+    """Return a driver's points per race, form over the last races and price per race."""
+    driver = await Driver.get_or_none(id=driver_id)
+    if driver is None:
+        raise AppError.not_found("No such driver")
+    season: int = driver.season_id
+
+    async def build() -> dict[str, Any]:
+        rows = await _rows(DRIVER_POINTS_SQL, [driver.id, DEFAULT_SYSTEM])
+        return _asset_series(rows, price=float(driver.price))
+
+    value: dict[str, Any] = await cache.cached(
+        key=CHARTS.key("driver", driver.id),
+        build=build,
+        gens=[cache.board_generation(season), cache.DRIVERS],
+    )
+    return value
+
+
+async def constructor_series(*, constructor_id: int) -> dict[str, Any]:
+    """Return a constructor's points per race (its drivers'), form and price per race."""
+    team = await Constructor.get_or_none(id=constructor_id)
+    if team is None:
+        raise AppError.not_found("No such constructor")
+    season: int = team.season_id
+
+    async def build() -> dict[str, Any]:
+        rows = await _rows(CONSTRUCTOR_POINTS_SQL, [team.id, DEFAULT_SYSTEM])
+        return _asset_series(rows, price=float(team.price) if team.price is not None else None)
+
+    value: dict[str, Any] = await cache.cached(
+        key=CHARTS.key("constructor", team.id),
+        build=build,
+        gens=[cache.board_generation(season), cache.DRIVERS],
+    )
+    return value
+
+
+def _asset_series(rows: list[dict[str, Any]], *, price: float | None) -> dict[str, Any]:
+    points = [int(r["points"]) for r in rows]
+    return {
+        "labels": [race_label(r["round"]) for r in rows],
+        "race_ids": [r["race_id"] for r in rows],
+        "races": [r["name"] for r in rows],
+        "points": points,
+        "total": sum(points),
+        "form": form(points),
+        "form_races": min(FORM_RACES, len(points)),
+        # No market yet: a price is today's for every race, so the line is flat.
+        "prices": [price] * len(rows) if price is not None else [],
+    }
+
+
+async def ownership(
+    *,
+    season: int,
+    driver_id: int | None = None,
+    constructor_id: int | None = None,
+    league_ids: list[int] | None = None,
+    game: str = DEFAULT_SYSTEM,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Return the share of the game's teams holding a driver or constructor, and per league."""
+    now = now or gameclock.now()
+
+    async def build() -> dict[str, Any]:
+        counts: dict[str, dict[str, int]] = {"driver": {}, "constructor": {}, "all": {}}
+        for row in await _rows(OWNERSHIP_SQL, [season, game, now]):
+            counts[row["kind"]][str(row["id"])] = row["teams"]
+        return counts
+
+    counts = await cache.cached(
+        key=CHARTS.key("ownership", season, game),
+        build=build,
+        gens=[cache.board_generation(season), cache.RACES],
+    )
+    kind, ident = (
+        ("driver", driver_id) if driver_id is not None else ("constructor", constructor_id)
+    )
+    teams = int(counts["all"].get("0", 0))
+    holding = int(counts[kind].get(str(ident), 0))
+    result: dict[str, Any] = {
+        "teams": teams,
+        "holding": holding,
+        "share": share(holding, teams),
+        "leagues": [],
+    }
+    if league_ids:
+        rows = await _rows(
+            LEAGUE_OWNERSHIP_SQL,
+            [
+                season,
+                game,
+                now,
+                league_ids,
+                driver_id,
+                constructor_id if driver_id is None else None,
+            ],
+        )
+        names = dict(await League.filter(id__in=league_ids).values_list("id", "name"))
+        by_league = {row["league_id"]: row for row in rows}
+        for league_id in sorted(league_ids, key=lambda i: (str(names.get(i, "")), i)):
+            row = by_league.get(league_id, {"teams": 0, "holding": 0})
+            result["leagues"].append(
+                {
+                    "league_id": league_id,
+                    "name": names.get(league_id, ""),
+                    "teams": row["teams"],
+                    "holding": row["holding"],
+                    "share": share(row["holding"], row["teams"]),
+                }
+            )
+    return result
+
+
+def _system(game: str) -> str:
+    # A game's scores are stored under the scoring system of its name.
+    return game or DEFAULT_SYSTEM
