@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.scoring.routes import api as scoring_api
     from webapp.scoring.routes import pages as scoring_pages
     from webapp.stats.pages import pages as stats_pages
+    from webapp.stats.routes import api as stats_api
     from webapp.teams.pages import pages as teams_pages
     from webapp.teams.routes import api as teams_api
 
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(notifications_pages)
     app.register_blueprint(scoring_api, url_prefix="/api/v1")
     app.register_blueprint(scoring_pages)
+    app.register_blueprint(stats_api, url_prefix="/api/v1")
     app.register_blueprint(stats_pages)
     app.register_blueprint(profiles_api, url_prefix="/api/v1")
     app.register_blueprint(profiles_pages)

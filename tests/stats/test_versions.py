@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from quart.typing import TestClientProtocol
 
 from tests.scoring.factories import BELGIUM, BELGIUM_LOCK, World
 from tests.stats.conftest import Corrected
 from webapp.errors import AppError
-from webapp.models import Notification, RaceStatus, TeamRaceScore
+from webapp.models import Notification, RaceStatus, TeamRaceScore, User
 from webapp.stats.versions import compare_versions, race_timeline
 
 
@@ -81,3 +83,37 @@ async def test_one_version_has_nothing_to_compare(world: World) -> None:
     with pytest.raises(AppError) as error:
         await race_timeline(race_id=race.id + 100)
     assert error.value.status == 404
+
+
+async def test_versions_api_lists_and_compares(
+    client: TestClientProtocol,
+    corrected: Corrected,
+    auth_headers: Callable[[User], dict[str, str]],
+) -> None:
+    race = corrected.race.id
+    listed = await (await client.get(f"/api/v1/races/{race}/versions")).get_json()
+    assert (listed["status"], listed["results_version"]) == ("provisional", 2)
+    assert [(i["version"], i["label"]) for i in listed["items"]] == [
+        (1, "provisional"),
+        (2, "revised"),
+    ]
+    assert listed["items"][0]["at"].endswith("Z")
+    anonymous = await (await client.get(f"/api/v1/races/{race}/versions/diff")).get_json()
+    assert (anonymous["from_version"], anonymous["to_version"], anonymous["teams"]) == (1, 2, [])
+    russell = next(i for i in anonymous["items"] if i["driver"]["code"] == "RUS")
+    assert russell["changes"] == [
+        {"field": "position_text", "old": "1", "new": "D"},
+        {"field": "status", "old": "Finished", "new": "Disqualified"},
+    ]
+    mine = await client.get(
+        f"/api/v1/races/{race}/versions/diff?from=2&to=1", headers=auth_headers(corrected.alice)
+    )
+    [team] = (await mine.get_json())["teams"]
+    assert (team["name"], team["old_points"], team["new_points"]) == ("Alpha", 44, 93)
+    bad = await client.get(f"/api/v1/races/{race}/versions/diff?from=0")
+    assert (bad.status_code, (await bad.get_json())["error"]["code"]) == (422, "validation_error")
+    unknown = await client.get(f"/api/v1/races/{race}/versions/diff?to=9")
+    assert unknown.status_code == 422
+    assert (await unknown.get_json())["error"]["details"] == {
+        "fields": {"to": "No version 9 of these results"}
+    }

@@ -264,7 +264,7 @@ async def league_series(
 async def head_to_head(*, league_id: int, team_a: int, team_b: int) -> dict[str, Any]:
     """Return two league members' points race by race, running totals and races won each."""
     if team_a == team_b:
-        raise AppError("validation_error", "Pick two different teams", field="b")
+        raise _invalid("Pick two different teams", field="b")
     data = await league_series(league_id=league_id, team_ids=[team_a, team_b])
     found = {t["team_id"]: t for t in data["teams"]}
     for field, team_id in (("a", team_a), ("b", team_b)):
@@ -397,3 +397,7 @@ async def ownership(
 def _system(game: str) -> str:
     # A game's scores are stored under the scoring system of its name.
     return game or DEFAULT_SYSTEM
+
+
+def _invalid(message: str, *, field: str) -> AppError:
+    return AppError("validation_error", message, details={"fields": {field: message}}, field=field)

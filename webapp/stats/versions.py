@@ -131,14 +131,14 @@ def pick_versions(
         return None
     new = new if new is not None else timeline.race.results_version
     if new not in versions:
-        raise AppError("validation_error", f"No version {new} of these results", field="to")
+        raise _invalid(f"No version {new} of these results", field="to")
     if old is None:
         earlier = [v for v in versions if v < new]
         old = earlier[-1] if earlier else versions[0]
     if old not in versions:
-        raise AppError("validation_error", f"No version {old} of these results", field="from")
+        raise _invalid(f"No version {old} of these results", field="from")
     if old == new:
-        raise AppError("validation_error", "Pick two different versions", field="from")
+        raise _invalid("Pick two different versions", field="from")
     return old, new
 
 
@@ -270,3 +270,7 @@ async def team_changes(
             )
         )
     return teams
+
+
+def _invalid(message: str, *, field: str) -> AppError:
+    return AppError("validation_error", message, details={"fields": {field: message}}, field=field)
