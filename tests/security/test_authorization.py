@@ -63,6 +63,7 @@ class World:
     alice_note: int
     race: int
     driver: int
+    constructor: int = 0
 
     def params(self) -> dict[str, str]:
         """Return a value for every path parameter of the app's routes."""
@@ -76,6 +77,9 @@ class World:
             "season": "2024",
             "round": "14",
             "constructor": "mercedes",
+            "constructor_id": str(self.constructor),
+            "username": self.alice.username,
+            "user_id": str(self.alice.id),
         }
 
 
@@ -99,7 +103,10 @@ async def world(season: int, make_user: Callable[..., Awaitable[User]]) -> World
         dedup_key="walk:1",
     )
     race = await Race.get(season_id=season, round=1)
-    return World(alice, bob, alice_team.id, bob_team.id, league.id, note.id, race.id, ids[0])
+    constructor = (await Driver.get(id=ids[0])).constructor_id or 0
+    return World(
+        alice, bob, alice_team.id, bob_team.id, league.id, note.id, race.id, ids[0], constructor
+    )
 
 
 def path_of(rule: Rule, params: dict[str, str]) -> str:
