@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.notifications.routes import api as notifications_api
     from webapp.notifications.routes import pages as notifications_pages
     from webapp.ops.routes import blueprint as ops
+    from webapp.phone import phone
     from webapp.profiles.routes import api as profiles_api
     from webapp.profiles.routes import pages as profiles_pages
     from webapp.replay.pages import pages as replay_pages
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(catalogue_api, url_prefix="/api/v1")
     app.register_blueprint(games_api, url_prefix="/api/v1")
     app.register_blueprint(home_pages)
+    app.register_blueprint(phone)
     app.register_blueprint(teams_api, url_prefix="/api/v1")
     app.register_blueprint(teams_pages)
     app.register_blueprint(leagues_api, url_prefix="/api/v1")

@@ -34,6 +34,7 @@ class NotificationType(StrEnum):
     LEAGUE_JOINED = "league_joined"
     LINEUP_LOCKED = "lineup_locked"
     RANK_CHANGED = "rank_changed"
+    DEADLINE_SOON = "deadline_soon"
 
 
 class User(Model):
@@ -497,11 +498,47 @@ class Notification(Model):
     # One event never notifies one user twice: producers derive this key from the event.
     dedup_key = fields.CharField(max_length=200, unique=True)
     read_at = fields.DatetimeField(null=True)
+    # Set when the push worker took it (sent or not): each notification is pushed at most once.
+    pushed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "notifications"
-        indexes = (("user_id", "created_at"), ("user_id", "read_at"))
+        # The push worker's claim reads `pushed_at IS NULL ORDER BY id` off the last one.
+        indexes = (("user_id", "created_at"), ("user_id", "read_at"), ("pushed_at", "id"))
+
+
+class PushSubscription(Model):
+    """One browser's Web Push endpoint and encryption keys, for the user who subscribed it."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="push_subscriptions", on_delete=fields.CASCADE
+    )
+    user_id: int
+    # A browser has one endpoint per site: subscribing it again moves it to the new user.
+    endpoint = fields.CharField(max_length=1000, unique=True)
+    p256dh = fields.CharField(max_length=100)
+    auth = fields.CharField(max_length=40)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "push_subscriptions"
+
+
+class PushPreference(Model):
+    """A notification type a user wants pushed to their subscribed browsers."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="push_preferences", on_delete=fields.CASCADE
+    )
+    user_id: int
+    type = fields.CharEnumField(NotificationType, max_length=20)
+
+    class Meta:
+        table = "push_preferences"
+        unique_together = (("user", "type"),)
 
 
 class FeedPoll(Model):

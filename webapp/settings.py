@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from functools import lru_cache
@@ -79,12 +80,23 @@ class Settings(BaseSettings):
     # permessage-deflate on /ws: it saves bytes but costs the server a compression per socket
     # per message, the largest part of a fan-out to thousands of sockets (docs/live.md).
     ws_compression: bool = False
+    # Web Push (docs/deployment.md): the VAPID private key, base64url (raw 32 bytes or DER);
+    # development generates one into the data folder, production without one pushes nothing.
+    vapid_private_key: str | None = None
+    vapid_subject: str = "mailto:admin@localhost"
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _check_subject(cls, value: str) -> str:
+        if not value.startswith(("mailto:", "https://")):
+            raise ValueError("VAPID_SUBJECT must be a mailto: or https: URL")
         return value
 
     @field_validator("replay", mode="before")
@@ -130,6 +142,22 @@ class Settings(BaseSettings):
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def vapid_key(self) -> str | None:
+        """Return VAPID_PRIVATE_KEY, or outside production one generated once in the data folder."""
+        if self.vapid_private_key:
+            return self.vapid_private_key
+        if self.environment == "production":
+            return None
+        path = self.data_dir / "vapid_private_key"
+        if not path.exists():
+            from cryptography.hazmat.primitives.asymmetric import ec
+
+            raw = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(base64.urlsafe_b64encode(raw.to_bytes(32, "big")).decode().rstrip("="))
             path.chmod(0o600)
         return path.read_text().strip()
 

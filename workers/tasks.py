@@ -12,7 +12,12 @@ from webapp import gameclock
 from webapp.catalogue.queries import current_season
 from webapp.leaderboards import refresh
 from webapp.models import TaskRun
-from webapp.notifications.producers import announce, notify_lineups_locked
+from webapp.notifications import push
+from webapp.notifications.producers import (
+    announce,
+    notify_deadlines_soon,
+    notify_lineups_locked,
+)
 from webapp.redis import get_redis
 from webapp.results.commands import abandon_after, poll_due, poll_one
 from webapp.results.maintenance import clean_up, update_driver_stats
@@ -44,6 +49,24 @@ async def lock_due_races() -> list[int]:
     races = await locks.lock_due_races()
     await announce(await notify_lineups_locked(races=races))
     return [race.id for race in races]
+
+
+async def deadline_reminders() -> int:
+    """Remind players of lineups locking within the hour; return how many were new."""
+    created = await notify_deadlines_soon()
+    await announce(created)
+    return len(created)
+
+
+async def send_pushes() -> dict[str, int]:
+    """Push notifications not pushed yet to the browsers their users chose them for."""
+    report = await push.send_pending(settings=get_settings())
+    return {
+        "claimed": report.claimed,
+        "sent": report.sent,
+        "failed": report.failed,
+        "dropped": report.dropped,
+    }
 
 
 class PollFailed(Exception):
@@ -102,6 +125,8 @@ TASKS: tuple[tuple[str, Callable[..., Any], dict[str, Any]], ...] = (
     (HEARTBEAT.name, heartbeat, {"schedule": EVERY_MINUTE}),
     ("paddock.lock_due_races", lock_due_races, {"schedule": EVERY_MINUTE}),
     ("paddock.poll_due_races", poll_due_races, {"schedule": EVERY_MINUTE}),
+    ("paddock.deadline_reminders", deadline_reminders, {"schedule": EVERY_MINUTE}),
+    ("paddock.send_pushes", send_pushes, {"schedule": EVERY_MINUTE}),
     (POLL_RACE.name, poll_race, dict(POLL_RACE.labels)),
     ("paddock.close_abandoned_polls", abandoned_polls, {"schedule": [{"cron": "*/5 * * * *"}]}),
     ("paddock.driver_stats", driver_stats, {"schedule": [{"cron": "*/10 * * * *"}]}),

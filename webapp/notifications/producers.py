@@ -6,6 +6,8 @@ Who hears what:
   (a team that leaves and joins again is a new event: the key is the membership row).
 - `lineup_locked`: when a race locks, the owner of every team with a lineup counting for
   it (saved before the lock), one per team.
+- `deadline_soon`: when a race's lineups lock within the hour, the owner of every team of
+  its season, one per user per race (naming their teams).
 - `rank_changed`: after a rescoring, every team whose rank in one of its leagues moved,
   one per (league, team, race, result version). Teams whose race score vanished (their
   lineup no longer counts) are ranked with their new totals but not counted as movers.
@@ -14,11 +16,12 @@ Who hears what:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tortoise import connections
 
+from webapp import gameclock
 from webapp.events import Event, league_channel, notifications_event, publish, user_channel
 from webapp.models import NotificationType, Race, Team
 from webapp.notifications.service import (
@@ -49,6 +52,18 @@ FROM teams t
 WHERE t.season_id = $1
   AND EXISTS (SELECT 1 FROM lineups l WHERE l.team_id = t.id AND l.saved_at < $2)
 """
+
+# A player's first team links the reminder; the rest are named in it.
+DEADLINE_SOON_SQL = """
+SELECT r.id AS race_id, r.name AS race_name, t.owner_id,
+       array_agg(t.name ORDER BY t.id) AS team_names, min(t.id) AS team_id
+FROM races r
+JOIN teams t ON t.season_id = r.season_id
+WHERE r.status = 'scheduled' AND r.lock_at > $1 AND r.lock_at <= $2
+GROUP BY r.id, r.name, t.owner_id
+ORDER BY r.id, t.owner_id
+"""
+DEADLINE_NOTICE = timedelta(hours=1)
 
 # $1/$2: the changed teams and their change in points, $3: the scoring system.
 RANK_MOVES_SQL = """
@@ -147,6 +162,30 @@ async def notify_lineups_locked(
         ]
         created += await create_notifications(items, now=now)
     return created
+
+
+async def notify_deadlines_soon(*, now: datetime | None = None) -> list[NewNotification]:
+    """Remind every player with a team that a race of its season locks within the hour."""
+    clock = now or gameclock.now()
+    rows = await _rows(DEADLINE_SOON_SQL, [clock, clock + DEADLINE_NOTICE])
+    items = []
+    for row in rows:
+        names = list(row["team_names"])
+        teams = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+        items.append(
+            NewNotification(
+                user_id=int(row["owner_id"]),
+                type=NotificationType.DEADLINE_SOON,
+                title=f"{row['race_name']}: lineups lock within the hour",
+                body=(
+                    f"Lineups for the {row['race_name']} lock in less than an hour. "
+                    f"The lineup saved last before then counts for {teams}."
+                ),
+                dedup_key=f"deadline_soon:{row['race_id']}:{row['owner_id']}",
+                data={"race_id": int(row["race_id"]), "team_id": int(row["team_id"])},
+            )
+        )
+    return await create_notifications(items, now=now)
 
 
 def _place(rank: int) -> str:

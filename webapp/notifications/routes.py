@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from quart import Blueprint, Response, render_template, request
-from quart_schema import hide, validate_querystring, validate_response
+from quart_schema import hide, validate_querystring, validate_request, validate_response
 
-from webapp.auth.current import current_user, require_user
+from webapp.auth.current import app_settings, current_user, require_user
 from webapp.events import Event, publish, user_channel
 from webapp.fragments import render_block
-from webapp.models import Notification
-from webapp.notifications import inbox
+from webapp.models import Notification, NotificationType, PushSubscription
+from webapp.notifications import inbox, push
 from webapp.responses import redirect_to
 from webapp.schemas import ApiModel, Page, UtcDatetime
 
@@ -96,6 +96,115 @@ async def read_all() -> Response:
     return Response(status=204)
 
 
+PushType = Literal["deadline_soon", "results_published", "results_changed", "rank_changed"]
+
+
+class PushKeys(ApiModel):
+    p256dh: str = Field(min_length=1, max_length=100, description="The browser's P-256 key")
+    auth: str = Field(min_length=1, max_length=40, description="The browser's auth secret")
+
+
+class PushSubscriptionIn(ApiModel):
+    endpoint: str = Field(min_length=1, max_length=1000)
+    keys: PushKeys
+
+
+class PushSubscriptionOut(ApiModel):
+    id: int
+    endpoint: str
+    created_at: UtcDatetime
+
+
+class PushSubscriptionList(ApiModel):
+    items: list[PushSubscriptionOut]
+
+
+class PushPreferencesIn(ApiModel):
+    types: list[PushType] = Field(max_length=len(push.PUSH_TYPES))
+
+
+class PushTypeOut(ApiModel):
+    type: str
+    label: str
+    enabled: bool
+
+
+class PushSettingsOut(ApiModel):
+    public_key: str | None = Field(description="VAPID key for pushManager.subscribe; null: off")
+    types: list[PushTypeOut]
+
+
+def subscription_out(item: PushSubscription) -> PushSubscriptionOut:
+    """Shape one push subscription for the API."""
+    return PushSubscriptionOut(id=item.id, endpoint=item.endpoint, created_at=item.created_at)
+
+
+async def push_settings(user_id: int) -> PushSettingsOut:
+    """Return the VAPID public key and which types the user has pushed."""
+    chosen = set(await push.preferences(user_id=user_id))
+    return PushSettingsOut(
+        public_key=push.public_key(app_settings()),
+        types=[
+            PushTypeOut(type=str(kind), label=label, enabled=kind in chosen)
+            for kind, label in push.PUSH_TYPES.items()
+        ],
+    )
+
+
+@api.get("/push")
+@validate_response(PushSettingsOut)
+async def get_push_settings() -> PushSettingsOut:
+    """Return the VAPID public key and the notification types the caller has pushed."""
+    user = await require_user()
+    return await push_settings(user.id)
+
+
+@api.put("/push/preferences")
+@validate_request(PushPreferencesIn)
+@validate_response(PushSettingsOut)
+async def put_push_preferences(data: PushPreferencesIn) -> PushSettingsOut:
+    """Choose the notification types pushed to the caller's browsers (the list replaces)."""
+    user = await require_user()
+    await push.set_preferences(
+        user_id=user.id, types=[NotificationType(kind) for kind in data.types]
+    )
+    return await push_settings(user.id)
+
+
+@api.get("/push/subscriptions")
+@validate_response(PushSubscriptionList)
+async def list_push_subscriptions() -> PushSubscriptionList:
+    """List the caller's subscribed browsers."""
+    user = await require_user()
+    return PushSubscriptionList(
+        items=[subscription_out(s) for s in await push.subscriptions(user_id=user.id)]
+    )
+
+
+@api.post("/push/subscriptions")
+@validate_request(PushSubscriptionIn)
+@validate_response(PushSubscriptionOut, 201)
+async def add_push_subscription(data: PushSubscriptionIn) -> tuple[PushSubscriptionOut, int]:
+    """Store this browser's push subscription (PushSubscription.toJSON()) for the caller."""
+    user = await require_user()
+    item = await push.subscribe(
+        settings=app_settings(),
+        user_id=user.id,
+        endpoint=data.endpoint,
+        p256dh=data.keys.p256dh,
+        auth=data.keys.auth,
+    )
+    return subscription_out(item), 201
+
+
+@api.delete("/push/subscriptions/<int:subscription_id>")
+async def delete_push_subscription(subscription_id: int) -> Response:
+    """Forget one of the caller's push subscriptions."""
+    user = await require_user()
+    await push.unsubscribe(user_id=user.id, subscription_id=subscription_id)
+    return Response(status=204)
+
+
 def wants_fragment() -> bool:
     """Tell whether htmx asked for the list rather than a whole page."""
     return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
@@ -116,6 +225,7 @@ async def _page(*, unread: bool, offset: int) -> Response:
         user_id=user.id, unread=unread, limit=PAGE_SIZE, offset=offset
     )
     context = {
+        "push": await push_settings(user.id),
         "notifications": found.items,
         "total": found.total,
         "unread_count": found.unread_count,
@@ -156,6 +266,20 @@ async def read_all_page() -> Response:
     if await inbox.mark_all_read(user_id=user.id):
         await announce_read(user.id)
     return await _after_change()
+
+
+@pages.post("/notifications/push")
+@hide
+async def push_preferences_page() -> Response:
+    """Save which notification types are pushed, then show the push settings again."""
+    user = await require_user()
+    form = await request.form
+    wanted = [kind for kind in push.PUSH_TYPES if str(kind) in form.getlist("types")]
+    await push.set_preferences(user_id=user.id, types=wanted)
+    if wants_fragment():
+        context = {"push": await push_settings(user.id), "saved": True}
+        return Response(await render_block("notifications/index.html", "push_settings", **context))
+    return redirect_to("/notifications")
 
 
 async def _after_change() -> Response:
