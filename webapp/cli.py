@@ -13,8 +13,9 @@ import click
 import httpx
 
 from webapp.auth.cli import admin
-from webapp.clitools import services
+from webapp.clitools import progress_shown, services
 from webapp.db import close_db, init_db, migrate_db
+from webapp.progress import Progress, quiet
 from webapp.settings import ROOT, Settings, SettingsError, get_settings
 from webapp.supervisor import Program, Supervisor, parse_procfile
 
@@ -77,7 +78,8 @@ def season_load(file: Path | None) -> None:
 
     with services(redis=False) as settings:
         try:
-            counts = asyncio.run(_load(settings, path=file))
+            with progress_shown() as progress:
+                counts = asyncio.run(_load(settings, path=file, progress=progress))
         except AppError as exc:
             raise click.ClickException(exc.message) from None
     click.echo(f"Season loaded: {_describe(counts)}")
@@ -92,7 +94,8 @@ def season_sync(year: int) -> None:
 
     with services(redis=True) as settings:
         try:
-            counts = asyncio.run(run_sync(settings, season=year))
+            with progress_shown() as progress:
+                counts = asyncio.run(run_sync(settings, season=year, progress=progress))
         except FeedError as exc:
             raise click.ClickException(f"Feed {exc.kind}: {exc}") from None
     click.echo(f"Season {year} synced: {_describe(counts)}")
@@ -194,7 +197,12 @@ def replay_start(season: int, minutes_per_race: float) -> None:
 
     with services(redis=True) as settings:
         try:
-            run = asyncio.run(_start_replay(settings, season=season, minutes=minutes_per_race))
+            with progress_shown() as progress:
+                run = asyncio.run(
+                    _start_replay(
+                        settings, season=season, minutes=minutes_per_race, progress=progress
+                    )
+                )
         except AppError as exc:
             raise click.ClickException(f"{exc.field or exc.code}: {exc.message}") from None
     verb = "restarted from round 1" if run.restarted else "started"
@@ -204,7 +212,9 @@ def replay_start(season: int, minutes_per_race: float) -> None:
     )
 
 
-async def _start_replay(settings: Settings, *, season: int, minutes: float) -> ReplayRun:
+async def _start_replay(
+    settings: Settings, *, season: int, minutes: float, progress: Progress
+) -> ReplayRun:
     from webapp.gameclock import system_now
     from webapp.redis import close_redis, init_redis
     from webapp.replay.start import start_season_replay
@@ -212,7 +222,9 @@ async def _start_replay(settings: Settings, *, season: int, minutes: float) -> R
     await init_db(settings)
     owned_redis = await init_redis(str(settings.redis_url))
     try:
-        return await start_season_replay(season=season, minutes_per_race=minutes, now=system_now())
+        return await start_season_replay(
+            season=season, minutes_per_race=minutes, now=system_now(), progress=progress
+        )
     finally:
         if owned_redis:
             await close_redis()
@@ -240,12 +252,14 @@ async def _migrate_and_load(settings: Settings, *, path: Path | None) -> dict[st
     return await _load(settings, path=path)
 
 
-async def _load(settings: Settings, *, path: Path | None) -> dict[str, int]:
+async def _load(
+    settings: Settings, *, path: Path | None, progress: Progress = quiet
+) -> dict[str, int]:
     from webapp.catalogue.loader import load_season
 
     await init_db(settings)
     try:
-        return await load_season(path=path)
+        return await load_season(path=path, progress=progress)
     finally:
         await close_db()
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +17,7 @@ from webapp.catalogue.loader import BUNDLED_SEASON, load_season
 from webapp.catalogue.upsert import lock_time
 from webapp.errors import AppError
 from webapp.models import Constructor, Driver, Race, RaceStatus, Season
+from webapp.settings import ROOT, Settings
 
 
 def utc(text: str) -> datetime:
@@ -251,3 +255,27 @@ def test_bundled_2024_keeps_the_belgian_order_on_the_road_and_the_final_one() ->
     assert spa["race"][0][0] == "hamilton"
     assert [row[3] for row in spa["race"] if row[0] == "russell"] == ["D"]
     assert [r["round"] for r in data["results"] if "provisional" in r] == [14]
+
+
+async def test_paddock_season_load_prints_plain_progress_off_a_terminal(
+    db: None, migrated: Settings
+) -> None:
+    """`paddock season load` piped: one line per stage's start, tenths and end, then the counts."""
+    env = {**os.environ, "DATABASE_URL": str(migrated.database_url)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from webapp.cli import main; main()", "season", "load",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await proc.communicate()
+    assert proc.returncode == 0, output.decode()
+    lines = output.decode().splitlines()
+    assert lines[:2] == ["constructors: 0/10", "constructors: 1/10"]
+    assert "constructors: 10/10" in lines
+    assert [line for line in lines if line.startswith("drivers: ")] == [
+        "drivers: 0/21",
+        *(f"drivers: {n}/21" for n in range(2, 21, 2)),
+        "drivers: 21/21",
+    ]
+    assert lines.index("drivers: 21/21") < lines.index("races: 0/24") < lines.index("races: 24/24")
+    assert lines[-1].startswith("Season loaded: seasons 1 new")
+    assert "\x1b[" not in output.decode()  # no terminal codes in a pipe

@@ -86,6 +86,15 @@ async def test_cli_starts_then_restarts_a_replay(
     code, output = await paddock(migrated, "replay", "start", "2023", "--minutes-per-race", "5")
     assert code == 0, output
     assert "Replay of 2023 started: 5 min per race, 300 generated players added" in output
+    # Not on a terminal: plain progress lines, each stage from its start to its end.
+    lines = output.splitlines()
+    races = next(line for line in lines if line.startswith("races: ") and "/0" not in line)
+    total = races.split("/")[1]
+    assert f"races: 0/{total}" in lines and f"races: {total}/{total}" in lines
+    assert "replay: clock, standings, generated players: 3/3" in lines
+    assert lines.index(f"races: {total}/{total}") < lines.index(
+        "replay: clock, standings, generated players: 0/3"
+    )
     replay = await Replay.get(season_id=2023)
     assert (replay.minutes_per_race, replay.restarts) == (5.0, 0)
     assert await Team.filter(season_id=2023).count() == 300

@@ -114,6 +114,14 @@ async def test_paddock_season_sync_command(feed, feed_settings: Settings, season
 
     assert proc.returncode == 0, output.decode()
     assert "Season 2025 synced" in output.decode()
+    lines = output.decode().splitlines()
+    assert "feed: calendar and entrants: 3/3" in lines
+    drivers = [line for line in lines if line.startswith("drivers: ")]
+    assert drivers[0].startswith("drivers: 0/") and drivers[-1].endswith(
+        "/" + drivers[-1].split("/")[1]
+    )
+    count = drivers[-1].split("/")[1]
+    assert drivers[-1] == f"drivers: {count}/{count}"
     assert await Driver.filter(ref="herta").exists()
 
 

@@ -23,6 +23,7 @@ from webapp import cache
 from webapp.catalogue import upsert
 from webapp.catalogue.upsert import RACE_TIMES
 from webapp.errors import AppError
+from webapp.progress import Progress, quiet
 
 BUNDLED_SEASON = Path(__file__).with_name("season_2025.json")
 Ref = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
@@ -212,10 +213,12 @@ def catalogue_of(data: SeasonFile) -> upsert.Catalogue:
     )
 
 
-async def load_season(*, path: Path | None = None) -> dict[str, int]:
+async def load_season(*, path: Path | None = None, progress: Progress = quiet) -> dict[str, int]:
     """Load the bundled (or given) season file, creating or updating its rows in one go."""
     data = read_season_file(path=path or BUNDLED_SEASON)
     async with in_transaction() as conn:
-        counts = await upsert.upsert_catalogue(catalogue=catalogue_of(data), conn=conn)
+        counts = await upsert.upsert_catalogue(
+            catalogue=catalogue_of(data), conn=conn, progress=progress
+        )
     await cache.bump(cache.DRIVERS, cache.RACES, cache.SEASONS)
     return counts

@@ -19,6 +19,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 from webapp.models import Constructor, Driver, Race, Season
+from webapp.progress import Progress, quiet
 
 DEFAULT_NEW_PRICE = Decimal("6.0")
 LOCK_FALLBACK = timedelta(hours=24)
@@ -155,7 +156,9 @@ class _Writer:
         return existing
 
 
-async def upsert_catalogue(*, catalogue: Catalogue, conn: BaseDBAsyncClient) -> dict[str, int]:
+async def upsert_catalogue(
+    *, catalogue: Catalogue, conn: BaseDBAsyncClient, progress: Progress = quiet
+) -> dict[str, int]:
     """Create or update the catalogue's rows on `conn`; return how many of each were made."""
     write = _Writer(conn)
     year = catalogue.season
@@ -170,7 +173,8 @@ async def upsert_catalogue(*, catalogue: Catalogue, conn: BaseDBAsyncClient) -> 
     )
 
     teams = {row.ref: row for row in await Constructor.filter(season_id=year).using_db(conn)}
-    for team in catalogue.constructors:
+    progress("constructors", 0, len(catalogue.constructors))
+    for done, team in enumerate(catalogue.constructors, start=1):
         teams[team.ref] = await write.put(
             Constructor,
             teams.get(team.ref),
@@ -178,9 +182,11 @@ async def upsert_catalogue(*, catalogue: Catalogue, conn: BaseDBAsyncClient) -> 
             kind="constructors",
             created={"season_id": year, "ref": team.ref},
         )
+        progress("constructors", done, len(catalogue.constructors))
 
     drivers = {row.ref: row for row in await Driver.filter(season_id=year).using_db(conn)}
-    for driver in catalogue.drivers:
+    progress("drivers", 0, len(catalogue.drivers))
+    for done, driver in enumerate(catalogue.drivers, start=1):
         row = drivers.get(driver.ref)
         values: dict[str, Any] = dict(driver.values)
         listed = [teams[ref].id for ref in driver.teams if ref in teams]
@@ -192,9 +198,11 @@ async def upsert_catalogue(*, catalogue: Catalogue, conn: BaseDBAsyncClient) -> 
         elif row is None:
             created["price"] = await new_driver_price(season=year, conn=conn)
         drivers[driver.ref] = await write.put(Driver, row, values, kind="drivers", created=created)
+        progress("drivers", done, len(catalogue.drivers))
 
     races = {row.round: row for row in await Race.filter(season_id=year).using_db(conn)}
-    for race in catalogue.races:
+    progress("races", 0, len(catalogue.races))
+    for done, race in enumerate(catalogue.races, start=1):
         race_row = races.get(race.round)
         times: dict[str, Any] = dict(race.values)
         # An admin may have moved lock_at; only a calendar change recomputes it.
@@ -211,4 +219,5 @@ async def upsert_catalogue(*, catalogue: Catalogue, conn: BaseDBAsyncClient) -> 
             kind="races",
             created={"season_id": year, "round": race.round},
         )
+        progress("races", done, len(catalogue.races))
     return write.counts

@@ -13,11 +13,14 @@ from webapp.catalogue.loader import load_season
 from webapp.errors import AppError
 from webapp.leaderboards.refresh import rebuild_leaderboards
 from webapp.models import League, Replay
+from webapp.progress import Progress, quiet
 from webapp.replay import state, timeline
 from webapp.replay.company import CompanyReport, generate_company
 from webapp.replay.state import replay_clock
 
 COMPANY_PLAYERS = 300
+# The steps after the season's rows: the clock (and a reset), the standings, the company.
+REPLAY_STAGE = "replay: clock, standings, generated players"
 MINUTES_MAX = 24 * 60
 
 # A run's results, scores and polls go: the new run's feed brings them back round by round.
@@ -89,11 +92,13 @@ async def start_season_replay(
     minutes_per_race: float,
     now: datetime,
     players: int = COMPANY_PLAYERS,
+    progress: Progress = quiet,
 ) -> ReplayRun:
     """Start the replay of a bundled season at real time `now`, or start it over from round 1."""
     timeline.bundle(season)
     minutes = _check_minutes(minutes_per_race)
-    await load_season(path=timeline.season_file(season))
+    await load_season(path=timeline.season_file(season), progress=progress)
+    progress(REPLAY_STAGE, 0, 3)
     async with in_transaction() as conn:
         # Two admins starting the same season at once run one after the other.
         await conn.execute_query(
@@ -108,6 +113,7 @@ async def start_season_replay(
             for sql in RESET_SQL:
                 args: list[object] = [season, begins] if "$2" in sql else [season]
                 await conn.execute_query(sql, args)
+    progress(REPLAY_STAGE, 1, 3)
     if existing is not None:
         await rebuild_leaderboards(season=season)
         leagues = await League.filter(season_id=season).only("id")
@@ -121,5 +127,7 @@ async def start_season_replay(
     ):
         # This process runs on this season's replay: it follows the new start at once.
         gameclock.use(replay_clock(replay))
+    progress(REPLAY_STAGE, 2, 3)
     company = await generate_company(season=season, players=players)
+    progress(REPLAY_STAGE, 3, 3)
     return ReplayRun(replay=replay, restarted=existing is not None, company=company)

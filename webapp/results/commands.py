@@ -8,6 +8,7 @@ from datetime import timedelta
 from redis.exceptions import LockError
 
 from webapp.db import close_db, init_db
+from webapp.progress import Progress, quiet
 from webapp.redis import close_redis, get_redis, init_redis
 from webapp.results.feed import FeedClient
 from webapp.results.polling import PollOutcome, poll_due_races, poll_race
@@ -35,12 +36,14 @@ async def _close(owned: tuple[bool, bool]) -> None:
         await close_db()
 
 
-async def run_sync(settings: Settings, *, season: int) -> dict[str, int]:
+async def run_sync(
+    settings: Settings, *, season: int, progress: Progress = quiet
+) -> dict[str, int]:
     """Sync one season from the feed and return what was created and updated."""
     owned = await _open(settings)
     try:
         async with FeedClient.from_settings(settings) as client:
-            return await sync_season(season=season, client=client)
+            return await sync_season(season=season, client=client, progress=progress)
     finally:
         await _close(owned)
 

@@ -20,6 +20,7 @@ from webapp.catalogue.upsert import (
     RaceValues,
     upsert_catalogue,
 )
+from webapp.progress import Progress, quiet
 from webapp.results import feed_models as fm
 from webapp.results.feed import FeedClient, FeedError
 
@@ -65,17 +66,25 @@ def race_values(race: fm.FeedRace) -> RaceValues:
     }
 
 
-async def sync_season(*, season: int, client: FeedClient) -> dict[str, int]:
+async def sync_season(
+    *, season: int, client: FeedClient, progress: Progress = quiet
+) -> dict[str, int]:
     """Fetch the season from the feed, then create or update its rows in one transaction."""
+    progress("feed: calendar and entrants", 0, 3)
     races = await client.races(season)
+    progress("feed: calendar and entrants", 1, 3)
     constructors = await client.constructors(season)
+    progress("feed: calendar and entrants", 2, 3)
     drivers = await client.drivers(season)
+    progress("feed: calendar and entrants", 3, 3)
     if not races or not constructors:
         raise FeedError("not_found", f"the feed has no calendar or constructors for {season}")
     teams_of: dict[str, list[str]] = {}
-    for constructor in constructors:
+    progress("feed: each constructor's drivers", 0, len(constructors))
+    for done, constructor in enumerate(constructors, start=1):
         for driver in await client.constructor_drivers(season, constructor.constructorId):
             teams_of.setdefault(driver.driverId, []).append(constructor.constructorId)
+        progress("feed: each constructor's drivers", done, len(constructors))
     catalogue = Catalogue(
         season=season,
         name=f"{season} Formula 1 World Championship",
@@ -98,7 +107,7 @@ async def sync_season(*, season: int, client: FeedClient) -> dict[str, int]:
         races=[RaceEntry(round=item.round, values=race_values(item)) for item in races],
     )
     async with in_transaction() as conn:
-        counts = await upsert_catalogue(catalogue=catalogue, conn=conn)
+        counts = await upsert_catalogue(catalogue=catalogue, conn=conn, progress=progress)
         await conn.execute_query(LATEST_CONSTRUCTOR_SQL, [season])
     await cache.bump(cache.DRIVERS, cache.RACES, cache.SEASONS)
     return counts
