@@ -403,3 +403,17 @@ async def test_a_deadline_within_the_hour_reminds_each_player_once(
     # Past the lock there is nothing to remind of.
     late = await notify_deadlines_soon(now=race.lock_at)
     assert [n for n in late if n.data["race_id"] == race.id] == []
+
+
+def test_an_unreadable_vapid_key_turns_push_off_instead_of_failing(settings: Settings) -> None:
+    broken = settings.model_copy(update={"vapid_private_key": "not-a-key"})
+    assert push.vapid(broken) is None and push.public_key(broken) is None
+    assert push.public_key(settings) is not None
+
+
+def test_a_push_opens_the_notifications_own_link_else_its_page() -> None:
+    versions = {"race_id": 4, "url": "/races/4/versions?to=2"}
+    assert push.link("results_changed", versions) == "/races/4/versions?to=2"
+    assert push.link("results_published", {"race_id": 4}) == "/races/4"
+    assert push.link("rank_changed", {"league_id": 2, "team_id": 1}) == "/leagues/2"
+    assert push.link("results_changed", {"url": "//elsewhere.example/x"}) == "/races"

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -90,17 +91,19 @@ def _b64decode(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
+@lru_cache(maxsize=4)
+def _signer(key: str) -> Vapid | None:
+    try:
+        return Vapid.from_string(private_key=key)
+    except (ValueError, TypeError, binascii.Error):
+        log.error("VAPID_PRIVATE_KEY cannot be read (base64url, raw 32 bytes or DER): push is off")
+        return None
+
+
 def vapid(settings: Settings) -> Vapid | None:
     """Return the VAPID signer of these settings, or None when push is not configured."""
     key = settings.vapid_key()
-    if key is None:
-        return None
-    try:
-        return Vapid.from_string(private_key=key)
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise AppError(
-            "push_disabled", f"VAPID_PRIVATE_KEY cannot be read: {exc}", status=409
-        ) from None
+    return _signer(key) if key else None
 
 
 def public_key(settings: Settings) -> str | None:
@@ -217,7 +220,10 @@ async def set_preferences(
 
 
 def link(kind: str, data: dict[str, Any]) -> str:
-    """Return the page a pushed notification opens."""
+    """Return the page a pushed notification opens: its own link, else its race, league or team."""
+    url = data.get("url")
+    if isinstance(url, str) and url.startswith("/") and not url.startswith("//"):
+        return url
     if kind in (NotificationType.RESULTS_PUBLISHED, NotificationType.RESULTS_CHANGED):
         return f"/races/{int(data['race_id'])}" if "race_id" in data else "/races"
     if kind == NotificationType.RANK_CHANGED and "league_id" in data:
@@ -273,12 +279,13 @@ async def _send_one(
 
 async def send_batch(*, settings: Settings, limit: int = BATCH) -> PushReport:
     """Claim up to `limit` notifications not yet pushed; push each to its user's chosen browsers."""
+    # A key that cannot be read fails here, before anything is claimed and lost.
+    signer = vapid(settings)
     rows = await connections.get("default").execute_query_dict(
         CLAIM_SQL, [datetime.now(UTC), limit]
     )
     claimed = len({row["id"] for row in rows})
     targets = [row for row in rows if row["subscription_id"] is not None]
-    signer = vapid(settings)
     if not targets or signer is None:
         return PushReport(claimed=claimed)
     gate = asyncio.Semaphore(PARALLEL_SENDS)
