@@ -417,3 +417,23 @@ def test_a_push_opens_the_notifications_own_link_else_its_page() -> None:
     assert push.link("results_published", {"race_id": 4}) == "/races/4"
     assert push.link("rank_changed", {"league_id": 2, "team_id": 1}) == "/leagues/2"
     assert push.link("results_changed", {"url": "//elsewhere.example/x"}) == "/races"
+
+
+async def test_a_player_subscribes_at_most_twenty_browsers(
+    client: TestClientProtocol, make_user: MakeUser, auth_headers: Headers
+) -> None:
+    headers = auth_headers(await make_user("alice"))
+    browser = Browser()
+    for n in range(push.MAX_SUBSCRIPTIONS):
+        await subscribe(client, headers, f"https://push.example/{n}", browser)
+    # The same browser again renews its keys; a new one is refused by name.
+    await subscribe(client, headers, "https://push.example/0", Browser())
+    refused = await client.post(
+        "/api/v1/push/subscriptions",
+        json={"endpoint": "https://push.example/more", "keys": browser.keys},
+        headers=headers,
+    )
+    assert refused.status_code == 422
+    error = (await refused.get_json())["error"]
+    assert error["code"] == "too_many_push_subscriptions" and error["details"]["limit"] == 20
+    assert await PushSubscription.all().count() == push.MAX_SUBSCRIPTIONS

@@ -50,6 +50,8 @@ TTL_SECONDS = 24 * 3600
 DEADLINE_TTL_SECONDS = 3600
 GONE = frozenset({404, 410})
 MAX_BODY_CHARS = 1000
+# Browsers a player may subscribe: the workers post every push to each of them.
+MAX_SUBSCRIPTIONS = 20
 
 CLAIM_SQL = """
 WITH claimed AS (
@@ -175,9 +177,21 @@ async def subscribe(
         raise AppError("push_disabled", "Push notifications are not set up here", status=409)
     check_endpoint(endpoint, production=settings.environment == "production")
     check_keys(p256dh=p256dh, auth=auth)
-    rows = await connections.get("default").execute_query_dict(
-        UPSERT_SQL, [user_id, endpoint, p256dh, auth, datetime.now(UTC)]
-    )
+    async with in_transaction() as conn:
+        # One player's subscriptions are counted one request at a time.
+        await conn.execute_query("SELECT pg_advisory_xact_lock(hashtext($1))", [f"push:{user_id}"])
+        known = await PushSubscription.filter(user_id=user_id).using_db(conn).count()
+        renewing = await PushSubscription.exists(user_id=user_id, endpoint=endpoint)
+        if known >= MAX_SUBSCRIPTIONS and not renewing:
+            raise AppError(
+                "too_many_push_subscriptions",
+                f"At most {MAX_SUBSCRIPTIONS} browsers per player: turn push off on one first",
+                field="endpoint",
+                details={"field": "endpoint", "limit": MAX_SUBSCRIPTIONS},
+            )
+        rows = await conn.execute_query_dict(
+            UPSERT_SQL, [user_id, endpoint, p256dh, auth, datetime.now(UTC)]
+        )
     return await PushSubscription.get(id=rows[0]["id"])
 
 
