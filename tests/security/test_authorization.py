@@ -17,7 +17,15 @@ from werkzeug.routing import Rule
 
 from webapp.auth.sessions import create_session
 from webapp.leagues.service import create_league
-from webapp.models import Driver, Notification, NotificationType, Race, Team, User
+from webapp.models import (
+    Driver,
+    Notification,
+    NotificationType,
+    PushSubscription,
+    Race,
+    Team,
+    User,
+)
 from webapp.teams.service import create_team
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -45,6 +53,11 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     ("PATCH", "/api/v1/users/me"): lambda w: {"display_name": "New"},
     ("PATCH", "/api/v1/admin/drivers/<int:driver_id>"): lambda w: {"price": 9.5},
     ("PATCH", "/api/v1/admin/races/<int:race_id>"): lambda w: {"status": "cancelled"},
+    ("PUT", "/api/v1/push/preferences"): lambda w: {"types": ["rank_changed"]},
+    ("POST", "/api/v1/push/subscriptions"): lambda w: {
+        "endpoint": "https://push.example/walk",
+        "keys": {"p256dh": "BAAA", "auth": "AAAAAAAAAAAAAAAAAAAAAA"},
+    },
     ("PUT", "/api/v1/admin/races/<int:race_id>/results"): lambda w: {
         "items": [{"driver_id": w.driver, "position_text": "1", "status": "Finished"}]
     },
@@ -64,6 +77,7 @@ class World:
     race: int
     driver: int
     constructor: int = 0
+    push_subscription: int = 0
 
     def params(self) -> dict[str, str]:
         """Return a value for every path parameter of the app's routes."""
@@ -80,6 +94,8 @@ class World:
             "constructor_id": str(self.constructor),
             "username": self.alice.username,
             "user_id": str(self.alice.id),
+            "subscription_id": str(self.push_subscription),
+            "size": "192",
         }
 
 
@@ -104,8 +120,20 @@ async def world(season: int, make_user: Callable[..., Awaitable[User]]) -> World
     )
     race = await Race.get(season_id=season, round=1)
     constructor = (await Driver.get(id=ids[0])).constructor_id or 0
+    subscription = await PushSubscription.create(
+        user=alice, endpoint="https://push.example/alice", p256dh="k", auth="a"
+    )
     return World(
-        alice, bob, alice_team.id, bob_team.id, league.id, note.id, race.id, ids[0], constructor
+        alice,
+        bob,
+        alice_team.id,
+        bob_team.id,
+        league.id,
+        note.id,
+        race.id,
+        ids[0],
+        constructor,
+        subscription.id,
     )
 
 
@@ -245,6 +273,7 @@ async def test_admin_routes_refuse_non_admins(
         ("POST", "/api/v1/notifications/<int:notification_id>/read", {404}),
         ("POST", "/notifications/<int:notification_id>/read", {404}),
         ("POST", "/leagues/<int:league_id>/teams/<int:team_id>/remove", {403, 404}),
+        ("DELETE", "/api/v1/push/subscriptions/<int:subscription_id>", {404}),
     ],
 )
 async def test_another_user_cannot_see_or_touch_alices_things(
@@ -257,6 +286,7 @@ async def test_another_user_cannot_see_or_touch_alices_things(
     assert team.name == "Alice GP"
     note = await Notification.get(id=world.alice_note)
     assert note.read_at is None
+    assert await PushSubscription.exists(id=world.push_subscription)
 
 
 async def test_another_user_sees_no_private_lineup(
