@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from webapp.auth.pages import pages as auth_pages
     from webapp.auth.routes import api as auth_api
     from webapp.catalogue.routes import api as catalogue_api
+    from webapp.games.pages import pages as games_pages
     from webapp.games.routes import api as games_api
     from webapp.home import pages as home_pages
     from webapp.leaderboards.pages import pages as leaderboards_pages
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(auth_pages)
     app.register_blueprint(catalogue_api, url_prefix="/api/v1")
     app.register_blueprint(games_api, url_prefix="/api/v1")
+    app.register_blueprint(games_pages)
     app.register_blueprint(home_pages)
     app.register_blueprint(phone)
     app.register_blueprint(teams_api, url_prefix="/api/v1")

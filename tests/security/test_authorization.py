@@ -96,6 +96,7 @@ class World:
             "user_id": str(self.alice.id),
             "subscription_id": str(self.push_subscription),
             "size": "192",
+            "game_name": "grand_prix",
         }
 
 

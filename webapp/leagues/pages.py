@@ -8,6 +8,7 @@ from markupsafe import Markup
 from quart import Blueprint, Response, render_template, request
 from quart_schema import hide
 
+from webapp import games
 from webapp.auth.current import current_user, require_user
 from webapp.converters import MAX_ID
 from webapp.errors import AppError
@@ -54,6 +55,7 @@ async def leagues() -> str:
         "offset": offset,
         "page_size": PAGE_SIZE,
         "mine": await service.my_leagues(user=user, season=season) if user else [],
+        "titles": {game.name: game.title for game in games.all()},
     }
     if wants_fragment():
         return await render_block("leagues/index.html", "results", **context)
@@ -66,7 +68,12 @@ async def new_league() -> Response:
     """Show the new-league form, or create the league with one of my teams."""
     user = await require_user()
     teams = await list_my_teams(owner=user)
-    values: dict[str, Any] = {"name": "", "is_public": False, "max_teams": MAX_TEAMS_DEFAULT}
+    values: dict[str, Any] = {
+        "name": "",
+        "is_public": False,
+        "max_teams": MAX_TEAMS_DEFAULT,
+        "game": request.args.get("game", games.DEFAULT_GAME)[:40],
+    }
     if request.method == "GET":
         return await _render("leagues/new.html", teams=teams, values=values)
     form = await request.form
@@ -75,6 +82,7 @@ async def new_league() -> Response:
         "is_public": bool(form.get("is_public")),
         "max_teams": form.get("max_teams", ""),
         "team_id": as_int(form.get("team_id")),
+        "game": form.get("game", games.DEFAULT_GAME)[:40],
     }
     try:
         max_teams = int(values["max_teams"])
@@ -88,6 +96,7 @@ async def new_league() -> Response:
             is_public=values["is_public"],
             team_id=values["team_id"],
             max_teams=max_teams,
+            game=values["game"],
         )
     except AppError as error:
         return await _render("leagues/new.html", error=error, teams=teams, values=values)
@@ -183,13 +192,15 @@ async def _league_context(league: League, user: User | None) -> dict[str, Any]:
     joinable: list[Team] = []
     if user is not None and (league.is_public or member):
         inside = {t.id for t in members}
+        # Only teams of the league's game may join: the others are not offered.
         joinable = [
             t
             for t in await list_my_teams(owner=user, season=league.season_id)
-            if t.id not in inside
+            if t.id not in inside and t.game == league.game
         ]
     return {
         "league": league,
+        "game": games.get(league.game),
         "members": members,
         # Rendered by our templates, every value escaped by Jinja: safe as it stands.
         "board_html": Markup(board.data.decode()),  # noqa: S704  # nosec B704
@@ -204,6 +215,8 @@ async def _league_context(league: League, user: User | None) -> dict[str, Any]:
 
 async def _render(template: str, *, error: AppError | None = None, **context: Any) -> Response:
     context.setdefault("values", {})
+    context.setdefault("games", games.all())
+    context.setdefault("titles", {game.name: game.title for game in games.all()})
     context["errors"] = form_errors(error) if error else {}
     html = await render_template(template, **context)
     return Response(html, status=422 if error else 200)

@@ -9,7 +9,7 @@ from tortoise.query_utils import Prefetch
 from tortoise.transactions import in_transaction
 
 from webapp import gameclock
-from webapp.models import Lineup, LineupDriver, Race, RaceStatus, Team
+from webapp.models import Lineup, LineupConstructor, LineupDriver, Race, RaceStatus, Team
 from webapp.teams.service import latest_lineup
 
 
@@ -26,6 +26,12 @@ class LockedLineup:
         # A plain list: Jinja's async filters would re-query a relation without its drivers.
         entries: list[LineupDriver] = list(self.lineup.drivers)
         return sorted(entries, key=lambda e: e.driver.last_name)
+
+    @property
+    def constructors(self) -> list[LineupConstructor]:
+        """Return the lineup's constructors (loaded), by name; none in a classic lineup."""
+        entries: list[LineupConstructor] = list(self.lineup.constructors)
+        return sorted(entries, key=lambda e: e.constructor.name)
 
 
 async def lineup_for_race(*, team: Team, race: Race) -> Lineup | None:
@@ -54,7 +60,12 @@ async def locked_lineups(*, team: Team, now: datetime | None = None) -> list[Loc
     history = (
         await Lineup.filter(team_id=team.id)
         .order_by("saved_at", "id")
-        .prefetch_related(Prefetch("drivers", queryset=LineupDriver.all().select_related("driver")))
+        .prefetch_related(
+            Prefetch("drivers", queryset=LineupDriver.all().select_related("driver")),
+            Prefetch(
+                "constructors", queryset=LineupConstructor.all().select_related("constructor")
+            ),
+        )
     )
     shown: list[LockedLineup] = []
     for race in races:

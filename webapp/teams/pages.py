@@ -10,12 +10,13 @@ from quart import Blueprint, Response, current_app, render_template, request
 from quart_schema import hide
 from werkzeug.datastructures import MultiDict
 
+from webapp import games
 from webapp.auth.current import current_user, require_user
 from webapp.catalogue.queries import list_drivers
 from webapp.clock import app_now
 from webapp.errors import AppError
 from webapp.fragments import render_block
-from webapp.models import Driver, League
+from webapp.models import Constructor, Driver, League
 from webapp.responses import redirect_to
 from webapp.running import configured_season, season_now
 from webapp.teams import rules, service
@@ -42,14 +43,13 @@ def wants_fragment() -> bool:
     return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
 
 
-def parse_ids(values: Sequence[str]) -> list[int]:
-    """Return the picked driver ids of a form, refusing anything that is not a number."""
+def parse_ids(values: Sequence[str], *, field: str = "driver_ids") -> list[int]:
+    """Return the picked ids of a form field, refusing anything that is not a number."""
+    what = "constructors" if field == "constructor_ids" else "drivers"
     try:
         return [int(v) for v in values if v.strip()]
     except ValueError:
-        raise AppError(
-            "validation_error", "Pick drivers from the list", field="driver_ids"
-        ) from None
+        raise AppError("validation_error", f"Pick {what} from the list", field=field) from None
 
 
 def parse_captain(value: str | None) -> int | None:
@@ -62,14 +62,22 @@ async def builder_context(
     form: MultiDict[str, str] | None,
     detail: TeamDetail | None,
     error: AppError | None = None,
+    game: str | None = None,
 ) -> dict[str, Any]:
-    """Return what the builder shows: drivers by constructor, picks, totals and errors."""
+    """Return what the builder shows: the game, drivers by constructor, picks, totals, errors."""
     season = detail.team.season_id if detail else await season_now()
+    if detail is not None:
+        played = detail.game
+    else:
+        played = games.get((form.get("game") if form else None) or game or games.DEFAULT_GAME)
     drivers = await list_drivers(season=season)
     infos = await service.season_drivers(season=season)
+    with_cars = played.roster.constructors > 0
+    cons = await service.season_constructors(season=season) if with_cars else {}
     field_errors: dict[str, str] = {}
     if form is None:
         picked = [d.id for d in detail.drivers] if detail else []
+        cars = [c.id for c in detail.constructors] if detail else []
         captain = detail.captain_id if detail else None
         name = detail.team.name if detail else ""
         problems: list[RuleError] = []
@@ -80,31 +88,58 @@ async def builder_context(
             picked = parse_ids(form.getlist("driver_ids"))
         except AppError as bad:
             picked, field_errors["driver_ids"] = [], bad.message
-        problems = rules.lineup_errors(driver_ids=picked, captain_id=captain, drivers=infos)
+        try:
+            cars = parse_ids(form.getlist("constructor_ids"), field="constructor_ids")
+        except AppError as bad:
+            cars, field_errors["constructor_ids"] = [], bad.message
+        problems = rules.roster_problems(
+            game=played,
+            driver_ids=picked,
+            constructor_ids=cars,
+            captain_id=captain,
+            drivers=infos,
+            constructors=cons,
+        )
     if error is not None and error.code not in {p.code for p in problems}:
         field_errors[error.field or "_form"] = error.message
-    cost = rules.lineup_cost(picked, infos)
+    cost = rules.roster_cost(picked, cars, infos, cons)
+    budget = played.roster.budget
     return {
         "season": season,
         "detail": detail,
+        "game": played,
+        "games": games.all(),
         "groups": _by_constructor(drivers),
+        "constructors": await _on_offer(season) if with_cars else [],
         "picked": set(picked),
+        "picked_constructors": set(cars),
         "captain_id": captain,
         "name": name,
         "count": len(picked),
-        "size": rules.LINEUP_SIZE,
+        "size": played.roster.drivers,
+        "constructor_count": len(cars),
+        "constructor_size": played.roster.constructors,
+        "per_constructor": played.roster.per_constructor,
         "cost": cost,
-        "budget": rules.BUDGET,
-        "left": rules.BUDGET - cost,
+        "budget": budget,
+        "left": budget - cost,
         "problems": problems,
         "errors": field_errors,
         "action": f"/teams/{detail.team.id}" if detail else "/teams/new",
     }
 
 
+async def _on_offer(season: int) -> list[Constructor]:
+    """Return the constructors a lineup can buy (priced ones), dearest first."""
+    return await Constructor.filter(season_id=season, price__isnull=False).order_by(
+        "-price", "name"
+    )
+
+
 async def render_builder(status: int = 200, **context: Any) -> Response:
-    """Render the builder page, or only its lineup status for htmx."""
-    if wants_fragment():
+    """Render the builder page, or only its lineup status for htmx's checks."""
+    # A game switch (htmx GET) takes the whole page and keeps only its main part.
+    if wants_fragment() and request.method == "POST":
         return Response(await render_block(TEMPLATE, "lineup_status", **context))
     if context.get("detail") is not None:
         context["history"] = await locked_lineups(team=context["detail"].team, now=app_now())
@@ -119,7 +154,8 @@ async def my_teams() -> str:
     user = await require_user()
     teams = await service.list_my_teams(owner=user)
     limit = current_app.config["SETTINGS"].max_teams_per_season
-    return await render_template("teams/mine.html", teams=teams, limit=limit)
+    titles = {game.name: game.title for game in games.all()}
+    return await render_template("teams/mine.html", teams=teams, limit=limit, titles=titles)
 
 
 @pages.route("/teams/new", methods=["GET", "POST"])
@@ -128,7 +164,10 @@ async def new_team() -> Response:
     """Show the team builder, check a lineup as it is picked, or create the team."""
     user = await require_user()
     if request.method == "GET":
-        return await render_builder(**await builder_context(form=None, detail=None))
+        picked_game = request.args.get("game", games.DEFAULT_GAME)[:40]
+        return await render_builder(
+            **await builder_context(form=None, detail=None, game=picked_game)
+        )
     form = await request.form
     if form.get("check"):
         return await render_builder(**await builder_context(form=form, detail=None))
@@ -136,7 +175,9 @@ async def new_team() -> Response:
         team = await service.create_team(
             owner=user,
             name=form.get("name", ""),
+            game=form.get("game", games.DEFAULT_GAME),
             driver_ids=parse_ids(form.getlist("driver_ids")),
+            constructor_ids=parse_ids(form.getlist("constructor_ids"), field="constructor_ids"),
             captain_id=parse_captain(form.get("captain_id")),
             now=app_now(),
             max_teams=current_app.config["SETTINGS"].max_teams_per_season,
@@ -169,6 +210,11 @@ async def team_page(team_id: int) -> Response:
             team_id=team_id,
             name=form.get("name", ""),
             driver_ids=parse_ids(form.getlist("driver_ids")),
+            constructor_ids=(
+                parse_ids(form.getlist("constructor_ids"), field="constructor_ids")
+                if detail.game.roster.constructors
+                else None
+            ),
             captain_id=parse_captain(form.get("captain_id")),
             now=app_now(),
         )
@@ -181,6 +227,7 @@ async def team_page(team_id: int) -> Response:
 async def _public(detail: TeamDetail) -> dict[str, Any]:
     return {
         "team": detail.team,
+        "game": detail.game,
         "history": await locked_lineups(team=detail.team, now=app_now()),
         "leagues": await _leagues_of(detail.team.id, private=False),
     }

@@ -12,7 +12,8 @@ from decimal import Decimal
 
 from webapp.errors import AppError
 from webapp.games.classic import CLASSIC
-from webapp.games.roster import roster_errors
+from webapp.games.model import Game
+from webapp.games.roster import ConstructorInfo, roster_errors
 
 # The classic game's roster, which every team plays until teams carry a game.
 BUDGET = CLASSIC.roster.budget
@@ -84,6 +85,54 @@ def check_lineup(
     )
     if errors:
         raise errors[0].to_app_error()
+
+
+def roster_problems(
+    *,
+    game: Game,
+    driver_ids: Sequence[int],
+    constructor_ids: Sequence[int],
+    captain_id: int | None,
+    drivers: Mapping[int, DriverInfo],
+    constructors: Mapping[int, ConstructorInfo],
+) -> list[RuleError]:
+    """Return every rule of `game`'s roster the pick breaks, the first one first."""
+    problems: list[RuleError] = []
+    if game.roster.constructors == 0 and constructor_ids:
+        problems.append(
+            RuleError(
+                "wrong_constructor_count",
+                f"A {game.title} lineup holds drivers only; {len(constructor_ids)}"
+                " constructor(s) picked",
+                "constructor_ids",
+            )
+        )
+    if game.name == CLASSIC.name:
+        # The classic rules answer exactly as they always did.
+        classic = lineup_errors(driver_ids=driver_ids, captain_id=captain_id, drivers=drivers)
+        return problems + classic
+    broken = roster_errors(
+        game=game,
+        driver_ids=driver_ids,
+        constructor_ids=constructor_ids if game.roster.constructors else (),
+        captain_id=captain_id,
+        drivers=drivers,
+        constructors=constructors,
+    )
+    return problems + [RuleError(e.code, e.message, e.field or "driver_ids") for e in broken]
+
+
+def roster_cost(
+    driver_ids: Sequence[int],
+    constructor_ids: Sequence[int],
+    drivers: Mapping[int, DriverInfo],
+    constructors: Mapping[int, ConstructorInfo],
+) -> Decimal:
+    """Return the total price of the known drivers and constructors in a pick, each once."""
+    cars = sum(
+        (constructors[i].price for i in set(constructor_ids) if i in constructors), Decimal("0.0")
+    )
+    return lineup_cost(driver_ids, drivers) + cars
 
 
 def clean_name(name: str) -> str:

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 from webapp import cache, gameclock, games
 from webapp.catalogue.queries import current_season
 from webapp.errors import AppError
-from webapp.games.roster import ConstructorInfo, check_roster
+from webapp.games.roster import ConstructorInfo
 from webapp.leaderboards.refresh import add_team_to_boards
 from webapp.models import Constructor, Driver, Lineup, LineupConstructor, LineupDriver, Team, User
 from webapp.settings import MAX_TEAMS_PER_SEASON
@@ -78,20 +78,8 @@ async def check_pick(
 ) -> tuple[dict[int, DriverInfo], dict[int, ConstructorInfo]]:
     """Raise the first roster rule of `game` the pick breaks; return the season's assets."""
     drivers = await season_drivers(season=season)
-    if game.roster.constructors == 0:
-        if constructor_ids:
-            raise AppError(
-                "wrong_constructor_count",
-                f"A {game.title} lineup holds drivers only; {len(constructor_ids)}"
-                " constructor(s) picked",
-                field="constructor_ids",
-            )
-        if game.name == games.DEFAULT_GAME:
-            # The classic rules answer exactly as they always did.
-            rules.check_lineup(driver_ids=driver_ids, captain_id=captain_id, drivers=drivers)
-            return drivers, {}
     constructors = await season_constructors(season=season) if game.roster.constructors else {}
-    check_roster(
+    problems = rules.roster_problems(
         game=game,
         driver_ids=driver_ids,
         constructor_ids=constructor_ids,
@@ -99,6 +87,8 @@ async def check_pick(
         drivers=drivers,
         constructors=constructors,
     )
+    if problems:
+        raise problems[0].to_app_error()
     return drivers, constructors
 
 
