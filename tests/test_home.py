@@ -111,3 +111,26 @@ async def test_home_top_ten_follows_the_board_live(
         else:
             raise AssertionError("the top ten's table body never showed Bravo first")
     assert row_rank(message, world.alpha.id) == 2
+
+
+async def test_my_teams_of_another_game_show_with_their_rank(
+    client: TestClientProtocol,
+    world: Scenario,
+    login: Login,
+    constructor_prices: dict[str, int],
+) -> None:
+    drivers = list((await cheap_driver_ids(world.race.season_id)).values())
+    team = await create_team(
+        owner=world.alice,
+        name="Weekenders",
+        driver_ids=drivers,
+        captain_id=drivers[0],
+        game="grand_prix",
+        constructor_ids=[constructor_prices["alpine"], constructor_prices["haas"]],
+    )
+    await login(client, world.alice)
+    page = (await (await client.get("/")).get_data()).decode()
+    grand_prix = section(page, "my-teams-grand_prix")
+    assert "My Grand Prix teams" in grand_prix
+    assert f'<strong>#1</strong> <a href="/teams/{team.id}">Weekenders</a>' in grand_prix
+    assert "Weekenders" not in section(page, "top-board")  # the classic table

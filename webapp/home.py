@@ -5,6 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup
 from quart import Blueprint, render_template
 
+from webapp import games
 from webapp.auth.current import current_user
 from webapp.catalogue import queries
 from webapp.catalogue.queries import countdown
@@ -24,6 +25,15 @@ HOME_BOARD = HtmlBoard(
     shared_template="home/_top.html",
     mine_template="home/_mine.html",
 )
+# A signed-in reader's teams of each other game, ranked on that game's board: its ready
+# bytes are the reader's own part alone (the shared part is empty).
+OTHER_GAME = HtmlBoard(
+    path="/",
+    target="my-teams",
+    body_id="-",
+    shared_template="home/_nothing.html",
+    mine_template="home/_mine_game.html",
+)
 
 
 @pages.get("/")
@@ -40,6 +50,18 @@ async def home() -> str:
         user_id=user.id if user else None,
         configured_season=configured_season(),
     )
+    others = b""
+    if user is not None:
+        for game in games.all():
+            if game.name == games.DEFAULT_GAME:
+                continue
+            other = await read_body(
+                OTHER_GAME,
+                Wanted(season=season, limit=1, game=game.name),
+                user_id=user.id,
+                configured_season=configured_season(),
+            )
+            others += other.data
     return await render_template(
         "home/index.html",
         season=season,
@@ -47,6 +69,7 @@ async def home() -> str:
         countdown=countdown(upcoming.lock_at, now) if upcoming else None,
         # Rendered by our templates, every value escaped by Jinja: safe as it stands.
         board_html=Markup(board.data.decode()),  # noqa: S704  # nosec B704
+        other_games_html=Markup(others.decode()),  # noqa: S704  # nosec B704
         live_topics=["leaderboard"],
         races=await queries.list_races(season=season),
         drivers=await queries.list_drivers(season=season),

@@ -15,6 +15,12 @@ pages = Blueprint("games_pages", __name__)
 NOT_SCORED = {"overtakes": "overtakes", "pit_stop_times": "pit-stop times"}
 
 
+@pages.app_template_global()
+def game_title(name: str) -> str:
+    """Return a game's title for templates; an unknown name stands as it is."""
+    return next((game.title for game in games.all() if game.name == name), name)
+
+
 @pages.get("/games")
 @hide
 async def game_list() -> str:
