@@ -29,6 +29,7 @@ from webapp.results.polling import close_abandoned_polls, poll_race
 from .conftest import OFFSETS, FakeFeed, Players
 
 RESULTS = "/2025/1/results.json"
+QUALIFYING = "/2025/1/qualifying.json"
 
 
 async def poll(race: Race, client: FeedClient, *, after: timedelta = timedelta(hours=2)) -> Any:
@@ -340,7 +341,8 @@ async def test_the_scheduled_round_polls_only_races_that_are_due(feed, feed_clie
     assert [(o.race_id, o.outcome) for o in first] == [(race_one.id, "new_version")]
     assert again == []
     assert [(o.race_id, o.outcome) for o in check] == [(race_one.id, "unchanged")]
-    assert [path for path, _ in feed.requests] == [RESULTS, RESULTS]
+    # Each poll asks for the race and its qualifying (round 1 has no sprint).
+    assert [path for path, _ in feed.requests] == [RESULTS, QUALIFYING] * 2
 
 
 async def test_a_scheduled_round_is_skipped_while_another_runs(feed_settings, redis: Redis):

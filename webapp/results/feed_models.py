@@ -87,8 +87,13 @@ class FeedConstructor(FeedModel):
     nationality: Annotated[str, Field(max_length=60)] = ""
 
 
+class LapTime(FeedModel):
+    time: str = ""
+
+
 class FastestLapInfo(FeedModel):
     rank: IntStr | None = None
+    Time: LapTime | None = None
 
 
 class FeedResult(FeedModel):
@@ -107,6 +112,17 @@ class QualifyingResult(FeedModel):
     position: IntStr
     Driver: FeedDriver
     Constructor: FeedConstructor
+    # A part's lap time, absent or empty when the driver set none in it (or did not reach it).
+    Q1: Annotated[str, Field(max_length=20)] | None = None
+    Q2: Annotated[str, Field(max_length=20)] | None = None
+    Q3: Annotated[str, Field(max_length=20)] | None = None
+
+    @property
+    def reached(self) -> int:
+        """Return the last part of qualifying with a time set (1, 2 or 3), 0 for none in Q1."""
+        if not self.Q1:
+            return 0
+        return 3 if self.Q3 else 2 if self.Q2 else 1
 
 
 class FeedRace(FeedModel):

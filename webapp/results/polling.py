@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +17,7 @@ from webapp.models import FeedPoll, Race, RaceStatus, ResultSource
 from webapp.pipeline import store_results
 from webapp.redis import get_redis
 from webapp.results.feed import FeedClient, FeedError
+from webapp.results.feed_models import FeedRace
 from webapp.results.metrics import FEED_POLLS
 from webapp.results.rows import ResultsInvalid, from_feed
 from webapp.results.timetable import (
@@ -143,7 +144,11 @@ async def poll_race(
     abandon_after: timedelta = DEFAULT_ABANDON_AFTER,
     worker: str | None = None,
 ) -> PollOutcome:
-    """Fetch one race's results, store a new version if they changed, and record the attempt."""
+    """Fetch one race's results, store a new version if they changed, and record the attempt.
+
+    The weekend's qualifying (and sprint, on a sprint weekend) is fetched with the race and
+    stored in the same version; a race without results yet stores nothing.
+    """
     now = now or gameclock.now()
     worker = worker or this_worker()
     race = await Race.get_or_none(id=race_id)
@@ -164,9 +169,14 @@ async def poll_race(
                 {"race": f"feed answered {feed_race.season} round {feed_race.round}"}
             )
         else:
+            results = from_feed(
+                feed_race,
+                qualifying=await _session(client.qualifying, race),
+                sprint=await _session(client.sprint, race) if race.sprint_at else None,
+            )
             stored = (
                 await store_results(
-                    race_id=race_id, results=from_feed(feed_race), source=ResultSource.FEED, now=now
+                    race_id=race_id, results=results, source=ResultSource.FEED, now=now
                 )
             ).stored
             outcome, version = ("new_version" if stored.created else "unchanged"), stored.version
@@ -192,6 +202,25 @@ async def poll_race(
     OUTAGE.forget(None)
     FEED_POLLS.labels(outcome).inc()
     return PollOutcome(race_id, outcome, ok, version, error, finalised)
+
+
+async def _session(
+    fetch: Callable[[int, int], Awaitable[FeedRace | None]], race: Race
+) -> FeedRace | None:
+    """Return a weekend session from the feed, or None when the feed has none for the race yet.
+
+    A 404 reads as "none yet" too; any other failure (a bad page, an outage) fails the whole
+    poll, so nothing of the weekend is stored from a partial answer.
+    """
+    try:
+        found = await fetch(race.season_id, race.round)
+    except FeedError as exc:
+        if exc.kind == "not_found":
+            return None
+        raise
+    if found is not None and (found.season, found.round) != (race.season_id, race.round):
+        raise ResultsInvalid({"race": f"feed answered {found.season} round {found.round}"})
+    return found
 
 
 async def _finalise_if_verified(

@@ -1,4 +1,4 @@
-"""Store a race's result set as a new version (the first stage of `webapp.pipeline`)."""
+"""Store a race weekend's result set as a new version (the first stage of `webapp.pipeline`)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,20 @@ from webapp.models import (
     RaceStatus,
     ResultSource,
     ResultVersion,
+    SessionResult,
 )
-from webapp.results.rows import ResultRow, ResultSet, check_rows, content_hash, diff_rows
+from webapp.results.rows import (
+    QUALIFYING,
+    SPRINT,
+    ResultRow,
+    ResultSet,
+    SessionRow,
+    check_rows,
+    check_sessions,
+    content_hash,
+    diff_rows,
+    diff_sessions,
+)
 from webapp.results.sync import LATEST_CONSTRUCTOR_SQL, driver_values
 
 log = logging.getLogger(__name__)
@@ -65,11 +77,42 @@ async def load_rows(
     )
 
 
+async def load_sessions(
+    *, race_id: int, version: int, conn: BaseDBAsyncClient | None = None
+) -> tuple[SessionRow, ...]:
+    """Return the stored qualifying and sprint rows of one version of a race's results."""
+    query = SessionResult.filter(race_id=race_id, version=version).select_related(
+        "driver", "constructor"
+    )
+    if conn is not None:
+        query = query.using_db(conn)
+    # A session's lines are written in classification order, so their ids keep it.
+    rows = await query.order_by("session", "id")
+    places: dict[str, int] = {}
+    out = []
+    for r in rows:
+        places[r.session] = places.get(r.session, 0) + 1
+        out.append(
+            SessionRow(
+                session=r.session,
+                driver_ref=r.driver.ref,
+                constructor_ref=r.constructor.ref,
+                position_text=r.position_text,
+                position_order=places[r.session],
+                grid=r.grid,
+                fastest_lap_rank=r.fastest_lap_rank,
+                reached=r.reached,
+            )
+        )
+    return tuple(out)
+
+
 async def _ensure_catalogue(
-    *, season: int, results: ResultSet, conn: BaseDBAsyncClient
+    *, season: int, results: ResultSet, sessions: tuple[SessionRow, ...], conn: BaseDBAsyncClient
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Return driver and constructor ids by ref, creating the ones the season lacks."""
-    refs = {r.constructor_ref for r in results.rows}
+    lines: tuple[ResultRow | SessionRow, ...] = (*results.rows, *sessions)
+    refs = {r.constructor_ref for r in lines}
     constructors = {
         c.ref: c.id for c in await Constructor.filter(season_id=season, ref__in=refs).using_db(conn)
     }
@@ -88,7 +131,7 @@ async def _ensure_catalogue(
     drivers = {
         d.ref: d.id for d in await Driver.filter(season_id=season, ref__in=refs).using_db(conn)
     }
-    by_driver = {r.driver_ref: r.constructor_ref for r in results.rows}
+    by_driver = {r.driver_ref: r.constructor_ref for r in reversed(lines)}
     for ref in sorted(refs - drivers.keys()):
         info = results.drivers.get(ref)
         if info is None:
@@ -106,6 +149,16 @@ async def _ensure_catalogue(
     return drivers, constructors
 
 
+def _sessions_to_store(
+    results: ResultSet, *, kept: tuple[SessionRow, ...]
+) -> tuple[SessionRow, ...]:
+    """Return the sessions the new version holds: those given, else those of the current one."""
+    out: list[SessionRow] = []
+    for session, given in ((QUALIFYING, results.qualifying), (SPRINT, results.sprint)):
+        out.extend(given if given is not None else (r for r in kept if r.session == session))
+    return tuple(sorted(out, key=lambda r: (r.session, r.position_order)))
+
+
 async def store_version(
     *,
     race_id: int,
@@ -121,7 +174,7 @@ async def store_version(
     an admin's correction holds until the feed itself changes.
     """
     check_rows(results.rows)
-    digest = content_hash(results.rows)
+    check_sessions(results.sessions)
     async with in_transaction() as conn:
         race = await Race.filter(id=race_id).select_for_update().using_db(conn).first()
         if race is None:
@@ -130,6 +183,13 @@ async def store_version(
         versions = await ResultVersion.filter(race_id=race_id).order_by("-version").using_db(conn)
         current = next((v for v in versions if v.version == race.results_version), None)
         last_feed = next((v for v in versions if v.source == ResultSource.FEED), None)
+        old_sessions = (
+            await load_sessions(race_id=race_id, version=current.version, conn=conn)
+            if current
+            else None
+        )
+        sessions = _sessions_to_store(results, kept=old_sessions or ())
+        digest = content_hash(results.rows, sessions)
         unchanged = StoredVersion(race_id, season, race.results_version, False, str(race.status))
         if current is not None and current.content_hash == digest:
             return unchanged
@@ -144,9 +204,13 @@ async def store_version(
             if current
             else None
         )
-        drivers, constructors = await _ensure_catalogue(season=season, results=results, conn=conn)
+        drivers, constructors = await _ensure_catalogue(
+            season=season, results=results, sessions=sessions, conn=conn
+        )
         version = max([race.results_version, *(v.version for v in versions)]) + 1
         diff = diff_rows(old_rows, results.rows)
+        for ref, changes in diff_sessions(old_sessions, sessions).items():
+            diff.setdefault(ref, {}).update(changes)
         await ResultVersion.create(
             using_db=conn,
             race_id=race_id,
@@ -174,6 +238,26 @@ async def store_version(
                     points=row.points,
                 )
                 for row in results.rows
+            ],
+            using_db=conn,
+        )
+        # In classification order: the ids keep it (see load_sessions).
+        await SessionResult.bulk_create(
+            [
+                SessionResult(
+                    race_id=race_id,
+                    version=version,
+                    session=row.session,
+                    driver_id=drivers[row.driver_ref],
+                    constructor_id=constructors[row.constructor_ref],
+                    position=row.position,
+                    position_text=row.position_text,
+                    grid=row.grid,
+                    fastest_lap_rank=row.fastest_lap_rank,
+                    reached=row.reached,
+                    disqualified=row.disqualified,
+                )
+                for row in sessions
             ],
             using_db=conn,
         )
