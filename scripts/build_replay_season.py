@@ -9,7 +9,15 @@ feed, keeping only the fields the feed serves and the app reads.
 
 Prices follow the rule of the bundled 2025 season: rank the drivers by the previous
 season's championship points plus half the previous constructors' points of their team,
-ties broken by ref; the top one costs 30.0 and each next one 1.2 less.
+ties broken by ref; the top one costs 30.0 and each next one 1.2 less. Constructors are
+ranked by the previous season's constructors' points of the team (or of the one it raced
+as then), ties broken by ref; the top one costs 30.0 and each next one 2.4 less. When the
+tables hold no results of the previous season, the season's own constructors' points rank
+them instead (the note says so).
+
+Qualifying rows keep each part's lap time (Q1, Q2, Q3; null for none), from which the
+feed client reads the part each car reached. A sprint's fastest-lap rank is read from the
+sprint's fastest lap times (the tables rank few sprints).
 
 Where a driver was disqualified after finishing (he keeps a race time), the road order is
 rebuilt from the times and kept as the round's provisional classification.
@@ -30,11 +38,14 @@ from typing import Any
 NONE = "\\N"
 TOP_PRICE = Decimal("30.0")
 PRICE_STEP = Decimal("1.2")
+CONSTRUCTOR_TOP_PRICE = Decimal("30.0")
+CONSTRUCTOR_PRICE_STEP = Decimal("2.4")
 RACE_POINTS = (25, 18, 15, 12, 10, 8, 6, 4, 2, 1)
 FASTEST_LAP_POINT_YEARS = range(2019, 2025)
 # Teams renamed between seasons: the new ref and the one it raced under the year before.
 LINEAGE = {"rb": "alphatauri", "sauber": "alfa", "racing_bulls": "rb"}
 ROW_COLUMNS = ["driver", "constructor", "grid", "position_text", "points", "laps", "status"]
+QUALIFYING_COLUMNS = ["driver", "constructor", "q1", "q2", "q3"]
 
 
 def read(folder: Path, table: str) -> list[dict[str, str]]:
@@ -128,11 +139,51 @@ def entries(tables: Tables, year: int) -> tuple[list[dict[str, Any]], list[dict[
                 "price": float(TOP_PRICE - PRICE_STEP * rank),
             }
         )
+    # Tables without the season before (2023 in ours) rank the teams by the season itself.
+    prices = constructor_prices(constructors, team_points or points_of(tables, year)[1])
     teams = [
-        {"ref": ref, "name": row["name"], "nationality": row["nationality"]}
+        {
+            "ref": ref,
+            "name": row["name"],
+            "nationality": row["nationality"],
+            "price": prices[ref],
+        }
         for ref, row in constructors.items()
     ]
     return teams, drivers
+
+
+def constructor_prices(
+    constructors: dict[str, dict[str, str]], previous_points: dict[str, Decimal]
+) -> dict[str, float]:
+    """Return each constructor's price: ranked by last season's points (its lineage's)."""
+
+    def points(ref: str) -> Decimal:
+        # A team keeps its ref across seasons unless renamed: only then read its old name.
+        then = ref if ref in previous_points else LINEAGE.get(ref, ref)
+        return previous_points.get(then, Decimal(0))
+
+    ranked = sorted(constructors, key=lambda ref: (-points(ref), ref))
+    return {
+        ref: float(CONSTRUCTOR_TOP_PRICE - CONSTRUCTOR_PRICE_STEP * rank)
+        for rank, ref in enumerate(ranked)
+    }
+
+
+def constructor_rule(tables: Tables, year: int) -> str:
+    """Return the pricing note's sentence on constructors, naming the points it ranks by."""
+    previous = bool(points_of(tables, year - 1)[1])
+    basis = (
+        f"the {year - 1} constructors' points (Grands Prix and sprints) of the team or of the "
+        f"one it raced as in {year - 1}"
+        if previous
+        else f"the {year} constructors' points (Grands Prix and sprints; the tables hold no "
+        f"{year - 1} results)"
+    )
+    return (
+        f"Constructors rank by {basis}, ties broken by ref; the top one costs 30.0 and each "
+        "next one 2.4 less."
+    )
 
 
 def calendar_entry(tables: Tables, race: dict[str, str]) -> dict[str, Any]:
@@ -171,6 +222,22 @@ def classification(tables: Tables, rows: list[dict[str, str]]) -> list[list[Any]
             ]
         )
     return out
+
+
+def sprint_classification(tables: Tables, rows: list[dict[str, str]]) -> list[list[Any]]:
+    """Return sprint rows, each fastest-lap rank read from the fastest lap times."""
+    timed = sorted(
+        (r for r in rows if value(r["fastestLapTime"])),
+        key=lambda r: (lap_seconds(r["fastestLapTime"]), int(r["positionOrder"])),
+    )
+    ranks = {r["resultId"]: str(rank) for rank, r in enumerate(timed, start=1)}
+    return classification(tables, [{**r, "rank": ranks.get(r["resultId"], NONE)} for r in rows])
+
+
+def lap_seconds(text: str) -> Decimal:
+    """Return a lap time written `1:31.295` in seconds."""
+    minutes, _, seconds = text.rpartition(":")
+    return int(minutes or 0) * 60 + Decimal(seconds)
 
 
 def road_order(rows: list[dict[str, str]], year: int) -> list[list[Any]] | None:
@@ -228,12 +295,15 @@ def build(tables: Tables, year: int) -> dict[str, Any]:
             entry["provisional"] = classification(tables, road)  # type: ignore[arg-type]
         sprint = tables.rows_of(tables.sprints, race["raceId"])
         if sprint:
-            entry["sprint"] = classification(tables, sprint)
+            entry["sprint"] = sprint_classification(tables, sprint)
         qualifying = tables.rows_of(tables.qualifying, race["raceId"])
         entry["qualifying"] = [
             [
                 tables.drivers[q["driverId"]]["driverRef"],
                 tables.constructors[q["constructorId"]]["constructorRef"],
+                value(q["q1"]),
+                value(q["q2"]),
+                value(q["q3"]),
             ]
             for q in qualifying
         ]
@@ -245,14 +315,18 @@ def build(tables: Tables, year: int) -> dict[str, Any]:
             f"Prices rank the {len(drivers)} drivers who raced by a pre-season score: the "
             f"driver's {year - 1} championship points (Grands Prix and sprints) plus half the "
             f"{year - 1} constructors' points of his {year} team, ties broken by ref. The top "
-            "driver costs 30.0 and each next one 1.2 less. Each round's results are bundled "
-            "for the replay feed, with the order on the road where a finisher was "
-            "disqualified afterwards."
+            "driver costs 30.0 and each next one 1.2 less. "
+            f"{constructor_rule(tables, year)} Each round's results are bundled for the "
+            "replay feed, with the order on the road where a finisher was disqualified "
+            "afterwards, the sprint's fastest-lap ranks read from its lap times, and each "
+            "qualifying part's "
+            "lap time (null where the driver set none)."
         ),
         "constructors": constructors,
         "drivers": drivers,
         "races": [calendar_entry(tables, race) for race in races],
         "result_columns": [*ROW_COLUMNS, "fastest_lap_rank"],
+        "qualifying_columns": QUALIFYING_COLUMNS,
         "results": rounds,
     }
 

@@ -6,12 +6,13 @@ The first three stages share one transaction, so a crash anywhere before the com
 the previous state and a redelivered task runs all of it again. Boards and live pages come
 after the commit: both can be rebuilt from PostgreSQL, so a failure there is logged, not
 undone. The feed poll, an admin's manual entry, an admin's status change (cancel, un-cancel,
-re-open) and `paddock results poll` all come through here.
+re-open), an admin's Driver of the Day and `paddock results poll` all come through here.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -90,11 +91,21 @@ async def rescore_games(*, race_id: int) -> list[RescoreResult]:
 
 
 async def rescore_race(
-    *, race_id: int, system: str = DEFAULT_SYSTEM, now: datetime | None = None
+    *,
+    race_id: int,
+    system: str = DEFAULT_SYSTEM,
+    now: datetime | None = None,
+    change: Callable[[], Awaitable[object]] | None = None,
 ) -> RescoreResult:
-    """Rescore a race for every game's teams, then run the rest; return `system`'s run."""
+    """Rescore a race for every game's teams, then run the rest; return `system`'s run.
+
+    `change`, when given, runs first in the rescoring's transaction (an admin's Driver of
+    the Day): the change and the scores it leads to commit together, or neither does.
+    """
     registry.get(system)
     async with in_transaction():
+        if change is not None:
+            await change()
         rescores = await rescore_games(race_id=race_id)
         race = await Race.get(id=race_id)
         notified: list[NewNotification] = []

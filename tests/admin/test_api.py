@@ -150,3 +150,36 @@ async def test_cancel_reopen_and_unlock(
     )
     status, body = await patch(client, url, admin, auth_headers, {"lock_at": "2025-03-14T06:30"})
     assert (status, body["error"]["code"]) == (422, "validation_error")
+
+
+async def test_change_a_constructor_price(
+    client: TestClientProtocol, admin: User, player: User, auth_headers: Headers, season: int
+) -> None:
+    ferrari = await Constructor.get(season_id=season, ref="ferrari")
+    url = f"/admin/constructors/{ferrari.id}"
+    status, answer = await patch(client, url, player, auth_headers, {"price": 20})
+    assert (status, answer["error"]["code"]) == (403, "forbidden")
+
+    status, body = await patch(client, url, admin, auth_headers, {"price": 21.5})
+
+    assert status == 200, body
+    assert (body["id"], body["ref"], body["price"]) == (ferrari.id, "ferrari", 21.5)
+    listed = await (await client.get("/api/v1/constructors")).get_json()
+    assert next(c for c in listed["items"] if c["id"] == ferrari.id)["price"] == 21.5
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"price": 0}, {"price": -1}, {"price": 9.99}, {"price": 100000}, {}, {"name": "Scuderia"}],
+)
+async def test_bad_constructor_patches_change_nothing(
+    client: TestClientProtocol, admin: User, auth_headers: Headers, season: int, body: Any
+) -> None:
+    ferrari = await Constructor.get(season_id=season, ref="ferrari")
+    url = f"/admin/constructors/{ferrari.id}"
+    status, answer = await patch(client, url, admin, auth_headers, body)
+    assert (status, answer["error"]["code"]) == (422, "validation_error")
+    assert set(answer["error"]["details"]["fields"]) & {"price", "name"}
+    assert (await Constructor.get(id=ferrari.id)).price == ferrari.price
+    status, _ = await patch(client, "/admin/constructors/99999", admin, auth_headers, {"price": 5})
+    assert status == 404

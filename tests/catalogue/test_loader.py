@@ -279,3 +279,39 @@ async def test_paddock_season_load_prints_plain_progress_off_a_terminal(
     assert lines.index("drivers: 21/21") < lines.index("races: 0/24") < lines.index("races: 24/24")
     assert lines[-1].startswith("Season loaded: seasons 1 new")
     assert "\x1b[" not in output.decode()  # no terminal codes in a pipe
+
+
+async def test_constructor_prices_load_and_an_admins_price_survives_a_reload(
+    db: None, tmp_path: Path
+) -> None:
+    await load_season()
+    prices = {c.ref: c.price for c in await Constructor.filter(season_id=2025)}
+    # 2024's constructors' points rank them: McLaren first, Sauber last.
+    assert (prices["mclaren"], prices["ferrari"], prices["sauber"]) == (
+        Decimal("30.0"),
+        Decimal("27.6"),
+        Decimal("8.4"),
+    )
+    await Constructor.filter(season_id=2025, ref="ferrari").update(price=Decimal("19.5"))
+    # A row loaded before prices shipped has none: the next load gives it the file's.
+    await Constructor.filter(season_id=2025, ref="haas").update(price=None)
+    data = bundled()
+    next(c for c in data["constructors"] if c["ref"] == "ferrari")["price"] = 5.0
+
+    counts = await load_season(path=write(tmp_path, data))
+
+    assert counts["constructors_updated"] == 1 and counts["constructors_created"] == 0
+    after = {c.ref: c.price for c in await Constructor.filter(season_id=2025)}
+    assert after["ferrari"] == Decimal("19.5")
+    assert after["haas"] == Decimal("15.6")
+
+
+async def test_a_bad_constructor_price_names_the_field(db: None, tmp_path: Path) -> None:
+    data = bundled()
+    data["constructors"][2]["price"] = -4
+
+    with pytest.raises(AppError) as caught:
+        await load_season(path=write(tmp_path, data))
+
+    assert caught.value.field == "constructors[2].price"
+    assert await Constructor.all().count() == 0

@@ -35,6 +35,9 @@ async def test_constructors(client: TestClientProtocol, season: int) -> None:
     body = await (await client.get("/api/v1/constructors")).get_json()
     assert {c["ref"] for c in body["items"]} >= {"ferrari", "mclaren", "red_bull"}
     assert all(c["season"] == season for c in body["items"])
+    # Priced as the bundled season ships them, for the games whose lineups hold constructors.
+    prices = {c["ref"]: c["price"] for c in body["items"]}
+    assert (prices["mclaren"], prices["red_bull"], prices["sauber"]) == (30.0, 25.2, 8.4)
 
 
 async def test_the_season_setting_picks_the_current_season(

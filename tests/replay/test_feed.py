@@ -120,8 +120,17 @@ async def test_sprint_and_qualifying_come_out_after_their_sessions(client, manua
     manual_clock.at = SHANGHAI_QUALIFYING + RESULTS_AFTER
     qualifying = await fetch(client, "/2024/5/qualifying.json")
     assert qualifying["MRData"]["total"] == "20"
-    first = qualifying["MRData"]["RaceTable"]["Races"][0]["QualifyingResults"][0]
+    lines = qualifying["MRData"]["RaceTable"]["Races"][0]["QualifyingResults"]
+    first = lines[0]
     assert (first["position"], first["Driver"]["driverId"]) == ("1", "max_verstappen")
+    # Each part's lap time where the driver set one, as the feed gives them.
+    assert (first["Q1"], first["Q2"], first["Q3"]) == ("1:34.742", "1:33.794", "1:33.660")
+    gasly, zhou = lines[14], lines[15]
+    assert (gasly["Driver"]["driverId"], "Q2" in gasly, "Q3" in gasly) == ("gasly", True, False)
+    assert (zhou["Driver"]["driverId"], "Q1" in zhou, "Q2" in zhou) == ("zhou", True, False)
+    # The sprint's own grid and its fastest lap, read from the sprint's lap times.
+    winner_line = sprint["MRData"]["RaceTable"]["Races"][0]["SprintResults"][0]
+    assert (winner_line["grid"], winner_line["FastestLap"]) == ("4", {"rank": "1"})
     # The race itself is a day later.
     assert (await fetch(client, "/2024/5/results.json"))["MRData"]["total"] == "0"
 
@@ -247,3 +256,26 @@ async def test_a_season_synced_from_the_replay_feed_matches_the_bundle(
     hamilton = await Driver.get(season_id=2024, ref="hamilton").prefetch_related("constructor")
     assert (hamilton.number, hamilton.constructor.ref) == (44, "mercedes")
     assert await sync_season(season=2024, client=replay_client) == {k: 0 for k in counts}
+
+
+async def test_a_poll_of_the_replay_stores_the_whole_sprint_weekend(
+    replay_client: FeedClient, manual_clock, migrated, season_2024
+):
+    from webapp.models import Race, SessionResult
+    from webapp.results.polling import poll_race
+
+    race = await Race.get(season_id=2024, round=5)
+    manual_clock.at = race.starts_at + RESULTS_AFTER
+
+    outcome = await poll_race(race_id=race.id, client=replay_client, offsets_hours=[2.0])
+
+    assert outcome.outcome == "new_version"
+    rows = await SessionResult.filter(race_id=race.id, version=outcome.version).select_related(
+        "driver"
+    )
+    reached = {r.driver.ref: r.reached for r in rows if r.session == "qualifying"}
+    assert len(reached) == 20
+    assert (reached["max_verstappen"], reached["gasly"], reached["zhou"]) == (3, 2, 1)
+    sprint = {r.driver.ref: r for r in rows if r.session == "sprint"}
+    assert len(sprint) == 20
+    assert (sprint["max_verstappen"].grid, sprint["max_verstappen"].fastest_lap_rank) == (4, 1)

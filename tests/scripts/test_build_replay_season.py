@@ -154,7 +154,17 @@ def folder(tmp_path: Path) -> Path:
             result(2, 1, 2, 3, "D", points=0, milliseconds=5398000, statusId=2),
         ],
     )
-    table(tmp_path, "sprint_results", [result(9, 1, 1, 1, "1")])
+    table(
+        tmp_path,
+        "sprint_results",
+        [
+            result(9, 1, 1, 1, "1"),
+            # 2041's sprint: ranked by nobody, timed: bravo's lap is the fastest.
+            result(2, 1, 2, 1, "1", fastestLapTime="1:31.000"),
+            result(2, 2, 2, 2, "2", fastestLapTime="1:30.500"),
+            result(2, 3, 3, 3, "R"),
+        ],
+    )
     table(
         tmp_path,
         "qualifying",
@@ -166,11 +176,11 @@ def folder(tmp_path: Path) -> Path:
                 "constructorId": 2 if i < 3 else 3,
                 "number": i,
                 "position": i,
-                "q1": N,
-                "q2": N,
-                "q3": N,
+                "q1": q1,
+                "q2": q2,
+                "q3": N if i > 1 else "1:29.000",
             }
-            for i in (1, 2, 3)
+            for i, q1, q2 in ((1, "1:30.000", "1:29.500"), (2, "1:30.100", N), (3, N, N))
         ],
     )
     return tmp_path
@@ -205,5 +215,29 @@ def test_builds_a_season_file_with_prices_and_the_order_on_the_road(tmp_path: Pa
         ("bravo", "2", 18, "Finished"),  # no fastest-lap point after 2024
         ("charlie", "3", 15, "Finished"),
     ]
-    assert round_one["qualifying"] == [["alpha", "blue"], ["bravo", "blue"], ["charlie", "sauber"]]
-    assert "sprint" not in round_one
+    assert data["qualifying_columns"] == ["driver", "constructor", "q1", "q2", "q3"]
+    assert round_one["qualifying"] == [
+        ["alpha", "blue", "1:30.000", "1:29.500", "1:29.000"],
+        ["bravo", "blue", "1:30.100", None, None],
+        ["charlie", "sauber", None, None, None],
+    ]
+    sprint = [dict(zip(columns, row, strict=True)) for row in round_one["sprint"]]
+    assert [
+        (r["driver"], r["grid"], r["position_text"], r["fastest_lap_rank"]) for r in sprint
+    ] == [
+        ("alpha", 1, "1", 2),
+        ("bravo", 2, "2", 1),
+        ("charlie", 3, "R", None),
+    ]
+    # Constructors by 2040's constructors' points: blue 33, sauber (as old_name) 25.
+    assert {c.ref: str(c.price) for c in season.constructors} == {"blue": "30.0", "sauber": "27.6"}
+    assert "2040 constructors' points" in data["pricing_note"]
+
+
+def test_rebuilding_gives_the_same_file(tmp_path: Path) -> None:
+    module = script()
+    source = folder(tmp_path)
+    first, second = tmp_path / "one.json", tmp_path / "two.json"
+    module.main([str(source), "2041", "--out", str(first)])
+    module.main([str(source), "2041", "--out", str(second)])
+    assert first.read_bytes() == second.read_bytes()

@@ -1,4 +1,4 @@
-"""Admin JSON API: fix driver prices and constructors, reschedule, cancel or re-open races."""
+"""Admin JSON API: fix driver and constructor prices, reschedule, cancel or re-open races."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from quart_schema import validate_request, validate_response
 from webapp import pipeline
 from webapp.admin import service
 from webapp.auth.current import require_admin
-from webapp.catalogue.routes import DriverOut, RaceOut, driver_out, race_out
+from webapp.catalogue import queries
+from webapp.catalogue.routes import (
+    ConstructorOut,
+    DriverOut,
+    RaceOut,
+    constructor_out,
+    driver_out,
+    race_out,
+)
 from webapp.clock import app_now
 from webapp.converters import MAX_ID
 from webapp.models import RaceStatus
@@ -31,6 +39,12 @@ class DriverPatch(ApiModel):
 
     price: Decimal | None = Field(default=None, allow_inf_nan=False, description="One decimal")
     constructor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+
+class ConstructorPatch(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    price: Decimal = Field(allow_inf_nan=False, description="One decimal")
 
 
 class RacePatch(ApiModel):
@@ -54,6 +68,15 @@ async def patch_driver(driver_id: int, data: DriverPatch) -> DriverOut:
     return driver_out(driver)
 
 
+@api.patch("/admin/constructors/<int:constructor_id>")
+@validate_request(ConstructorPatch)
+@validate_response(ConstructorOut)
+async def patch_constructor(constructor_id: int, data: ConstructorPatch) -> ConstructorOut:
+    """Change a constructor's price (admins only)."""
+    constructor = await service.update_constructor(constructor_id=constructor_id, price=data.price)
+    return constructor_out(constructor)
+
+
 @api.patch("/admin/races/<int:race_id>")
 @validate_request(RacePatch)
 @validate_response(RaceOut)
@@ -69,4 +92,4 @@ async def patch_race(race_id: int, data: RacePatch) -> RaceOut:
     )
     if race.status != previous:
         await pipeline.race_status_changed(race=race, previous=previous)
-    return race_out(race)
+    return race_out(await queries.get_race(race_id=race.id))

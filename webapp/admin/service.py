@@ -1,4 +1,4 @@
-"""Operator fixes to the catalogue: driver prices and constructors, race times and status."""
+"""Operator fixes to the catalogue: driver and constructor prices, race times and status."""
 
 from __future__ import annotations
 
@@ -49,6 +49,21 @@ async def update_driver(
     await cache.bump(cache.DRIVERS)
     await driver.fetch_related("constructor")
     return driver
+
+
+async def update_constructor(*, constructor_id: int, price: Decimal) -> Constructor:
+    """Change a constructor's price (what games with constructors in lineups charge)."""
+    async with in_transaction():
+        constructor = await Constructor.select_for_update(no_key=True).get_or_none(
+            id=constructor_id
+        )
+        if constructor is None:
+            raise AppError.not_found("No such constructor")
+        constructor.price = _check_price(price)
+        await constructor.save(update_fields=["price"])
+    # Driver listings carry their constructor, and caches of prices follow the drivers' key.
+    await cache.bump(cache.DRIVERS)
+    return constructor
 
 
 async def race_status(*, race_id: int) -> RaceStatus:

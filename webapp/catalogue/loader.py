@@ -38,6 +38,7 @@ class ConstructorEntry(_Entry):
     ref: Ref
     name: Text
     nationality: Annotated[str, Field(max_length=60)] = ""
+    price: Annotated[Decimal, Field(gt=0, max_digits=5, decimal_places=1)] | None = None
 
 
 class DriverEntry(_Entry):
@@ -92,6 +93,7 @@ class SeasonFile(_Entry):
     # A finished season's classifications, which the replay feed serves (webapp/replay);
     # loading a season never stores results.
     result_columns: list[str] = Field(default_factory=list)
+    qualifying_columns: list[str] = Field(default_factory=list)
     results: list[dict[str, Any]] = Field(default_factory=list)
 
 
@@ -168,14 +170,14 @@ def read_season_file(*, path: Path) -> SeasonFile:
 
 
 def catalogue_of(data: SeasonFile) -> upsert.Catalogue:
-    """Return the season file's catalogue; its prices seed new drivers only."""
+    """Return the season file's catalogue; its prices seed new (or unpriced) rows only."""
     return upsert.Catalogue(
         season=data.season,
         name=data.name,
         rename=True,
         constructors=[
             upsert.ConstructorEntry(
-                ref=c.ref, values={"name": c.name, "nationality": c.nationality}
+                ref=c.ref, values={"name": c.name, "nationality": c.nationality}, price=c.price
             )
             for c in data.constructors
         ],

@@ -51,12 +51,12 @@ async def list_drivers(*, season: int) -> list[Driver]:
 
 async def list_races(*, season: int) -> list[Race]:
     """Return a season's calendar in round order."""
-    return await Race.filter(season_id=season).order_by("round")
+    return await Race.filter(season_id=season).select_related("driver_of_the_day").order_by("round")
 
 
 async def get_race(*, race_id: int) -> Race:
     """Return one race or fail with `not_found`."""
-    race = await Race.get_or_none(id=race_id)
+    race = await Race.get_or_none(id=race_id).select_related("driver_of_the_day")
     if race is None:
         raise AppError.not_found("No such race")
     return race

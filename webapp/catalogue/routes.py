@@ -28,6 +28,8 @@ class ConstructorOut(ApiModel):
     ref: str
     name: str
     season: int
+    # What a game whose lineups hold constructors charges; null until priced.
+    price: Number | None
 
 
 class ConstructorRef(ApiModel):
@@ -48,6 +50,14 @@ class DriverOut(ApiModel):
     season_points: int
 
 
+class DriverOfTheDayOut(ApiModel):
+    id: int
+    ref: str
+    code: str
+    first_name: str
+    last_name: str
+
+
 class RaceOut(ApiModel):
     id: int
     season: int
@@ -58,6 +68,8 @@ class RaceOut(ApiModel):
     starts_at: UtcDatetime
     lock_at: UtcDatetime
     status: str
+    # Entered by an admin; null until then.
+    driver_of_the_day: DriverOfTheDayOut | None
 
 
 class ConstructorList(ApiModel):
@@ -73,6 +85,17 @@ class DriverList(ApiModel):
 class RaceList(ApiModel):
     items: list[RaceOut]
     total: int
+
+
+def constructor_out(team: Constructor) -> ConstructorOut:
+    """Shape a constructor of the catalogue for the API."""
+    return ConstructorOut(
+        id=team.id,
+        ref=team.ref,
+        name=team.name,
+        season=team.season_id,
+        price=None if team.price is None else Decimal(team.price),
+    )
 
 
 def constructor_ref(team: Constructor | None) -> ConstructorRef | None:
@@ -96,7 +119,19 @@ def driver_out(driver: Driver) -> DriverOut:
 
 
 def race_out(race: Race) -> RaceOut:
-    """Shape a race for the API."""
+    """Shape a race (with its Driver of the Day loaded, see queries) for the API."""
+    dotd = None
+    if race.driver_of_the_day_id is not None:
+        driver = race.driver_of_the_day
+        if not isinstance(driver, Driver):
+            raise TypeError("load the race's driver_of_the_day before shaping it")
+        dotd = DriverOfTheDayOut(
+            id=driver.id,
+            ref=driver.ref,
+            code=driver.code,
+            first_name=driver.first_name,
+            last_name=driver.last_name,
+        )
     return RaceOut(
         id=race.id,
         season=race.season_id,
@@ -107,6 +142,7 @@ def race_out(race: Race) -> RaceOut:
         starts_at=race.starts_at,
         lock_at=race.lock_at,
         status=str(race.status),
+        driver_of_the_day=dotd,
     )
 
 
@@ -117,10 +153,7 @@ async def constructors(query_args: SeasonQuery) -> ConstructorList:
     """List a season's constructors (public)."""
     season = query_args.season or await season_now()
     rows = await queries.list_constructors(season=season)
-    items = [
-        ConstructorOut(id=c.id, ref=c.ref, name=c.name, season=c.season_id)
-        for c in query_args.window(rows)
-    ]
+    items = [constructor_out(c) for c in query_args.window(rows)]
     return ConstructorList(items=items, total=len(rows))
 
 

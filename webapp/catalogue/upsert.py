@@ -4,7 +4,10 @@ Prices are ours: an existing driver keeps his price whatever the source says. A 
 new to the season costs what his source seeds (the season file's price), else the lowest
 price any driver of that season has (a newcomer has no record to rank him by, and the
 cheapest seat is the fair start; admins adjust it), or DEFAULT_NEW_PRICE when the season
-has no drivers yet.
+has no drivers yet. Constructors follow the same rule: an existing price stays, a
+constructor with none yet (or new) takes its source's price, else the lowest price of the
+season's priced constructors, else stays unpriced (null) until a source or an admin prices
+it.
 """
 
 from __future__ import annotations
@@ -77,6 +80,8 @@ class ConstructorEntry:
 
     ref: str
     values: ConstructorValues
+    # Prices a new or unpriced row only; None prices it by the rule above.
+    price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +125,15 @@ async def new_driver_price(*, season: int, conn: BaseDBAsyncClient) -> Decimal:
     )
     low = rows[0]["low"] if rows else None
     return Decimal(str(low)) if low is not None else DEFAULT_NEW_PRICE
+
+
+async def new_constructor_price(*, season: int, conn: BaseDBAsyncClient) -> Decimal | None:
+    """Return the price of a constructor new to the season, by the rule above."""
+    rows = await conn.execute_query_dict(
+        "SELECT min(price) AS low FROM constructors WHERE season_id = $1", [season]
+    )
+    low = rows[0]["low"] if rows else None
+    return Decimal(str(low)) if low is not None else None
 
 
 def _apply(row: Model, values: Mapping[str, object]) -> list[str]:
@@ -175,12 +189,19 @@ async def upsert_catalogue(
     teams = {row.ref: row for row in await Constructor.filter(season_id=year).using_db(conn)}
     progress("constructors", 0, len(catalogue.constructors))
     for done, team in enumerate(catalogue.constructors, start=1):
+        existing = teams.get(team.ref)
+        team_values: dict[str, Any] = dict(team.values)
+        price = team.price
+        if price is None and (existing is None or existing.price is None):
+            price = await new_constructor_price(season=year, conn=conn)
+        if existing is not None and existing.price is None and price is not None:
+            team_values["price"] = price
         teams[team.ref] = await write.put(
             Constructor,
-            teams.get(team.ref),
-            team.values,
+            existing,
+            team_values,
             kind="constructors",
-            created={"season_id": year, "ref": team.ref},
+            created={"season_id": year, "ref": team.ref, "price": price},
         )
         progress("constructors", done, len(catalogue.constructors))
 

@@ -4,7 +4,9 @@ Calendar and entries are out at once. A race's classification is out RESULTS_AFT
 its start: first the order on the road where the bundle records one (`provisional`), then
 the final classification from `final_after` later (the caller derives it from the
 verification checks the poller makes). Sprint and qualifying are out RESULTS_AFTER after
-their session starts. Before that a listing is the Ergast shape with no Races.
+their session starts: the sprint with its grid, positionText and fastest-lap ranks, the
+qualifying order with each part's lap time (Q1, Q2, Q3) where the driver set one. Before
+that a listing is the Ergast shape with no Races.
 """
 
 from __future__ import annotations
@@ -169,15 +171,23 @@ def _result(data: Json, position: int, row: list[Any]) -> Json:
 
 
 def _qualifying(data: Json, position: int, row: list[Any]) -> Json:
+    """Return one qualifying line in Ergast's shape, with the lap time of each part set."""
+    columns = data.get("qualifying_columns") or ["driver", "constructor"]
+    cells = dict(zip(columns, row, strict=False))
     drivers = {d["ref"]: d for d in data["drivers"]}
     constructors = {c["ref"]: c for c in data["constructors"]}
-    driver = drivers[row[0]]
-    return {
+    driver = drivers[cells["driver"]]
+    out: Json = {
         "number": str(driver.get("number") or ""),
         "position": str(position),
         "Driver": _driver(driver),
-        "Constructor": _constructor(constructors[row[1]]),
+        "Constructor": _constructor(constructors[cells["constructor"]]),
     }
+    # Like the feed: a part's key only where the driver set a time in it.
+    for part in ("q1", "q2", "q3"):
+        if cells.get(part):
+            out[part.upper()] = cells[part]
+    return out
 
 
 def _race_entry(data: Json, round: int) -> Json | None:

@@ -1,4 +1,4 @@
-"""Results entered by an admin: the same checks and versioning as the feed's."""
+"""Results and Driver of the Day entered by an admin: the same checks and versioning as the feed."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from webapp import cache
 from webapp.errors import AppError
 from webapp.models import Driver, Race, ResultSource
-from webapp.pipeline import StoreOutcome, store_results
+from webapp.pipeline import StoreOutcome, rescore_race, store_results
 from webapp.results.rows import ResultRow, ResultSet, ResultsInvalid, official_points
 
 POSITION_TEXTS = ("R", "D", "E", "W", "F", "N")
@@ -104,3 +105,37 @@ async def enter_results(
         )
     except ResultsInvalid as exc:
         raise _invalid(exc.problems) from None
+
+
+async def set_driver_of_the_day(
+    *, race_id: int, driver_id: int | None, now: datetime | None = None
+) -> Race:
+    """Set (or, with None, clear) a race's Driver of the Day and rescore the race with it.
+
+    The driver must be one of the race's season. Setting what is already set changes and
+    rescores nothing.
+    """
+    race = await Race.get_or_none(id=race_id)
+    if race is None:
+        raise AppError.not_found("No such race")
+    if race.driver_of_the_day_id == driver_id:
+        return race
+
+    async def change() -> None:
+        locked = await Race.select_for_update(no_key=True).get(id=race_id)
+        if driver_id is not None and not await Driver.exists(
+            id=driver_id, season_id=locked.season_id
+        ):
+            message = f"Driver {driver_id} is not a driver of the {locked.season_id} season"
+            raise AppError(
+                "unknown_driver",
+                message,
+                field="driver_id",
+                details={"fields": {"driver_id": message}, "driver_id": driver_id},
+            )
+        locked.driver_of_the_day_id = driver_id
+        await locked.save(update_fields=["driver_of_the_day_id"])
+
+    await rescore_race(race_id=race_id, now=now, change=change)
+    await cache.bump(cache.RACES)
+    return await Race.get(id=race_id)

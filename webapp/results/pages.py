@@ -16,7 +16,7 @@ from webapp.clock import app_now
 from webapp.errors import AppError
 from webapp.models import RaceResult
 from webapp.responses import redirect_to
-from webapp.results.manual import ManualItem, enter_results
+from webapp.results.manual import ManualItem, enter_results, set_driver_of_the_day
 from webapp.results.polling import feed_last_reached, kept_feed_outage
 from webapp.results.queue import queue_poll, start_sender, stop_sender
 from webapp.results.routes import status_data
@@ -180,7 +180,7 @@ async def race_context(race_id: int, *, form: MultiDict[str, str] | None = None)
                 "fastest_lap_rank": rank,
             }
         )
-    return {"race": race, "rows": rows, "errors": {}, "saved": None}
+    return {"race": race, "rows": rows, "drivers": drivers, "errors": {}, "saved": None}
 
 
 @pages.route("/admin/races/<int:race_id>/results", methods=["GET", "POST"])
@@ -195,6 +195,8 @@ async def race_results(race_id: int) -> Response | str:
     if form.get("action") == "poll":
         await queue_poll(race_id=race_id)
         return redirect_to(f"/admin/races/{race_id}/results?saved=poll")
+    if form.get("action") == "driver_of_the_day":
+        return await _driver_of_the_day(race_id, form)
     try:
         await enter_results(
             race_id=race_id, items=parse_form(form), admin_id=admin.id, now=app_now()
@@ -205,6 +207,30 @@ async def race_results(race_id: int) -> Response | str:
         context["message"] = error.message
         return Response(await render_template(TEMPLATE, **context), status=422)
     return redirect_to(f"/admin/races/{race_id}/results?saved=results")
+
+
+async def _driver_of_the_day(race_id: int, form: MultiDict[str, str]) -> Response:
+    """Set or clear the race's Driver of the Day from the form (an empty choice clears it)."""
+    chosen = (form.get("driver_of_the_day_id") or "").strip()
+    try:
+        if chosen and not chosen.isdigit():
+            raise AppError(
+                "validation_error",
+                "Choose a driver of the season",
+                details={"fields": {"driver_id": "must be a driver id"}},
+                field="driver_id",
+            )
+        await set_driver_of_the_day(
+            race_id=race_id, driver_id=int(chosen) if chosen else None, now=app_now()
+        )
+    except AppError as error:
+        if error.status == 404:
+            raise
+        context = await race_context(race_id)
+        context["errors"] = {error.field or "driver_id": error.message}
+        context["message"] = error.message
+        return Response(await render_template(TEMPLATE, **context), status=422)
+    return redirect_to(f"/admin/races/{race_id}/results?saved=driver_of_the_day")
 
 
 @pages.get("/admin/status")

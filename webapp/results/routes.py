@@ -10,11 +10,14 @@ from quart_schema import validate_request, validate_response
 
 from webapp import cache
 from webapp.auth.current import require_admin
+from webapp.catalogue import queries as catalogue
+from webapp.catalogue.routes import RaceOut, race_out
 from webapp.clock import app_now
+from webapp.converters import MAX_ID
 from webapp.models import RaceResult
 from webapp.redis import get_redis
 from webapp.results import queries
-from webapp.results.manual import ManualItem, enter_results
+from webapp.results.manual import ManualItem, enter_results, set_driver_of_the_day
 from webapp.results.queue import QUEUE_GROUP, QUEUE_STREAM, queue_poll
 from webapp.schemas import ApiModel, Number, UtcDatetime
 
@@ -77,6 +80,12 @@ class ManualResults(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     items: Annotated[list[ManualRow], Field(min_length=1, max_length=40)]
+
+
+class DriverOfTheDayIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    driver_id: int = Field(ge=1, le=MAX_ID, description="A driver of the race's season")
 
 
 class PollOut(ApiModel):
@@ -198,6 +207,23 @@ async def put_results(race_id: int, data: ManualResults) -> ResultsOut:
     items = [ManualItem(**row.model_dump()) for row in data.items]
     await enter_results(race_id=race_id, items=items, admin_id=admin.id, now=app_now())
     return results_out(await queries.race_results(race_id=race_id))
+
+
+@admin_api.put("/admin/races/<int:race_id>/driver-of-the-day")
+@validate_request(DriverOfTheDayIn)
+@validate_response(RaceOut)
+async def put_driver_of_the_day(race_id: int, data: DriverOfTheDayIn) -> RaceOut:
+    """Set a race's Driver of the Day; the race is rescored with it (admins only)."""
+    await set_driver_of_the_day(race_id=race_id, driver_id=data.driver_id, now=app_now())
+    return race_out(await catalogue.get_race(race_id=race_id))
+
+
+@admin_api.delete("/admin/races/<int:race_id>/driver-of-the-day")
+@validate_response(RaceOut)
+async def delete_driver_of_the_day(race_id: int) -> RaceOut:
+    """Clear a race's Driver of the Day; the race is rescored without it (admins only)."""
+    await set_driver_of_the_day(race_id=race_id, driver_id=None, now=app_now())
+    return race_out(await catalogue.get_race(race_id=race_id))
 
 
 @admin_api.post("/admin/races/<int:race_id>/poll")

@@ -11,7 +11,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from webapp.catalogue.upsert import new_driver_price
+from webapp.catalogue.upsert import new_constructor_price, new_driver_price
 from webapp.errors import AppError
 from webapp.models import (
     Constructor,
@@ -124,6 +124,7 @@ async def _ensure_catalogue(
             ref=ref,
             name=team.name if team else ref.replace("_", " ").title(),
             nationality=team.nationality if team else "",
+            price=await new_constructor_price(season=season, conn=conn),
         )
         constructors[ref] = new_team.id
         log.info("constructor created from results", extra={"season": season, "ref": ref})
