@@ -245,3 +245,34 @@ async def test_an_admin_result_keeps_the_weekend_sessions(
     assert await session_rows(race_one, 2, "qualifying") == await session_rows(
         race_one, 1, "qualifying"
     )
+
+
+async def test_a_driver_only_qualifying_lists_joins_the_season(
+    feed: FakeFeed, feed_client, race_one, players
+):
+    from webapp.models import Driver
+
+    feed.serve_fixture(RESULTS, "2025/1/results.json")
+    doc = qualifying_doc()
+    lines = doc["MRData"]["RaceTable"]["Races"][0]["QualifyingResults"]
+    reserve = copy.deepcopy(lines[-1])
+    reserve["position"] = "21"
+    reserve["Driver"] = {
+        "driverId": "reserve",
+        "code": "RES",
+        "givenName": "Reserve",
+        "familyName": "Driver",
+        "nationality": "British",
+    }
+    reserve.pop("Q1", None)
+    lines.append(reserve)
+    doc["MRData"]["total"] = "21"
+    feed.serve(QUALIFYING, doc)
+
+    outcome = await poll(race_one, feed_client)
+
+    assert outcome.outcome == "new_version"
+    stored = await session_rows(race_one, 1, "qualifying")
+    assert stored["reserve"]["reached"] == 0 and stored["reserve"]["position"] == 21
+    driver = await Driver.get(season_id=race_one.season_id, ref="reserve")
+    assert (driver.first_name, driver.last_name) == ("Reserve", "Driver")

@@ -128,7 +128,7 @@ async def _ensure_catalogue(
         )
         constructors[ref] = new_team.id
         log.info("constructor created from results", extra={"season": season, "ref": ref})
-    refs = {r.driver_ref for r in results.rows}
+    refs = {r.driver_ref for r in lines}
     drivers = {
         d.ref: d.id for d in await Driver.filter(season_id=season, ref__in=refs).using_db(conn)
     }
