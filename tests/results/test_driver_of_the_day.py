@@ -153,3 +153,51 @@ async def test_the_admin_race_page_sets_driver_of_the_day(
     )
     assert cleared.status_code == 303
     assert (await Race.get(id=race_one.id)).driver_of_the_day_id is None
+
+
+async def test_driver_of_the_day_scores_in_the_grand_prix_game(
+    client, feed, feed_client, race_one, make_user, auth_headers
+):
+    from webapp.models import Constructor, Team, TeamRaceScore
+    from webapp.teams.service import create_team
+
+    owner = await make_user(username="gp_fan")
+    season = race_one.season_id
+    refs = ["norris", "bortoleto", "hadjar", "lawson", "doohan"]
+    ids = {d.ref: d.id for d in await Driver.filter(season_id=season, ref__in=refs)}
+    teams = [
+        c.id for c in await Constructor.filter(season_id=season, ref__in=["sauber", "williams"])
+    ]
+    team = await create_team(
+        owner=owner,
+        name="Pole position",
+        driver_ids=[ids[r] for r in refs],
+        captain_id=ids["bortoleto"],
+        constructor_ids=teams,
+        game="grand_prix",
+        season=season,
+        now=race_one.lock_at - timedelta(days=1),
+    )
+    feed.serve_fixture(RESULTS, "2025/1/results.json")
+    await poll_race(
+        race_id=race_one.id,
+        client=feed_client,
+        offsets_hours=OFFSETS,
+        now=race_one.starts_at + timedelta(hours=2),
+    )
+
+    async def points() -> int:
+        score = await TeamRaceScore.get(team_id=team.id, race_id=race_one.id)
+        return int(score.points)
+
+    before = await points()
+    admin = await make_user(username="steward", is_admin=True)
+    url = f"/api/v1/admin/races/{race_one.id}/driver-of-the-day"
+
+    await client.put(url, json={"driver_id": ids["norris"]}, headers=auth_headers(admin))
+    # Norris is no captain, and constructors do not share Driver of the Day: +10 exactly.
+    assert await points() == before + 10
+    assert (await Team.get(id=team.id)).points == before + 10
+
+    await client.delete(url, headers=auth_headers(admin))
+    assert await points() == before
