@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from redis.asyncio import Redis
 
 from webapp.auth.users import check_username, normalise_email
 from webapp.catalogue.loader import load_season
+from webapp.games.grand_prix import GRAND_PRIX
+from webapp.games.roster import roster_errors
 from webapp.leaderboards.queries import overall_leaderboard
 from webapp.models import League, LeagueMember, Lineup, Team, User
 from webapp.replay import company, timeline
 from webapp.teams import rules
-from webapp.teams.service import season_drivers
+from webapp.teams.service import season_constructors, season_drivers
 
 SEASON = 2024
 
@@ -30,7 +33,8 @@ async def test_generated_players_are_valid_accounts_with_lineups_within_the_rule
 ) -> None:
     """Every player could have registered, and every lineup passes the team rules."""
     report = await company.generate_company(season=replay_season, players=120, seed=7)
-    assert (report.players, report.teams) == (120, 120)
+    grand_prix = await Team.filter(season_id=replay_season, game=GRAND_PRIX.name).count()
+    assert (report.players, report.teams) == (120, 120 + grand_prix)
     users = await User.filter(email__endswith=f"@{company.EMAIL_DOMAIN}")
     assert len(users) == 120
     for user in users:
@@ -41,7 +45,9 @@ async def test_generated_players_are_valid_accounts_with_lineups_within_the_rule
     firsts = Counter(u.display_name.split()[0] for u in users)
     assert len(firsts) > 40 and max(firsts.values()) < 10
     drivers = await season_drivers(season=replay_season)
-    teams = await Team.filter(season_id=replay_season).prefetch_related("lineups__drivers")
+    teams = await Team.filter(season_id=replay_season, game="classic").prefetch_related(
+        "lineups__drivers"
+    )
     assert len(teams) == 120
     for team in teams:
         assert rules.clean_name(team.name) == team.name
@@ -73,7 +79,8 @@ async def test_leagues_and_boards_show_the_company(replay_season: int, redis: Re
     board = await overall_leaderboard(season=replay_season, limit=100)
     assert board.total == 60
     names = {row.team_name for row in board.items}
-    assert names == set(await Team.filter(season_id=replay_season).values_list("name", flat=True))
+    classic = Team.filter(season_id=replay_season, game="classic")
+    assert names == set(await classic.values_list("name", flat=True))
 
 
 async def test_running_twice_creates_nothing_new(replay_season: int, redis: Redis) -> None:
@@ -87,7 +94,8 @@ async def test_running_twice_creates_nothing_new(replay_season: int, redis: Redi
         await LeagueMember.all().count(),
     ]
     again = await company.generate_company(season=replay_season, players=50, seed=11)
-    assert (first.players, first.teams) == (50, 50)
+    grand_prix = await Team.filter(game=GRAND_PRIX.name).count()
+    assert (first.players, first.teams) == (50, 50 + grand_prix)
     assert (again.players, again.teams, again.leagues, again.memberships) == (0, 0, 0, 0)
     assert counts == [
         await User.all().count(),
@@ -134,8 +142,65 @@ async def test_same_seed_gives_the_same_rows(replay_season: int, redis: Redis) -
     for planned in plan.players:
         user = await User.get(username=planned.username)
         assert user.display_name == planned.display_name
-        team = await Team.get(owner_id=user.id, season_id=replay_season)
+        team = await Team.get(owner_id=user.id, season_id=replay_season, game="classic")
         assert team.name == planned.team_name
         lineup = await Lineup.get(team_id=team.id).prefetch_related("drivers__driver", "captain")
         assert sorted(e.driver.ref for e in lineup.drivers) == sorted(planned.driver_refs)
         assert lineup.captain.ref == planned.captain_ref
+
+
+async def test_some_players_field_a_grand_prix_team_within_its_rules(
+    replay_season: int, redis: Redis
+) -> None:
+    """About two in five players also play the Grand Prix game, in an open league of its own."""
+    await company.generate_company(season=replay_season, players=100, seed=7)
+    teams = await Team.filter(season_id=replay_season, game=GRAND_PRIX.name).prefetch_related(
+        "lineups__drivers", "lineups__constructors"
+    )
+    assert 25 <= len(teams) <= 55
+    drivers = await season_drivers(season=replay_season)
+    constructors = await season_constructors(season=replay_season)
+    for team in teams:
+        (lineup,) = team.lineups
+        picked = [e.driver_id for e in lineup.drivers]
+        cars = [e.constructor_id for e in lineup.constructors]
+        assert len(cars) == 2
+        errors = roster_errors(
+            game=GRAND_PRIX,
+            driver_ids=picked,
+            constructor_ids=cars,
+            captain_id=lineup.captain_id,
+            drivers=drivers,
+            constructors=constructors,
+        )
+        assert errors == [], team.name
+        assert [e.price for e in lineup.constructors] == [
+            constructors[c].price for c in cars
+        ]  # bought at the season's prices
+    owners = {t.owner_id for t in teams}
+    classic = await Team.filter(season_id=replay_season, game="classic", owner_id__in=owners)
+    assert len(classic) == len(teams)  # each also has a classic team, named otherwise
+    classic_name = {t.owner_id: t.name for t in classic}
+    assert all(t.name != classic_name[t.owner_id] for t in teams)
+    league = await League.get(name=company.grand_prix_league_name(replay_season))
+    assert (league.game, league.is_public) == (GRAND_PRIX.name, True)
+    members = set(await LeagueMember.filter(league_id=league.id).values_list("team_id", flat=True))
+    assert members == {t.id for t in teams}
+    public = await League.get(name=company.public_league_name(replay_season))
+    in_public = await LeagueMember.filter(league_id=public.id, team_id__in=list(members)).count()
+    assert (public.game, in_public) == ("classic", 0)
+
+
+async def test_grand_prix_teams_leave_the_classic_draws_as_they_were(replay_season: int) -> None:
+    """Adding constructors to the draw changes no classic name or lineup of a seed."""
+    drivers = await company._season_drivers(replay_season)
+    constructors = await company._season_constructors(replay_season)
+    assert len(constructors) == 10
+    plain = company.plan_company(season=replay_season, drivers=drivers, players=80, seed=2024)
+    both = company.plan_company(
+        season=replay_season, drivers=drivers, players=80, seed=2024, constructors=constructors
+    )
+    assert [replace(p, grand_prix=None) for p in both.players] == list(plain.players)
+    assert any(p.grand_prix for p in both.players)
+    assert all(p.grand_prix is None for p in plain.players)
+    assert both.leagues[: len(plain.leagues)] == plain.leagues

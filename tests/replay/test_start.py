@@ -97,7 +97,8 @@ async def test_cli_starts_then_restarts_a_replay(
     )
     replay = await Replay.get(season_id=2023)
     assert (replay.minutes_per_race, replay.restarts) == (5.0, 0)
-    assert await Team.filter(season_id=2023).count() == 300
+    assert await Team.filter(season_id=2023, game="classic").count() == 300
+    assert await Team.filter(season_id=2023, game="grand_prix").count() > 50
 
     code, output = await paddock(migrated, "replay", "start", "2023", "--minutes-per-race", "2.5")
     assert code == 0, output
@@ -142,7 +143,7 @@ async def test_teams_made_during_a_replay_do_not_block_its_restart(
         season=2024, minutes_per_race=10, now=system_now(), players=PLAYERS
     )
     assert run.restarted
-    assert await Team.filter(season_id=2024).count() == PLAYERS + 1
+    assert await Team.filter(season_id=2024, game="classic").count() == PLAYERS + 1
 
 
 async def test_restart_clears_the_run_and_keeps_teams_with_their_latest_lineup(
@@ -210,7 +211,7 @@ async def test_restart_clears_the_run_and_keeps_teams_with_their_latest_lineup(
     assert {row.points for row in after.items} == {0}
     # The company is there once, untouched by the restart.
     assert run.company.players == 0
-    assert await Team.filter(season_id=2024).count() == PLAYERS + 1
+    assert await Team.filter(season_id=2024, game="classic").count() == PLAYERS + 1
 
 
 async def test_admin_page_is_for_admins_only(
@@ -308,7 +309,7 @@ async def test_the_web_app_opens_a_replay_with_company_on_the_board(
                 assert body["total"] == 300
         open_league = await League.get(name="Replay 2024 — open paddock")
         assert open_league.is_public
-        assert await Team.filter(season_id=2024).count() == 300
+        assert await Team.filter(season_id=2024, game="classic").count() == 300
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()

@@ -11,27 +11,33 @@ import secrets
 import unicodedata
 from asyncio import to_thread
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from webapp.auth.passwords import hash_password
+from webapp.games.classic import CLASSIC
+from webapp.games.grand_prix import GRAND_PRIX
+from webapp.games.roster import ConstructorInfo, roster_errors
 from webapp.leaderboards.refresh import add_team_to_boards, league_membership_changed
 from webapp.leagues.service import MAX_TEAMS_MAX, new_invite_code
-from webapp.models import Driver
+from webapp.models import Constructor, Driver
 from webapp.replay import timeline
 from webapp.replay.state import GENERATED_EMAIL_DOMAIN
 from webapp.teams import rules
 from webapp.teams.rules import DriverInfo
+from webapp.teams.service import season_constructors, season_drivers
 
 # Generated players all live under this domain: no mail is ever sent there, and it tells
 # them apart from people who registered.
 EMAIL_DOMAIN = GENERATED_EMAIL_DOMAIN
 PRIVATE_LEAGUES = 4
 DRAW_ATTEMPTS = 1000
+# About this share of the players also field a Grand Prix team, drawn from a generator of
+# its own so that adding them left every classic draw of a seed as it was.
+GRAND_PRIX_SHARE = 0.4
 
 FIRST_NAMES = (
     "Aaliyah", "Adam", "Aiko", "Alejandro", "Alessia", "Amara", "Amelia", "Anders", "Andrea",
@@ -81,16 +87,28 @@ class PlannedPlayer:
     team_name: str
     driver_refs: tuple[str, ...]
     captain_ref: str
+    grand_prix: PlannedGrandPrixTeam | None = None
+
+
+@dataclass(frozen=True)
+class PlannedGrandPrixTeam:
+    """A generated player's Grand Prix team: drivers and constructors as refs."""
+
+    team_name: str
+    driver_refs: tuple[str, ...]
+    constructor_refs: tuple[str, ...]
+    captain_ref: str
 
 
 @dataclass(frozen=True)
 class PlannedLeague:
-    """One generated league: its name, whether it is public, and its members by username."""
+    """One generated league: its name, game, whether it is public, and members by username."""
 
     name: str
     is_public: bool
     owner: str
     members: tuple[str, ...]
+    game: str = CLASSIC.name
 
 
 @dataclass(frozen=True)
@@ -115,6 +133,11 @@ class CompanyReport:
 def public_league_name(season: int) -> str:
     """Return the name of the season's open demo league."""
     return f"Replay {season} — open paddock"
+
+
+def grand_prix_league_name(season: int) -> str:
+    """Return the name of the season's open demo league of the Grand Prix game."""
+    return f"Replay {season} — Grand Prix paddock"
 
 
 def _ascii(text: str) -> str:
@@ -153,10 +176,68 @@ def _lineup(rng: random.Random, drivers: Sequence[DriverInfo]) -> tuple[list[int
     raise RuntimeError("no lineup within the rules could be drawn from this season's drivers")
 
 
+def _grand_prix_lineup(
+    rng: random.Random,
+    drivers: Sequence[DriverInfo],
+    constructors: Sequence[ConstructorInfo],
+) -> tuple[list[int], list[int], int]:
+    """Draw five drivers, two constructors and a captain that the Grand Prix rules accept."""
+    by_id = {d.id: d for d in drivers}
+    by_constructor = {c.id: c for c in constructors}
+    roster = GRAND_PRIX.roster
+    for _ in range(DRAW_ATTEMPTS):
+        picked = [d.id for d in rng.sample(list(drivers), roster.drivers)]
+        cars = [c.id for c in rng.sample(list(constructors), roster.constructors)]
+        captain = rng.choice(picked)
+        errors = roster_errors(
+            game=GRAND_PRIX,
+            driver_ids=picked,
+            constructor_ids=cars,
+            captain_id=captain,
+            drivers=by_id,
+            constructors=by_constructor,
+        )
+        if not errors:
+            return picked, cars, captain
+    raise RuntimeError("no Grand Prix lineup within the rules could be drawn from this season")
+
+
+def _plan_grand_prix(
+    rng: random.Random,
+    player: PlannedPlayer,
+    drivers: Sequence[tuple[str, DriverInfo]],
+    constructors: Sequence[tuple[str, ConstructorInfo]],
+) -> PlannedGrandPrixTeam:
+    """Draw one player's Grand Prix team, named unlike their classic one."""
+    first, last = player.display_name.split(" ", 1)
+    name = rules.clean_name(rng.choice(TEAM_PATTERNS).format(first=first, last=last))
+    if name == player.team_name:
+        name = rules.clean_name(f"{name[: rules.NAME_MAX - 3]} GP")
+    ref_of = {info.id: ref for ref, info in drivers}
+    car_of = {info.id: ref for ref, info in constructors}
+    picked, cars, captain = _grand_prix_lineup(
+        rng, [info for _, info in drivers], [info for _, info in constructors]
+    )
+    return PlannedGrandPrixTeam(
+        team_name=name[: rules.NAME_MAX],
+        driver_refs=tuple(ref_of[i] for i in picked),
+        constructor_refs=tuple(car_of[i] for i in cars),
+        captain_ref=ref_of[captain],
+    )
+
+
 def plan_company(
-    *, season: int, drivers: Sequence[tuple[str, DriverInfo]], players: int, seed: int
+    *,
+    season: int,
+    drivers: Sequence[tuple[str, DriverInfo]],
+    players: int,
+    seed: int,
+    constructors: Sequence[tuple[str, ConstructorInfo]] = (),
 ) -> Plan:
-    """Draw the players, lineups and leagues of a seed; `drivers` are (ref, rules view)."""
+    """Draw the players, lineups and leagues of a seed; `drivers` are (ref, rules view).
+
+    With the season's priced `constructors`, some players field a Grand Prix team too.
+    """
     # Reproducible on purpose: nothing secret is drawn from it (invite codes are not).
     rng = random.Random(f"{seed}:{season}")  # noqa: S311  # nosec B311
     ordered = sorted(drivers, key=lambda item: item[0])
@@ -185,6 +266,16 @@ def plan_company(
                 captain_ref=ref_of[captain],
             )
         )
+    if len(constructors) >= GRAND_PRIX.roster.constructors:
+        # Its own generator: the classic draws above are those of the seed without it.
+        gp_rng = random.Random(f"{seed}:{season}:{GRAND_PRIX.name}")  # noqa: S311  # nosec B311
+        ordered_cars = sorted(constructors, key=lambda item: item[0])
+        planned = [
+            replace(p, grand_prix=_plan_grand_prix(gp_rng, p, ordered, ordered_cars))
+            if gp_rng.random() < GRAND_PRIX_SHARE
+            else p
+            for p in planned
+        ]
     names = [p.username for p in planned]
     leagues = [
         PlannedLeague(
@@ -196,25 +287,32 @@ def plan_company(
         leagues.append(
             PlannedLeague(name=name, is_public=False, owner=members[0], members=tuple(members))
         )
+    grand_prix = [p.username for p in planned if p.grand_prix is not None]
+    if grand_prix:
+        leagues.append(
+            PlannedLeague(
+                name=grand_prix_league_name(season),
+                is_public=True,
+                owner=grand_prix[0],
+                members=tuple(grand_prix),
+                game=GRAND_PRIX.name,
+            )
+        )
     return Plan(players=tuple(planned), leagues=tuple(leagues))
 
 
 async def _season_drivers(season: int) -> list[tuple[str, DriverInfo]]:
-    """Return the season's drivers as (ref, rules view)."""
-    rows = await Driver.filter(season_id=season).select_related("constructor")
-    return [
-        (
-            d.ref,
-            DriverInfo(
-                id=d.id,
-                name=f"{d.first_name} {d.last_name}",
-                constructor_id=d.constructor.id if d.constructor else None,
-                constructor_name=d.constructor.name if d.constructor else "",
-                price=Decimal(d.price),
-            ),
-        )
-        for d in rows
-    ]
+    """Return the season's drivers as (ref, rules view): refs draw the same in any database."""
+    infos = await season_drivers(season=season)
+    refs = dict(await Driver.filter(season_id=season).values_list("id", "ref"))
+    return [(refs[driver_id], info) for driver_id, info in infos.items()]
+
+
+async def _season_constructors(season: int) -> list[tuple[str, ConstructorInfo]]:
+    """Return the season's priced constructors as (ref, rules view)."""
+    infos = await season_constructors(season=season)
+    refs = dict(await Constructor.filter(season_id=season).values_list("id", "ref"))
+    return [(refs[constructor_id], info) for constructor_id, info in infos.items()]
 
 
 USERS_SQL = """
@@ -225,8 +323,8 @@ WHERE NOT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower(x.u) OR emai
 ON CONFLICT DO NOTHING
 """
 TEAMS_SQL = """
-INSERT INTO teams (owner_id, season_id, name, points, created_at, updated_at)
-SELECT o, $3, n, 0, $4, $4 FROM unnest($1::int[], $2::text[]) AS x(o, n)
+INSERT INTO teams (owner_id, season_id, name, game, points, created_at, updated_at)
+SELECT o, $3, n, $5, 0, $4, $4 FROM unnest($1::int[], $2::text[]) AS x(o, n)
 ON CONFLICT (owner_id, season_id, name) DO NOTHING
 RETURNING id, owner_id
 """
@@ -239,10 +337,14 @@ LINEUP_DRIVERS_SQL = """
 INSERT INTO lineup_drivers (lineup_id, driver_id, is_captain, price)
 SELECT * FROM unnest($1::int[], $2::int[], $3::bool[], $4::numeric[])
 """
+LINEUP_CONSTRUCTORS_SQL = """
+INSERT INTO lineup_constructors (lineup_id, constructor_id, price)
+SELECT * FROM unnest($1::int[], $2::int[], $3::numeric[])
+"""
 LEAGUE_SQL = """
 INSERT INTO leagues (season_id, name, is_public, invite_code, owner_id, max_teams,
-                     scoring_system, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, 'classic', now())
+                     scoring_system, game, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $7, now())
 RETURNING id
 """
 MEMBERS_SQL = """
@@ -266,7 +368,11 @@ async def generate_company(
     saved_at = saved_at or races[0].lock_at - timedelta(days=7)
     drivers = await _season_drivers(season)
     info = {ref: d for ref, d in drivers}
-    plan = plan_company(season=season, drivers=drivers, players=players, seed=seed)
+    constructors = await _season_constructors(season)
+    cars = {ref: c for ref, c in constructors}
+    plan = plan_company(
+        season=season, drivers=drivers, players=players, seed=seed, constructors=constructors
+    )
     # Nobody can log in as a generated player: the password is random and never kept.
     password_hash = await to_thread(hash_password, secrets.token_urlsafe(32))
     new_teams: list[int] = []
@@ -294,46 +400,44 @@ async def generate_company(
         )
         user_ids = {r["username"]: int(r["id"]) for r in rows}
         mine = [p for p in plan.players if p.username in user_ids]
-        created = await conn.execute_query_dict(
-            TEAMS_SQL,
-            [[user_ids[p.username] for p in mine], [p.team_name for p in mine], season, saved_at],
-        )
-        team_of_owner = {int(r["owner_id"]): int(r["id"]) for r in created}
-        new_teams = list(team_of_owner.values())
-        fresh = [p for p in mine if user_ids[p.username] in team_of_owner]
-        if fresh:
-            lineups = await conn.execute_query_dict(
-                LINEUPS_SQL,
-                [
-                    [team_of_owner[user_ids[p.username]] for p in fresh],
-                    [info[p.captain_ref].id for p in fresh],
-                    saved_at,
-                ],
-            )
-            lineup_of = {int(r["team_id"]): int(r["id"]) for r in lineups}
-            entries = [
-                (lineup_of[team_of_owner[user_ids[p.username]]], info[ref], ref == p.captain_ref)
-                for p in fresh
-                for ref in p.driver_refs
-            ]
-            await conn.execute_query(
-                LINEUP_DRIVERS_SQL,
-                [
-                    [e[0] for e in entries],
-                    [e[1].id for e in entries],
-                    [e[2] for e in entries],
-                    [e[1].price for e in entries],
-                ],
-            )
-        teams = await conn.execute_query_dict(
-            "SELECT id, owner_id FROM teams WHERE season_id = $1 AND owner_id = ANY($2::int[])"
-            " AND name = ANY($3::text[]) ORDER BY id",
-            [season, list(user_ids.values()), [p.team_name for p in mine]],
-        )
-        team_by_user: dict[str, int] = {}
+        # Each player's team of each game, as (owner id, name, drivers, cars, captain).
+        entries: dict[str, list[_TeamEntry]] = {
+            CLASSIC.name: [
+                _TeamEntry(user_ids[p.username], p.team_name, p.driver_refs, (), p.captain_ref)
+                for p in mine
+            ],
+            GRAND_PRIX.name: [
+                _TeamEntry(
+                    user_ids[p.username],
+                    p.grand_prix.team_name,
+                    p.grand_prix.driver_refs,
+                    p.grand_prix.constructor_refs,
+                    p.grand_prix.captain_ref,
+                )
+                for p in mine
+                if p.grand_prix is not None
+            ],
+        }
         name_by_id = {v: k for k, v in user_ids.items()}
-        for row in teams:
-            team_by_user.setdefault(name_by_id[int(row["owner_id"])], int(row["id"]))
+        team_by_user: dict[str, dict[str, int]] = {}
+        for game, game_entries in entries.items():
+            new_teams += await _create_teams(
+                conn,
+                game=game,
+                entries=game_entries,
+                season=season,
+                saved_at=saved_at,
+                drivers=info,
+                constructors=cars,
+            )
+            teams = await conn.execute_query_dict(
+                "SELECT id, owner_id FROM teams WHERE season_id = $1 AND owner_id = ANY($2::int[])"
+                " AND name = ANY($3::text[]) AND game = $4 ORDER BY id",
+                [season, [e.owner_id for e in game_entries], [e.name for e in game_entries], game],
+            )
+            by_user = team_by_user.setdefault(game, {})
+            for row in teams:
+                by_user.setdefault(name_by_id[int(row["owner_id"])], int(row["id"]))
         for league in plan.leagues:
             if league.owner not in user_ids:
                 continue
@@ -353,11 +457,13 @@ async def generate_company(
                         new_invite_code(),
                         user_ids[league.owner],
                         MAX_TEAMS_MAX if league.is_public else 50,
+                        league.game,
                     ],
                 )
                 league_id = int(made[0]["id"])
                 created_leagues += 1
-            members = [team_by_user[u] for u in league.members if u in team_by_user]
+            teams_of = team_by_user.get(league.game, {})
+            members = [teams_of[u] for u in league.members if u in teams_of]
             joined = await conn.execute_query_dict(MEMBERS_SQL, [league_id, members])
             if joined:
                 memberships += len(joined)
@@ -374,6 +480,74 @@ async def generate_company(
         leagues=created_leagues,
         memberships=memberships,
     )
+
+
+@dataclass(frozen=True)
+class _TeamEntry:
+    """One team to create: its owner, name and lineup by refs."""
+
+    owner_id: int
+    name: str
+    driver_refs: tuple[str, ...]
+    constructor_refs: tuple[str, ...]
+    captain_ref: str
+
+
+async def _create_teams(
+    conn: BaseDBAsyncClient,
+    *,
+    game: str,
+    entries: Sequence[_TeamEntry],
+    season: int,
+    saved_at: datetime,
+    drivers: dict[str, DriverInfo],
+    constructors: dict[str, ConstructorInfo],
+) -> list[int]:
+    """Create the teams of one game not there yet, with their lineups; return their ids."""
+    if not entries:
+        return []
+    created = await conn.execute_query_dict(
+        TEAMS_SQL,
+        [[e.owner_id for e in entries], [e.name for e in entries], season, saved_at, game],
+    )
+    team_of_owner = {int(r["owner_id"]): int(r["id"]) for r in created}
+    fresh = [e for e in entries if e.owner_id in team_of_owner]
+    if not fresh:
+        return []
+    lineups = await conn.execute_query_dict(
+        LINEUPS_SQL,
+        [
+            [team_of_owner[e.owner_id] for e in fresh],
+            [drivers[e.captain_ref].id for e in fresh],
+            saved_at,
+        ],
+    )
+    lineup_of = {int(r["team_id"]): int(r["id"]) for r in lineups}
+    picks = [
+        (lineup_of[team_of_owner[e.owner_id]], drivers[ref], ref == e.captain_ref)
+        for e in fresh
+        for ref in e.driver_refs
+    ]
+    await conn.execute_query(
+        LINEUP_DRIVERS_SQL,
+        [
+            [pick[0] for pick in picks],
+            [pick[1].id for pick in picks],
+            [pick[2] for pick in picks],
+            [pick[1].price for pick in picks],
+        ],
+    )
+    cars = [
+        (lineup_of[team_of_owner[e.owner_id]], constructors[ref])
+        for e in fresh
+        for ref in e.constructor_refs
+    ]
+    if cars:
+        await conn.execute_query(
+            LINEUP_CONSTRUCTORS_SQL,
+            [[c[0] for c in cars], [c[1].id for c in cars], [c[1].price for c in cars]],
+        )
+    return list(team_of_owner.values())
 
 
 async def _generated_users(conn: BaseDBAsyncClient) -> int:
