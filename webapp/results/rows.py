@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -232,17 +233,17 @@ def _lap_seconds(text: str) -> float:
         return float("inf")
 
 
-def check_rows(rows: tuple[ResultRow, ...]) -> None:
-    """Raise `ResultsInvalid` unless the rows form one coherent classification."""
+def _classification_problems(
+    lines: Sequence[ResultRow | SessionRow], *, name: str
+) -> dict[str, str]:
+    """Return what keeps `lines` from being one coherent classification, keyed under `name`."""
     problems: dict[str, str] = {}
-    if not rows:
-        problems["items"] = "a result needs at least one driver"
     seen_drivers: set[str] = set()
     seen_orders: set[int] = set()
     classified: list[int] = []
     fastest = 0
-    for i, row in enumerate(rows):
-        where = f"items[{i}]"
+    for i, row in enumerate(lines):
+        where = f"{name}[{i}]"
         if row.driver_ref in seen_drivers:
             problems[f"{where}.driver"] = f"driver {row.driver_ref!r} appears twice"
         seen_drivers.add(row.driver_ref)
@@ -251,20 +252,31 @@ def check_rows(rows: tuple[ResultRow, ...]) -> None:
         seen_orders.add(row.position_order)
         if row.position is not None:
             classified.append(row.position)
-        for name in ("grid", "laps"):
-            if getattr(row, name) < 0:
-                problems[f"{where}.{name}"] = "must not be negative"
+        if row.grid < 0:
+            problems[f"{where}.grid"] = "must not be negative"
         if row.fastest_lap_rank is not None and row.fastest_lap_rank < 1:
             problems[f"{where}.fastest_lap_rank"] = "must be 1 or more, or null"
-        if row.points < 0:
-            problems[f"{where}.points"] = "must not be negative"
         fastest += row.fastest_lap_rank == 1
     if sorted(classified) != list(range(1, len(classified) + 1)):
-        problems["items.position_text"] = (
+        problems[f"{name}.position_text"] = (
             f"classified positions must run 1..{len(classified)} without gaps or repeats"
         )
     if fastest > 1:
-        problems["items.fastest_lap_rank"] = "only one driver can have fastest lap rank 1"
+        problems[f"{name}.fastest_lap_rank"] = "only one driver can have fastest lap rank 1"
+    return problems
+
+
+def check_rows(rows: tuple[ResultRow, ...]) -> None:
+    """Raise `ResultsInvalid` unless the rows form one coherent classification."""
+    problems: dict[str, str] = {}
+    if not rows:
+        problems["items"] = "a result needs at least one driver"
+    problems.update(_classification_problems(rows, name="items"))
+    for i, row in enumerate(rows):
+        if row.laps < 0:
+            problems[f"items[{i}].laps"] = "must not be negative"
+        if row.points < 0:
+            problems[f"items[{i}].points"] = "must not be negative"
     if problems:
         raise ResultsInvalid(problems)
 
@@ -274,35 +286,10 @@ def check_sessions(rows: tuple[SessionRow, ...]) -> None:
     problems: dict[str, str] = {}
     for session in SESSIONS:
         lines = [r for r in rows if r.session == session]
-        if not lines:
-            continue
-        seen_drivers: set[str] = set()
-        seen_orders: set[int] = set()
-        classified: list[int] = []
-        fastest = 0
+        problems.update(_classification_problems(lines, name=session))
         for i, row in enumerate(lines):
-            where = f"{session}[{i}]"
-            if row.driver_ref in seen_drivers:
-                problems[f"{where}.driver"] = f"driver {row.driver_ref!r} appears twice"
-            seen_drivers.add(row.driver_ref)
-            if row.position_order in seen_orders:
-                problems[f"{where}.position"] = f"position {row.position_order} appears twice"
-            seen_orders.add(row.position_order)
-            if row.position is not None:
-                classified.append(row.position)
-            if row.grid < 0:
-                problems[f"{where}.grid"] = "must not be negative"
-            if row.fastest_lap_rank is not None and row.fastest_lap_rank < 1:
-                problems[f"{where}.fastest_lap_rank"] = "must be 1 or more, or null"
             if not 0 <= row.reached <= 3:
-                problems[f"{where}.reached"] = "must be 0, 1, 2 or 3"
-            fastest += row.fastest_lap_rank == 1
-        if sorted(classified) != list(range(1, len(classified) + 1)):
-            problems[f"{session}.position_text"] = (
-                f"classified positions must run 1..{len(classified)} without gaps or repeats"
-            )
-        if fastest > 1:
-            problems[f"{session}.fastest_lap_rank"] = "only one driver can have fastest lap rank 1"
+                problems[f"{session}[{i}].reached"] = "must be 0, 1, 2 or 3"
     if problems:
         raise ResultsInvalid(problems)
 
