@@ -51,6 +51,31 @@ async def test_the_games_and_their_rules(client: TestClientProtocol) -> None:
     }
     assert scoring["captain_multiplier"] == 2
     assert grand_prix["not_scored"] == ["overtakes", "pit_stop_times"]
+    assert classic["market"] is None
+
+
+async def test_the_grand_prix_market_rules(client: TestClientProtocol) -> None:
+    body = await (await client.get("/api/v1/games?offset=1")).get_json()
+    market = body["items"][0]["market"]
+    assert market["bank"] == 100.0
+    assert market["transfers"] == {"free_per_race": 3, "max_carry_over": 1, "penalty_points": -10}
+    assert (market["chips_per_race"], market["chip_uses_per_season"]) == (1, 1)
+    chips = {chip["name"]: chip for chip in market["chips"]}
+    assert list(chips) == ["extra_boost", "wildcard", "limitless", "no_negative", "autopilot"]
+    assert chips["extra_boost"]["captain_multiplier"] == 3
+    assert chips["limitless"]["no_budget"] and chips["limitless"]["reverts_after_race"]
+    assert chips["wildcard"]["after_first_scored_race"]
+    assert not chips["autopilot"]["after_first_scored_race"] and chips["autopilot"]["auto_captain"]
+    prices = market["prices"]
+    assert (prices["form_races"], prices["dear_from"], prices["floor"]) == (3, 18.5, 4.5)
+    assert [
+        (b["above"], b["inclusive"], b["dear_move"], b["cheap_move"]) for b in prices["bands"]
+    ] == [
+        (1.2, False, 0.3, 0.6),
+        (0.9, True, 0.1, 0.2),
+        (0.6, True, -0.1, -0.2),
+        (None, True, -0.3, -0.6),
+    ]
 
 
 async def test_the_list_pages(client: TestClientProtocol) -> None:

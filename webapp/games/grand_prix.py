@@ -5,13 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from webapp.games.model import (
+    Chip,
     ConstructorRules,
     Game,
+    Market,
+    PriceBand,
+    PriceRules,
     QualifyingBonus,
     QualifyingRules,
     RosterRules,
     Scoring,
     SessionRules,
+    TransferRules,
 )
 
 GRAND_PRIX = Game(
@@ -49,4 +54,64 @@ GRAND_PRIX = Game(
         captain_multiplier=2,
     ),
     not_scored=("overtakes", "pit_stop_times"),
+    market=Market(
+        bank=Decimal("100.0"),
+        transfers=TransferRules(free_per_race=3, max_carry_over=1, penalty_points=-10),
+        chips=(
+            Chip(
+                name="extra_boost",
+                title="Extra Boost",
+                description="The captain scores three times their points instead of twice.",
+                captain_multiplier=3,
+            ),
+            Chip(
+                name="wildcard",
+                title="Wildcard",
+                description="Unlimited free transfers for this race; the new lineup stays.",
+                unlimited_transfers=True,
+                after_first_scored_race=True,
+            ),
+            Chip(
+                name="limitless",
+                title="Limitless",
+                description=(
+                    "Unlimited transfers and no budget for this race only; afterwards the"
+                    " team returns to the lineup and bank it had before."
+                ),
+                unlimited_transfers=True,
+                no_budget=True,
+                reverts_after_race=True,
+                after_first_scored_race=True,
+            ),
+            Chip(
+                name="no_negative",
+                title="No Negative",
+                description=(
+                    "Every negative line of this race's breakdown counts 0; the transfer"
+                    " penalty still applies."
+                ),
+                no_negative=True,
+            ),
+            Chip(
+                name="autopilot",
+                title="Autopilot",
+                description=(
+                    "The captain's multiplier goes to whichever of the team's drivers scores"
+                    " most in this race, decided after the results."
+                ),
+                auto_captain=True,
+            ),
+        ),
+        prices=PriceRules(
+            form_races=3,
+            dear_from=Decimal("18.5"),
+            bands=(
+                PriceBand(Decimal("1.2"), False, Decimal("0.3"), Decimal("0.6")),
+                PriceBand(Decimal("0.9"), True, Decimal("0.1"), Decimal("0.2")),
+                PriceBand(Decimal("0.6"), True, Decimal("-0.1"), Decimal("-0.2")),
+                PriceBand(None, True, Decimal("-0.3"), Decimal("-0.6")),
+            ),
+            floor=Decimal("4.5"),
+        ),
+    ),
 )

@@ -87,6 +87,77 @@ class Scoring:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferRules:
+    """How many lineup changes a race gives for free, and what each one past them costs."""
+
+    free_per_race: int
+    # Unused free transfers carried over to the next race, at most this many.
+    max_carry_over: int
+    # Added to the next race's score for every transfer beyond the free ones.
+    penalty_points: int
+
+
+@dataclass(frozen=True, slots=True)
+class Chip:
+    """A once-a-season play: what it changes for the race it is played in, as data."""
+
+    name: str
+    title: str
+    description: str
+    # The captain's points are multiplied by this instead of the game's multiplier.
+    captain_multiplier: int | None = None
+    # Every transfer for this race is free.
+    unlimited_transfers: bool = False
+    # The bank does not limit the lineup for this race.
+    no_budget: bool = False
+    # After the race the team returns to the lineup and bank it had before the chip.
+    reverts_after_race: bool = False
+    # Every negative line of the race's breakdown counts 0 (transfer penalties still apply).
+    no_negative: bool = False
+    # The captain multiplier goes to the team's best-scoring driver, after the results.
+    auto_captain: bool = False
+    # Playable only once the team has a scored race.
+    after_first_scored_race: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBand:
+    """Price moves for a points-per-million band, for dear and for cheap assets."""
+
+    # The band holds points per million above this (or equal, when `inclusive`); None: all.
+    above: Decimal | None
+    inclusive: bool
+    dear_move: Decimal
+    cheap_move: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRules:
+    """How prices move once per race, when its results are first stored."""
+
+    # Form: the average of the asset's game points over its last this-many races.
+    form_races: int
+    # Assets priced at or above this move by a band's dear_move, the others by cheap_move.
+    dear_from: Decimal
+    # Checked from the first: the first band whose bound the points per million pass.
+    bands: tuple[PriceBand, ...]
+    floor: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """A game's market: the bank, transfers, chips and price changes."""
+
+    bank: Decimal
+    transfers: TransferRules
+    chips: tuple[Chip, ...]
+    prices: PriceRules
+    chips_per_race: int = 1
+    # Each chip is played at most this many times a season.
+    chip_uses_per_season: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Game:
     """One game: its name, its roster rules and its scoring, all data."""
 
@@ -97,6 +168,8 @@ class Game:
     scoring: Scoring
     # What the feed does not carry and the game therefore does not score.
     not_scored: tuple[str, ...] = ()
+    # None: lineups are rewritten freely before every lock and prices never move.
+    market: Market | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the game's rules as plain data, sets as sorted lists, for the API."""

@@ -59,6 +59,48 @@ class ScoringOut(ApiModel):
     captain_multiplier: int
 
 
+class TransfersOut(ApiModel):
+    free_per_race: int
+    max_carry_over: int
+    penalty_points: int
+
+
+class ChipOut(ApiModel):
+    name: str
+    title: str
+    description: str
+    captain_multiplier: int | None
+    unlimited_transfers: bool
+    no_budget: bool
+    reverts_after_race: bool
+    no_negative: bool
+    auto_captain: bool
+    after_first_scored_race: bool
+
+
+class PriceBandOut(ApiModel):
+    above: Number | None
+    inclusive: bool
+    dear_move: Number
+    cheap_move: Number
+
+
+class PricesOut(ApiModel):
+    form_races: int
+    dear_from: Number
+    bands: list[PriceBandOut]
+    floor: Number
+
+
+class MarketOut(ApiModel):
+    bank: Number
+    transfers: TransfersOut
+    chips: list[ChipOut]
+    prices: PricesOut
+    chips_per_race: int
+    chip_uses_per_season: int
+
+
 class GameOut(ApiModel):
     name: str
     title: str
@@ -66,6 +108,8 @@ class GameOut(ApiModel):
     roster: RosterOut
     scoring: ScoringOut
     not_scored: list[str]
+    # None: lineups change freely before each lock and prices never move.
+    market: MarketOut | None
 
 
 class GameList(ApiModel):
