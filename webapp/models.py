@@ -485,6 +485,50 @@ class RaceAssetScore(Model):
         )
 
 
+class AssetPrice(Model):
+    """An asset's price in a game with a market, set once after a race's results were first stored.
+
+    An asset with no row in a game is at its starting price, drivers.price or
+    constructors.price, which the classic game always uses; webapp/market/prices.py reads
+    the current price of every asset.
+    """
+
+    id = fields.IntField(primary_key=True)
+    game = fields.CharField(max_length=20)
+    season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
+        "models.Season", related_name="asset_prices", on_delete=fields.CASCADE
+    )
+    season_id: int
+    # The race whose results moved the price: one row per game, race and asset at most.
+    race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
+        "models.Race", related_name="asset_prices", on_delete=fields.CASCADE
+    )
+    race_id: int
+    # Exactly one of the two is set: the price is a driver's or a constructor's.
+    driver: fields.ForeignKeyNullableRelation[Driver] = fields.ForeignKeyField(
+        "models.Driver", related_name="prices", on_delete=fields.CASCADE, null=True
+    )
+    driver_id: int | None
+    constructor: fields.ForeignKeyNullableRelation[Constructor] = fields.ForeignKeyField(
+        "models.Constructor", related_name="prices", on_delete=fields.CASCADE, null=True
+    )
+    constructor_id: int | None
+    price = fields.DecimalField(max_digits=5, decimal_places=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "asset_prices"
+        unique_together = (("game", "race", "driver"), ("game", "race", "constructor"))
+        indexes = (("driver_id", "game"), ("constructor_id", "game"), ("game", "season_id"))
+        constraints = (
+            CheckConstraint(
+                check="(driver_id IS NULL) <> (constructor_id IS NULL)",
+                name="asset_prices_one_asset",
+            ),
+            CheckConstraint(check="price > 0", name="asset_prices_price_positive"),
+        )
+
+
 class Notification(Model):
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(

@@ -1,0 +1,1 @@
+"""The market of games that have one: prices per game that move after each race."""
