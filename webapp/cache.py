@@ -72,10 +72,10 @@ def league_generation(league_id: int) -> Generation:
 
 @dataclass(frozen=True, slots=True)
 class Namespace:
-    """A family of values in the Redis tier, with their time to live."""
+    """A family of values in the Redis tier, with their time to live (None: until overwritten)."""
 
     name: str
-    ttl: int = DEFAULT_TTL
+    ttl: int | None = DEFAULT_TTL
 
     def key(self, *parts: object) -> Key:
         """Return the key of one value of this family."""

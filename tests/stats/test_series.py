@@ -7,10 +7,14 @@ from datetime import timedelta
 import pytest
 
 from tests.scoring.factories import BELGIUM_LOCK, SINGAPORE_LOCK
-from tests.stats.conftest import Season2
+from tests.stats.conftest import ROAD, Season2
 from webapp import cache
 from webapp.errors import AppError
+from webapp.leaderboards.refresh import rebuild_leaderboards
+from webapp.leaderboards.standing import standing_key
 from webapp.models import Constructor, TeamRaceScore
+from webapp.pipeline import rescore_race
+from webapp.redis import get_redis
 from webapp.stats.series import (
     constructor_series,
     driver_series,
@@ -35,6 +39,46 @@ async def test_team_points_and_overall_rank_after_each_race(two_races: Season2) 
     assert (beta["totals"], beta["ranks"]) == ([36, 135], [2, 1])
     gamma = await team_series(team_id=two_races.gamma.id)
     assert (gamma["points"], gamma["ranks"]) == ([0, 10], [3, 3])
+
+
+def ranks_from_totals(totals: dict[int, list[int]], team_id: int) -> list[int]:
+    """Rank a team after each race straight from every team's running totals."""
+    mine = totals[team_id]
+    return [1 + sum(other[i] > mine[i] for other in totals.values()) for i in range(len(mine))]
+
+
+async def test_rank_chart_reflects_a_rescoring_as_soon_as_the_pipeline_ran(
+    two_races: Season2,
+) -> None:
+    teams = [two_races.alpha.id, two_races.beta.id, two_races.gamma.id]
+    assert (await team_series(team_id=two_races.alpha.id))["ranks"] == [1, 2]
+    # Belgium as first published: Russell (Alpha's captain) wins on the road.
+    await two_races.world.results(two_races.belgium, ROAD)
+    await rescore_race(race_id=two_races.belgium.id)
+    key = standing_key(two_races.world.season.year, "classic").redis_key
+    built = await get_redis().get(key)
+    assert built is not None
+    series = {t: await team_series(team_id=t) for t in teams}
+    totals = {t: s["totals"] for t, s in series.items()}
+    assert totals[two_races.alpha.id][0] > 44  # the rescoring counted
+    for team_id in teams:
+        assert series[team_id]["ranks"] == ranks_from_totals(totals, team_id)
+        assert series[team_id]["teams"] == [3, 3]
+    # The reads only read what the pipeline built.
+    assert await get_redis().get(key) == built
+
+
+async def test_a_team_page_read_never_builds_the_standing(two_races: Season2) -> None:
+    key = standing_key(two_races.world.season.year, "classic").redis_key
+    await get_redis().delete(key)
+    await cache.bump(cache.board_generation(two_races.world.season.year))
+    data = await team_series(team_id=two_races.alpha.id)
+    # Points still show; the rank line waits for the pipeline (or the nightly rebuild).
+    assert (data["points"], data["ranks"], data["teams"]) == ([44, 52], [], [])
+    assert await get_redis().exists(key) == 0
+    # The nightly rebuild brings it back with the boards.
+    await rebuild_leaderboards(season=two_races.world.season.year)
+    assert (await team_series(team_id=two_races.alpha.id))["ranks"] == [1, 2]
 
 
 async def test_team_series_is_cached_until_the_board_moves(two_races: Season2) -> None:

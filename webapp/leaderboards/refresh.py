@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from webapp import cache, games
 from webapp.leaderboards.boards import Scope, encode, marker, meta_key
 from webapp.leaderboards.build import build_board, scored_races
+from webapp.leaderboards.standing import build_standing, standing_key
 from webapp.redis import get_redis
 
 if TYPE_CHECKING:
@@ -118,6 +119,11 @@ async def refresh_after_rescore(result: RescoreResult) -> None:
         else:
             await build_board(redis, overall, races)
             await build_board(redis, race, races)
+        # Before the generation moves, so charts rebuilt under the new one read this standing;
+        # a rescoring that wrote no score leaves the one there.
+        kept = same_races and not result.touched_team_ids
+        if not (kept and await redis.exists(standing_key(season, system).redis_key)):
+            await build_standing(season=season, game=system)
         await _publish_meta(redis, season=season, system=system, races=races)
 
 
@@ -149,6 +155,7 @@ async def rebuild_leaderboards(*, season: int) -> RebuildReport:
             teams += await build_board(redis, Scope(season, game.name), races)
             for race_id in races:
                 await build_board(redis, Scope(season, game.name, race_id=race_id), races)
+            await build_standing(season=season, game=game.name)
             races_count = max(races_count, len(races))
             await _publish_meta(redis, season=season, system=game.name, races=races)
     return RebuildReport(season=season, teams=teams, races=races_count)

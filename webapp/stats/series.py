@@ -15,37 +15,13 @@ from tortoise import connections
 
 from webapp import cache, gameclock
 from webapp.errors import AppError
+from webapp.leaderboards.standing import rank_after, read_standing
 from webapp.models import Constructor, Driver, League, Team
 from webapp.scoring.systems import DEFAULT_SYSTEM
 
 CHARTS = cache.Namespace("chart", ttl=600)
 FORM_RACES = 3
 LEAGUE_LINES = 10
-
-# $1 season, $2 scoring system: `scored` is the season's races with scores, in round order.
-# How many teams of the game ($3) stand on each running total after every scored race (a team
-# without a score in a race adds 0 for it): every team's rank after every race, in one pass
-# over the season's scores that all team pages share.
-TOTALS_HISTOGRAM_SQL = """
-WITH scored AS (
-    SELECT r.id, r.round FROM races r
-    WHERE r.season_id = $1 AND r.status <> 'cancelled'
-      AND EXISTS (SELECT 1 FROM team_race_scores s
-                  WHERE s.race_id = r.id AND s.scoring_system = $2)
-),
-grid AS (
-    SELECT t.id AS team_id, r.round, COALESCE(s.points, 0) AS points
-    FROM teams t CROSS JOIN scored r
-    LEFT JOIN team_race_scores s
-      ON s.team_id = t.id AND s.race_id = r.id AND s.scoring_system = $2
-    WHERE t.season_id = $1 AND t.game = $3
-),
-running AS (
-    SELECT round, SUM(points) OVER (PARTITION BY team_id ORDER BY round) AS total FROM grid
-)
-SELECT round, total::int, COUNT(*)::int AS teams
-FROM running GROUP BY round, total ORDER BY round, total DESC
-"""
 
 # One team's ($3) points and running total after every scored race ($1 season, $2 system).
 TEAM_TOTALS_SQL = """
@@ -195,28 +171,6 @@ def form(points: list[int], *, races: int = FORM_RACES) -> float | None:
     return round(sum(last) / len(last), 2) if last else None
 
 
-async def totals_histogram(*, season: int, system: str, game: str) -> dict[str, list[list[int]]]:
-    """Return, per scored round, [running total, teams on it] pairs, highest total first."""
-
-    async def build() -> dict[str, list[list[int]]]:
-        counts: dict[str, list[list[int]]] = {}
-        for row in await _rows(TOTALS_HISTOGRAM_SQL, [season, system, game]):
-            counts.setdefault(str(row["round"]), []).append([row["total"], row["teams"]])
-        return counts
-
-    async def read() -> dict[str, list[list[int]]]:
-        value: dict[str, list[list[int]]] = await cache.cached(
-            key=CHARTS.key("standing", season, game),
-            build=build,
-            gens=[cache.board_generation(season)],
-        )
-        return value
-
-    # Every team page of the season misses together after a rescoring: one of them fills it.
-    standing: dict[str, list[list[int]]] = await cache.once(("chart-standing", season, game), read)
-    return standing
-
-
 async def team_series(*, team_id: int) -> dict[str, Any]:
     """Return a team's points and overall rank after each of its season's scored races."""
     team = await Team.get_or_none(id=team_id)
@@ -227,12 +181,16 @@ async def team_series(*, team_id: int) -> dict[str, Any]:
     async def build() -> dict[str, Any]:
         system = _system(team.game)
         rows = await _rows(TEAM_TOTALS_SQL, [season, system, team.id])
-        standing = await totals_histogram(season=season, system=system, game=team.game)
-        ranks, teams = [], []
-        for row in rows:
-            counts = standing.get(str(row["round"]), [])
-            ranks.append(1 + sum(n for total, n in counts if total > row["total"]))
-            teams.append(sum(n for _, n in counts))
+        # Built by the results pipeline after each rescoring; a read never builds it.
+        standing = await read_standing(season=season, game=system)
+        placed = [
+            rank_after(standing, round_=r["round"], total=r["total"]) if standing else None
+            for r in rows
+        ]
+        # Ranks are drawn only when the standing covers every race the team's totals do.
+        known = all(p is not None for p in placed)
+        ranks = [p[0] for p in placed if p is not None] if known else []
+        teams = [p[1] for p in placed if p is not None] if known else []
         return {
             "team_id": team.id,
             "labels": [race_label(r["round"]) for r in rows],
