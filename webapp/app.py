@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from flask.templating import _default_template_ctx_processor as flask_default_processor
 from quart import Quart
 from quart_schema import Info, QuartSchema
 
@@ -24,6 +25,15 @@ from webapp.security import init_security
 from webapp.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def drop_flask_context_processors(app: Quart) -> None:
+    """Remove the sync context processor Flask gives every blueprint: empty under Quart."""
+    # It reads Flask's own context variables, which Quart never sets, so it always returns
+    # {}; Quart still runs it in a worker thread for every template rendered.
+    for name, processors in app.template_context_processors.items():
+        if name is not None:
+            processors[:] = [p for p in processors if p is not flask_default_processor]
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -125,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(replay_feed, url_prefix=REPLAY_FEED)
     init_live(app)
     init_assets(app)
+    drop_flask_context_processors(app)
 
     owned: dict[str, bool] = {}
     following: list[asyncio.Task[None] | None] = []
