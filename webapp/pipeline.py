@@ -1,12 +1,14 @@
 """The results pipeline: what happens, in order, when a race's results or standing change.
 
-    store → rescore → notify → commit → boards → publish
+    store → rescore → price → notify → commit → boards → publish
 
-The first three stages share one transaction, so a crash anywhere before the commit leaves
+The first four stages share one transaction, so a crash anywhere before the commit leaves
 the previous state and a redelivered task runs all of it again. Boards and live pages come
 after the commit: both can be rebuilt from PostgreSQL, so a failure there is logged, not
 undone. The feed poll, an admin's manual entry, an admin's status change (cancel, un-cancel,
 re-open), an admin's Driver of the Day and `paddock results poll` all come through here.
+Prices move only when results are stored, once per race (webapp/market/changes.py):
+rescoring a race for any other reason never re-prices it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from webapp import cache, gameclock
 from webapp.games import registry
 from webapp.games.rescoring import rescore_game
 from webapp.leaderboards.refresh import refresh_after_rescore
+from webapp.market.changes import price_race
 from webapp.models import Race, RaceStatus, ResultSource
 from webapp.notifications.producers import notify_results
 from webapp.notifications.service import NewNotification, publish_results
@@ -41,6 +44,8 @@ class StoreOutcome:
     # One per registered game, in the registry's order.
     rescores: list[RescoreResult] = field(default_factory=list)
     notified: list[NewNotification] = field(default_factory=list)
+    # Price rows written per game with a market: none once the race has been priced.
+    priced: dict[str, int] = field(default_factory=dict)
 
     @property
     def rescore(self) -> RescoreResult | None:
@@ -70,6 +75,7 @@ async def store_results(
         if not stored.created:
             return outcome
         outcome.rescores = await rescore_games(race_id=race_id)
+        outcome.priced = await price_race(race_id=race_id, season_id=stored.season)
         # Notifications are stamped when the player gets them, in real time (on a replay
         # `now` is the season's time), so the inbox keeps one order.
         for rescore in outcome.rescores:
