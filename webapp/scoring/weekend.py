@@ -11,20 +11,24 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from webapp.scoring.rescore import RescoreResult, begin_rescoring, rescore_result
 
-# $1 race id, $2 the game's name (teams.game and scoring_system), $3 its scoring as JSON.
-WEEKEND_SQL = """
+# $1 race id, $2 the game's name (teams.game and scoring_system), $3 its scoring as JSON,
+# $4 the results version to score (null: the one that counts). Every asset's lines: the
+# CTEs both the rescoring and a reader of an older version (webapp/stats/versions.py) use.
+LINES_SQL = """
 WITH race AS (
-    SELECT r.id, r.season_id, r.lock_at, r.results_version, r.driver_of_the_day_id
+    SELECT r.id, r.season_id, r.lock_at, COALESCE($4::int, r.results_version) AS results_version,
+           r.driver_of_the_day_id
     FROM races r
     WHERE r.id = $1 AND r.status <> 'cancelled'
       AND (EXISTS (SELECT 1 FROM race_results x
-                   WHERE x.race_id = r.id AND x.version = r.results_version)
+                   WHERE x.race_id = r.id AND x.version = COALESCE($4::int, r.results_version))
            OR EXISTS (SELECT 1 FROM session_results x
-                      WHERE x.race_id = r.id AND x.version = r.results_version))
+                      WHERE x.race_id = r.id AND x.version = COALESCE($4::int, r.results_version)))
 ),
 rules AS (SELECT $3::jsonb AS j),
 -- The race-like sessions the game scores, their rules as columns (an absent one scores 0).
@@ -165,7 +169,23 @@ constructor_lines AS MATERIALIZED (
     SELECT c.id, false, 0, 0, 0, 0, 0
     FROM constructors c JOIN race ON c.season_id = race.season_id
     WHERE NOT EXISTS (SELECT 1 FROM constructor_rules)
-),
+)"""
+
+# An older (or the counting) version's lines, read only: (driver_id, constructor_id, captain,
+# points) per asset line (with the system, $2), as rescoring would store them for that version.
+VERSION_TAIL = """
+SELECT $2::text AS scoring_system, l.driver_id, NULL::int AS constructor_id, l.captain,
+       (l.qualifying + l.sprint + l.race + l.bonus + l.captain_points)::int AS points
+FROM driver_lines l
+UNION ALL
+SELECT $2::text, NULL, l.constructor_id, false, (l.qualifying + l.sprint + l.race + l.bonus)::int
+FROM constructor_lines l
+"""
+VERSION_LINES_SQL = LINES_SQL + VERSION_TAIL
+
+# The rescoring: the lines stored, each team's points from its counting lineup, and only the
+# changed scores written.
+WRITE_TAIL = """,
 stored_lines AS (
     INSERT INTO race_asset_scores
         (race_id, scoring_system, result_version, driver_id, constructor_id, captain,
@@ -253,6 +273,7 @@ SELECT d.team_id,
        d.old_points, d.new_points
 FROM diff d
 """
+WEEKEND_SQL = LINES_SQL + WRITE_TAIL
 
 
 async def rescore_weekend(*, race_id: int, system: str, rules: Mapping[str, Any]) -> RescoreResult:
@@ -266,6 +287,21 @@ async def rescore_weekend(*, race_id: int, system: str, rules: Mapping[str, Any]
             [race_id, system],
         )
         _, records = await conn.execute_query(
-            WEEKEND_SQL, [race_id, system, json.dumps(dict(rules))]
+            WEEKEND_SQL, [race_id, system, json.dumps(dict(rules)), None]
         )
     return rescore_result(race_id=race_id, system=system, season=season, records=records)
+
+
+async def version_lines(
+    *, race_id: int, system: str, rules: Mapping[str, Any], version: int
+) -> dict[tuple[str, int, bool], int]:
+    """Return every asset's points under one results version: (kind, id, captain) -> points."""
+    rows = await connections.get("default").execute_query_dict(
+        VERSION_LINES_SQL, [race_id, system, json.dumps(dict(rules)), version]
+    )
+    return {
+        ("driver", r["driver_id"], r["captain"])
+        if r["driver_id"] is not None
+        else ("constructor", r["constructor_id"], False): int(r["points"])
+        for r in rows
+    }
