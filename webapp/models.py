@@ -293,6 +293,17 @@ class Lineup(Model):
         "models.Driver", related_name="captained_lineups", on_delete=fields.RESTRICT
     )
     captain_id: int
+    # A game with a market (issue 15) stores what scoring needs at save time: the race the
+    # lineup was saved for, the bank left, its transfers against the lineup that scored
+    # last, the free ones it had (null: all free) and the penalty past them.
+    race: fields.ForeignKeyNullableRelation[Race] = fields.ForeignKeyField(
+        "models.Race", related_name="lineups", on_delete=fields.SET_NULL, null=True
+    )
+    race_id: int | None
+    bank = fields.DecimalField(max_digits=6, decimal_places=1, null=True)
+    transfers = fields.IntField(default=0, db_default=0)
+    free_transfers = fields.IntField(null=True)
+    penalty_points = fields.IntField(default=0, db_default=0)
     drivers: fields.ReverseRelation[LineupDriver]
     constructors: fields.ReverseRelation[LineupConstructor]
 
@@ -336,6 +347,27 @@ class LineupConstructor(Model):
     class Meta:
         table = "lineup_constructors"
         unique_together = (("lineup", "constructor"),)
+
+
+class TeamChip(Model):
+    """A chip a team played for a race; only the game's market data says what it does."""
+
+    id = fields.IntField(primary_key=True)
+    team: fields.ForeignKeyRelation[Team] = fields.ForeignKeyField(
+        "models.Team", related_name="chips", on_delete=fields.CASCADE
+    )
+    team_id: int
+    race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
+        "models.Race", related_name="chips", on_delete=fields.CASCADE
+    )
+    race_id: int
+    chip = fields.CharField(max_length=30)
+    played_at = fields.DatetimeField()
+
+    class Meta:
+        table = "team_chips"
+        # Scoring reads a race's chips; a team's chips are read under its row lock.
+        indexes = (("race_id", "team_id"), ("team_id", "race_id"))
 
 
 class League(Model):
@@ -404,6 +436,11 @@ class TeamRaceScore(Model):
     lineup_id: int
     points = fields.IntField()
     result_version = fields.IntField()
+    # A market game's extras, in `points` already: the transfer penalty, the chip played
+    # and the captain whose multiplier counted (the best driver under an auto-captain chip).
+    penalty_points = fields.IntField(default=0, db_default=0)
+    chip = fields.CharField(max_length=30, null=True)
+    captain_id = fields.IntField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

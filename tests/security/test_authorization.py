@@ -97,6 +97,7 @@ class World:
             "subscription_id": str(self.push_subscription),
             "size": "192",
             "game_name": "grand_prix",
+            "chip": "extra_boost",
         }
 
 

@@ -29,4 +29,12 @@ async def rescore_game(*, race_id: int, game: Game) -> RescoreResult:
     """Rewrite the scores of every team of `game` for a race, in the caller's transaction."""
     if not per_session(game):
         return await rescore_scores(race_id=race_id, system=game.name)
-    return await rescore_weekend(race_id=race_id, system=game.name, rules=scoring_rules(game))
+    return await rescore_weekend(
+        race_id=race_id, system=game.name, rules=scoring_rules(game), chips=chip_rules(game)
+    )
+
+
+def chip_rules(game: Game) -> list[dict[str, Any]]:
+    """Return the game's chips as the plain data the weekend statement reads."""
+    market = game.as_dict()["market"]
+    return list(market["chips"]) if market else []

@@ -8,27 +8,24 @@ from it and never branches on a game's name, so a new game is scored by the same
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from webapp.scoring.rescore import RescoreResult, begin_rescoring, rescore_result
 
 # $1 race id, $2 the game's name (teams.game and scoring_system), $3 its scoring as JSON,
-# $4 the results version to score (null: the one that counts). Every asset's lines: the
-# CTEs both the rescoring and a reader of an older version (webapp/stats/versions.py) use.
-LINES_SQL = """
+# $4 its market's chips as a JSON array (empty for a game without a market).
+WEEKEND_SQL = """
 WITH race AS (
-    SELECT r.id, r.season_id, r.lock_at, COALESCE($4::int, r.results_version) AS results_version,
-           r.driver_of_the_day_id
+    SELECT r.id, r.season_id, r.lock_at, r.results_version, r.driver_of_the_day_id
     FROM races r
     WHERE r.id = $1 AND r.status <> 'cancelled'
       AND (EXISTS (SELECT 1 FROM race_results x
-                   WHERE x.race_id = r.id AND x.version = COALESCE($4::int, r.results_version))
+                   WHERE x.race_id = r.id AND x.version = r.results_version)
            OR EXISTS (SELECT 1 FROM session_results x
-                      WHERE x.race_id = r.id AND x.version = COALESCE($4::int, r.results_version)))
+                      WHERE x.race_id = r.id AND x.version = r.results_version))
 ),
 rules AS (SELECT $3::jsonb AS j),
 -- The race-like sessions the game scores, their rules as columns (an absent one scores 0).
@@ -169,23 +166,7 @@ constructor_lines AS MATERIALIZED (
     SELECT c.id, false, 0, 0, 0, 0, 0
     FROM constructors c JOIN race ON c.season_id = race.season_id
     WHERE NOT EXISTS (SELECT 1 FROM constructor_rules)
-)"""
-
-# An older (or the counting) version's lines, read only: (driver_id, constructor_id, captain,
-# points) per asset line (with the system, $2), as rescoring would store them for that version.
-VERSION_TAIL = """
-SELECT $2::text AS scoring_system, l.driver_id, NULL::int AS constructor_id, l.captain,
-       (l.qualifying + l.sprint + l.race + l.bonus + l.captain_points)::int AS points
-FROM driver_lines l
-UNION ALL
-SELECT $2::text, NULL, l.constructor_id, false, (l.qualifying + l.sprint + l.race + l.bonus)::int
-FROM constructor_lines l
-"""
-VERSION_LINES_SQL = LINES_SQL + VERSION_TAIL
-
-# The rescoring: the lines stored, each team's points from its counting lineup, and only the
-# changed scores written.
-WRITE_TAIL = """,
+),
 stored_lines AS (
     INSERT INTO race_asset_scores
         (race_id, scoring_system, result_version, driver_id, constructor_id, captain,
@@ -199,13 +180,69 @@ stored_lines AS (
            l.sprint, l.race, l.bonus, 0, l.qualifying + l.sprint + l.race + l.bonus
     FROM constructor_lines l CROSS JOIN race
 ),
+-- The game's chips as columns ($4: its market's chips; none for a game without a market).
+chip_rules AS MATERIALIZED (
+    SELECT x.name, x.captain_multiplier,
+           COALESCE(x.unlimited_transfers, false) AS unlimited_transfers,
+           COALESCE(x.reverts_after_race, false) AS reverts_after_race,
+           COALESCE(x.no_negative, false) AS no_negative,
+           COALESCE(x.auto_captain, false) AS auto_captain
+    FROM jsonb_to_recordset($4::jsonb) AS x(name text, captain_multiplier int,
+         unlimited_transfers boolean, reverts_after_race boolean, no_negative boolean,
+         auto_captain boolean)
+),
+-- The chips played for this race, their effects folded per team.
+played AS MATERIALIZED (
+    SELECT tc.team_id, min(tc.chip) AS chip, max(cr.captain_multiplier) AS captain_multiplier,
+           bool_or(cr.unlimited_transfers) AS unlimited_transfers,
+           bool_or(cr.no_negative) AS no_negative, bool_or(cr.auto_captain) AS auto_captain
+    FROM team_chips tc JOIN chip_rules cr ON cr.name = tc.chip
+    WHERE tc.race_id = $1
+    GROUP BY tc.team_id
+),
+-- Other races played with a reverting chip: lineups saved for them counted there only.
+reverting AS MATERIALIZED (
+    SELECT DISTINCT tc.team_id, tc.race_id
+    FROM team_chips tc JOIN chip_rules cr ON cr.name = tc.chip
+    WHERE cr.reverts_after_race AND tc.race_id <> $1
+),
+-- A lineup saved for this race brings its transfer penalty (stored when it was saved).
 chosen AS (
-    SELECT DISTINCT ON (l.team_id) l.team_id, t.owner_id, l.id AS lineup_id, l.captain_id
+    SELECT DISTINCT ON (l.team_id) l.team_id, t.owner_id, l.id AS lineup_id, l.captain_id,
+           CASE WHEN l.race_id = race.id THEN l.penalty_points ELSE 0 END AS penalty_points
     FROM lineups l
     JOIN teams t ON t.id = l.team_id
     JOIN race ON t.season_id = race.season_id AND l.saved_at < race.lock_at
     WHERE t.game = $2
+      AND NOT EXISTS (SELECT 1 FROM reverting v
+                      WHERE v.team_id = l.team_id AND v.race_id = l.race_id)
     ORDER BY l.team_id, l.saved_at DESC, l.id DESC
+),
+-- Teams with a chip: their multiplier, and whether transfers are free this race.
+plays AS MATERIALIZED (
+    SELECT c.team_id, c.lineup_id, c.captain_id, p.chip, p.no_negative, p.auto_captain,
+           COALESCE(p.captain_multiplier,
+                    (SELECT (j ->> 'captain_multiplier')::int FROM rules)) AS multiplier,
+           CASE WHEN p.unlimited_transfers THEN 0 ELSE c.penalty_points END AS penalty_points
+    FROM chosen c JOIN played p USING (team_id)
+),
+-- Under an auto-captain chip the multiplier goes to the lineup's best-scoring driver (a tie
+-- keeps the team's captain, then the lowest driver id).
+auto_captains AS (
+    SELECT DISTINCT ON (pl.lineup_id) pl.lineup_id, ld.driver_id
+    FROM plays pl
+    JOIN lineup_drivers ld ON ld.lineup_id = pl.lineup_id
+    JOIN driver_lines e ON e.driver_id = ld.driver_id AND NOT e.captain
+    WHERE pl.auto_captain
+    ORDER BY pl.lineup_id,
+             CASE WHEN pl.no_negative
+                  THEN GREATEST(e.qualifying, 0) + GREATEST(e.sprint, 0) + GREATEST(e.race, 0)
+                  ELSE e.qualifying + e.sprint + e.race END DESC,
+             ld.driver_id = pl.captain_id DESC, ld.driver_id
+),
+chip_teams AS MATERIALIZED (
+    SELECT pl.*, COALESCE(ac.driver_id, pl.captain_id) AS counted_captain
+    FROM plays pl LEFT JOIN auto_captains ac USING (lineup_id)
 ),
 driver_sums AS (
     SELECT ld.lineup_id,
@@ -213,46 +250,75 @@ driver_sums AS (
     FROM chosen c
     JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
     JOIN driver_lines e ON e.driver_id = ld.driver_id AND e.captain = (ld.driver_id = c.captain_id)
+    WHERE NOT EXISTS (SELECT 1 FROM played p WHERE p.team_id = c.team_id)
     GROUP BY ld.lineup_id
 ),
+-- A chip team's drivers: negative session lines at 0 under no_negative, the chip's multiplier.
+chip_driver_sums AS (
+    SELECT ct.lineup_id,
+           sum(CASE WHEN ct.no_negative
+                    THEN GREATEST(e.qualifying, 0) + GREATEST(e.sprint, 0) + GREATEST(e.race, 0)
+                    ELSE e.qualifying + e.sprint + e.race END
+               * CASE WHEN ld.driver_id = ct.counted_captain THEN ct.multiplier ELSE 1 END)
+               AS points
+    FROM chip_teams ct
+    JOIN lineup_drivers ld ON ld.lineup_id = ct.lineup_id
+    JOIN driver_lines e ON e.driver_id = ld.driver_id AND NOT e.captain
+    GROUP BY ct.lineup_id
+),
 constructor_sums AS (
-    SELECT lc.lineup_id, sum(e.qualifying + e.sprint + e.race + e.bonus) AS points
+    SELECT lc.lineup_id,
+           sum(CASE WHEN p.no_negative
+                    THEN GREATEST(e.qualifying, 0) + GREATEST(e.sprint, 0)
+                         + GREATEST(e.race, 0) + GREATEST(e.bonus, 0)
+                    ELSE e.qualifying + e.sprint + e.race + e.bonus END) AS points
     FROM chosen c
     JOIN lineup_constructors lc ON lc.lineup_id = c.lineup_id
     JOIN constructor_lines e ON e.constructor_id = lc.constructor_id
+    LEFT JOIN played p ON p.team_id = c.team_id
     GROUP BY lc.lineup_id
 ),
 scored AS (
     SELECT c.team_id, c.owner_id, c.lineup_id,
-           (COALESCE(ds.points, 0) + COALESCE(cs.points, 0))::int AS points
+           COALESCE(ct.penalty_points, c.penalty_points) AS penalty_points, ct.chip,
+           ct.counted_captain AS captain_id,
+           (COALESCE(ds.points, cds.points, 0) + COALESCE(cs.points, 0)
+            + COALESCE(ct.penalty_points, c.penalty_points))::int AS points
     FROM chosen c
     LEFT JOIN driver_sums ds ON ds.lineup_id = c.lineup_id
+    LEFT JOIN chip_teams ct ON ct.lineup_id = c.lineup_id
+    LEFT JOIN chip_driver_sums cds ON cds.lineup_id = c.lineup_id
     LEFT JOIN constructor_sums cs ON cs.lineup_id = c.lineup_id
 ),
 old AS (
-    SELECT id, team_id, lineup_id, points, result_version
+    SELECT id, team_id, lineup_id, points, result_version, penalty_points, chip, captain_id
     FROM team_race_scores WHERE race_id = $1 AND scoring_system = $2
 ),
 -- Only new, different and vanished scores go on: unchanged rows are never touched.
 diff AS (
     SELECT COALESCE(sc.team_id, o.team_id) AS team_id, sc.owner_id, sc.lineup_id,
-           o.id AS score_id, o.points AS old_points, sc.points AS new_points
+           o.id AS score_id, o.points AS old_points, sc.points AS new_points,
+           sc.penalty_points, sc.chip, sc.captain_id
     FROM scored sc FULL JOIN old o ON o.team_id = sc.team_id
     WHERE sc.team_id IS NULL OR o.team_id IS NULL
-       OR (o.lineup_id, o.points, o.result_version)
-          IS DISTINCT FROM (sc.lineup_id, sc.points, (SELECT results_version FROM race))
+       OR (o.lineup_id, o.points, o.result_version, o.penalty_points, o.chip, o.captain_id)
+          IS DISTINCT FROM (sc.lineup_id, sc.points, (SELECT results_version FROM race),
+                            sc.penalty_points, sc.chip, sc.captain_id)
 ),
 -- Plain inserts: overlapping runs queue on the advisory lock (as classic's do).
 inserted AS (
     INSERT INTO team_race_scores
-        (team_id, race_id, scoring_system, lineup_id, points, result_version, updated_at)
-    SELECT d.team_id, race.id, $2, d.lineup_id, d.new_points, race.results_version, now()
+        (team_id, race_id, scoring_system, lineup_id, points, result_version, penalty_points,
+         chip, captain_id, updated_at)
+    SELECT d.team_id, race.id, $2, d.lineup_id, d.new_points, race.results_version,
+           d.penalty_points, d.chip, d.captain_id, now()
     FROM diff d CROSS JOIN race
     WHERE d.old_points IS NULL AND d.new_points IS NOT NULL
 ),
 updated AS (
     UPDATE team_race_scores s
     SET lineup_id = d.lineup_id, points = d.new_points, result_version = race.results_version,
+        penalty_points = d.penalty_points, chip = d.chip, captain_id = d.captain_id,
         updated_at = now()
     FROM diff d CROSS JOIN race
     WHERE d.old_points IS NOT NULL AND d.new_points IS NOT NULL AND s.id = d.score_id
@@ -273,10 +339,15 @@ SELECT d.team_id,
        d.old_points, d.new_points
 FROM diff d
 """
-WEEKEND_SQL = LINES_SQL + WRITE_TAIL
 
 
-async def rescore_weekend(*, race_id: int, system: str, rules: Mapping[str, Any]) -> RescoreResult:
+async def rescore_weekend(
+    *,
+    race_id: int,
+    system: str,
+    rules: Mapping[str, Any],
+    chips: Sequence[Mapping[str, Any]] = (),
+) -> RescoreResult:
     """Rewrite every score of `system`'s teams for a race weekend in one transaction."""
     async with in_transaction() as conn:
         season = await begin_rescoring(conn, race_id=race_id, system=system, totals=True)
@@ -287,21 +358,7 @@ async def rescore_weekend(*, race_id: int, system: str, rules: Mapping[str, Any]
             [race_id, system],
         )
         _, records = await conn.execute_query(
-            WEEKEND_SQL, [race_id, system, json.dumps(dict(rules)), None]
+            WEEKEND_SQL,
+            [race_id, system, json.dumps(dict(rules)), json.dumps([dict(c) for c in chips])],
         )
     return rescore_result(race_id=race_id, system=system, season=season, records=records)
-
-
-async def version_lines(
-    *, race_id: int, system: str, rules: Mapping[str, Any], version: int
-) -> dict[tuple[str, int, bool], int]:
-    """Return every asset's points under one results version: (kind, id, captain) -> points."""
-    rows = await connections.get("default").execute_query_dict(
-        VERSION_LINES_SQL, [race_id, system, json.dumps(dict(rules)), version]
-    )
-    return {
-        ("driver", r["driver_id"], r["captain"])
-        if r["driver_id"] is not None
-        else ("constructor", r["constructor_id"], False): int(r["points"])
-        for r in rows
-    }

@@ -8,8 +8,9 @@ from datetime import datetime
 from tortoise.query_utils import Prefetch
 from tortoise.transactions import in_transaction
 
-from webapp import gameclock
-from webapp.models import Lineup, LineupConstructor, LineupDriver, Race, RaceStatus, Team
+from webapp import gameclock, games
+from webapp.market.transfers import is_locked
+from webapp.models import Lineup, LineupConstructor, LineupDriver, Race, RaceStatus, Team, TeamChip
 from webapp.teams.service import latest_lineup
 
 
@@ -40,13 +41,6 @@ async def lineup_for_race(*, team: Team, race: Race) -> Lineup | None:
     return await latest_lineup(team_id=team.id, before=race.lock_at)
 
 
-def is_locked(race: Race, *, now: datetime) -> bool:
-    """Tell whether lineups for the race are frozen (status or the clock says so)."""
-    if race.status == RaceStatus.CANCELLED:
-        return False
-    return race.status != RaceStatus.SCHEDULED or race.lock_at <= now
-
-
 async def locked_lineups(*, team: Team, now: datetime | None = None) -> list[LockedLineup]:
     """Return the team's lineup for each race already locked, latest race first."""
     now = now or gameclock.now()
@@ -67,11 +61,23 @@ async def locked_lineups(*, team: Team, now: datetime | None = None) -> list[Loc
             ),
         )
     )
+    game = games.get(team.game)
+    reverting: set[int] = set()
+    if game.market is not None:
+        names = [c.name for c in game.market.chips if c.reverts_after_race]
+        rows = await TeamChip.filter(team_id=team.id, chip__in=names).values_list("race_id")
+        reverting = {int(r[0]) for r in rows}
     shown: list[LockedLineup] = []
     for race in races:
         if not is_locked(race, now=now):
             continue
-        counted = [lineup for lineup in history if lineup.saved_at < race.lock_at]
+        # A lineup saved under a reverting chip counted for its own race only.
+        counted = [
+            lineup
+            for lineup in history
+            if lineup.saved_at < race.lock_at
+            and not (lineup.race_id in reverting and lineup.race_id != race.id)
+        ]
         if counted:
             shown.append(LockedLineup(race=race, lineup=counted[-1]))
     return shown

@@ -8,10 +8,12 @@ from pydantic import ConfigDict, Field
 from quart import Blueprint, current_app
 from quart_schema import validate_querystring, validate_request, validate_response
 
+from webapp import games
 from webapp.auth.current import current_user, require_user
 from webapp.catalogue.routes import ConstructorRef, constructor_ref
 from webapp.clock import app_now
 from webapp.games import DEFAULT_GAME
+from webapp.market.chips import cancel_chip, chip_states, play_chip
 from webapp.models import Constructor, Driver
 from webapp.schemas import ApiModel, Number, OwnerRef, Page
 from webapp.teams import service
@@ -83,6 +85,46 @@ class TeamOut(ApiModel):
     captain_id: int | None = OwnerOnly
     budget_used: Number | None = OwnerOnly
     budget_left: Number | None = OwnerOnly
+
+
+class LineupIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    driver_ids: list[int] | None = Field(default=None, max_length=MAX_IDS)
+    captain_id: int | None = None
+    constructor_ids: list[int] | None = Field(default=None, max_length=MAX_IDS)
+
+
+class TeamChipOut(ApiModel):
+    name: str
+    title: str
+    description: str
+    state: str = Field(description="available, played (for the next race), used, not_available")
+    race_id: int | None
+    reason: str
+
+
+class TeamMarketOut(ApiModel):
+    race_id: int | None = Field(description="The race a change or chip counts for now")
+    bank: Number
+    team_value: Number
+    free_transfers: int | None = Field(description="The next race's free transfers; null: all")
+    transfers: int
+    transfers_left: int | None
+    penalty_points: int = Field(description="What the lineup's transfers cost the next race")
+    chip: str | None
+    chips: list[TeamChipOut]
+
+
+class LineupOut(ApiModel):
+    team_id: int
+    game: str
+    drivers: list[TeamDriverOut]
+    constructors: list[TeamConstructorOut]
+    captain_id: int | None
+    budget_used: Number
+    budget_left: Number
+    market: TeamMarketOut | None = Field(description="Games with a market only; null otherwise")
 
 
 class TeamList(ApiModel):
@@ -174,6 +216,95 @@ async def update(team_id: int, data: TeamPatch) -> TeamOut:
         now=app_now(),
     )
     return team_out(await service.team_detail(team=team), viewer_id=user.id)
+
+
+def lineup_out(view: service.LineupView) -> LineupOut:
+    """Shape a team's current lineup and market for its owner."""
+    detail, state = view.detail, view.market
+    market = None
+    if state is not None:
+        transfers, penalty = view.transfers
+        active = state.active
+        market = TeamMarketOut(
+            race_id=state.race.id if state.race else None,
+            bank=state.bank,
+            team_value=view.team_value,
+            free_transfers=state.free,
+            transfers=transfers,
+            transfers_left=view.transfers_left,
+            penalty_points=penalty,
+            chip=active[0].name if active else None,
+            chips=[
+                TeamChipOut(
+                    name=c.chip.name,
+                    title=c.chip.title,
+                    description=c.chip.description,
+                    state=c.state,
+                    race_id=c.race_id,
+                    reason=c.reason,
+                )
+                for c in chip_states(state)
+            ],
+        )
+    return LineupOut(
+        team_id=detail.team.id,
+        game=detail.team.game,
+        drivers=[team_driver_out(d) for d in detail.drivers],
+        constructors=[team_constructor_out(c) for c in detail.constructors],
+        captain_id=detail.captain_id,
+        budget_used=detail.budget_used,
+        budget_left=detail.budget_left,
+        market=market,
+    )
+
+
+@api.get("/teams/<int:team_id>/lineup")
+@validate_response(LineupOut)
+async def read_lineup(team_id: int) -> LineupOut:
+    """Return a team's current lineup with its bank, transfers, penalty and chips (owner only)."""
+    user = await require_user()
+    team = await service.owned_team(user=user, team_id=team_id)
+    return lineup_out(await service.lineup_view(team=team, now=app_now()))
+
+
+@api.put("/teams/<int:team_id>/lineup")
+@validate_request(LineupIn)
+@validate_response(LineupOut)
+async def save_lineup(team_id: int, data: LineupIn) -> LineupOut:
+    """Save a new lineup (owner only); fields left out keep their value; transfers counted."""
+    user = await require_user()
+    now = app_now()
+    team = await service.update_team(
+        user=user,
+        team_id=team_id,
+        driver_ids=data.driver_ids,
+        captain_id=data.captain_id,
+        constructor_ids=data.constructor_ids,
+        now=now,
+    )
+    return lineup_out(await service.lineup_view(team=team, now=now))
+
+
+@api.post("/teams/<int:team_id>/chips/<string:chip>")
+@validate_response(LineupOut)
+async def play(team_id: int, chip: str) -> LineupOut:
+    """Play a chip for the team's next race (owner only); the lineup with its chips."""
+    user = await require_user()
+    team = await service.owned_team(user=user, team_id=team_id)
+    now = app_now()
+    await play_chip(team=team, game=games.get(team.game), name=chip, now=now)
+    return lineup_out(await service.lineup_view(team=team, now=now))
+
+
+@api.delete("/teams/<int:team_id>/chips/<string:chip>")
+@validate_response(LineupOut)
+async def cancel(team_id: int, chip: str) -> LineupOut:
+    """Cancel a chip played for the next race, until its lock (owner only)."""
+    user = await require_user()
+    team = await service.owned_team(user=user, team_id=team_id)
+    now = app_now()
+    await cancel_chip(team=team, game=games.get(team.game), name=chip, now=now)
+    return lineup_out(await service.lineup_view(team=team, now=now))
 
 
 @api.get("/users/me/teams")

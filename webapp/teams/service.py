@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from webapp import cache, gameclock, games
@@ -15,7 +17,19 @@ from webapp.catalogue.queries import current_season
 from webapp.errors import AppError
 from webapp.games.roster import ConstructorInfo
 from webapp.leaderboards.refresh import add_team_to_boards
-from webapp.models import Constructor, Driver, Lineup, LineupConstructor, LineupDriver, Team, User
+from webapp.market.bank import cost
+from webapp.market.transfers import MarketState, Plan, is_locked, market_state, plan_save
+from webapp.models import (
+    Constructor,
+    Driver,
+    Lineup,
+    LineupConstructor,
+    LineupDriver,
+    Race,
+    Team,
+    TeamChip,
+    User,
+)
 from webapp.settings import MAX_TEAMS_PER_SEASON
 from webapp.teams import rules
 from webapp.teams.rules import DriverInfo
@@ -75,8 +89,12 @@ async def check_pick(
     driver_ids: Sequence[int],
     constructor_ids: Sequence[int],
     captain_id: int | None,
+    bank_checked: bool = False,
 ) -> tuple[dict[int, DriverInfo], dict[int, ConstructorInfo]]:
-    """Raise the first roster rule of `game` the pick breaks; return the season's assets."""
+    """Raise the first roster rule of `game` the pick breaks; return the season's assets.
+
+    With `bank_checked` the market's bank limits the pick instead of the roster's budget.
+    """
     drivers = await season_drivers(season=season)
     constructors = await season_constructors(season=season) if game.roster.constructors else {}
     problems = rules.roster_problems(
@@ -87,6 +105,8 @@ async def check_pick(
         drivers=drivers,
         constructors=constructors,
     )
+    if bank_checked:
+        problems = [p for p in problems if p.code != "over_budget"]
     if problems:
         raise problems[0].to_app_error()
     return drivers, constructors
@@ -129,6 +149,10 @@ async def create_team(
         team = await Team.create(
             owner_id=owner.id, season_id=season, name=name, game=played.name, created_at=saved_at
         )
+        plan = None
+        if played.market is not None:
+            state = await market_state(team=team, game=played, now=saved_at)
+            plan = plan_save(state, driver_ids=driver_ids, constructor_ids=constructor_ids)
         await _save_lineup(
             team=team,
             driver_ids=driver_ids,
@@ -137,6 +161,7 @@ async def create_team(
             drivers=drivers,
             constructors=constructors,
             saved_at=saved_at,
+            plan=plan,
         )
     # Everyone's leaderboard shows the new team (at 0 points) from now on.
     await add_team_to_boards(team_id=team.id)
@@ -172,7 +197,9 @@ async def update_team(
             await team.save(update_fields=["name", "updated_at"])
             renamed = True
         if driver_ids is not None or captain_id is not None or constructor_ids is not None:
-            current = await latest_lineup(team_id=team.id)
+            saved_at = now or gameclock.now()
+            played = games.get(team.game)
+            current = await current_lineup(team=team, now=saved_at)
             current_ids = [e.driver_id for e in current.drivers] if current else []
             current_cons = [e.constructor_id for e in current.constructors] if current else []
             picked = list(driver_ids) if driver_ids is not None else current_ids
@@ -180,13 +207,21 @@ async def update_team(
             captain = captain_id
             if captain is None and current is not None:
                 captain = current.captain_id
+            state = None
+            if played.market is not None:
+                state = await market_state(team=team, game=played, now=saved_at)
             drivers, constructors = await check_pick(
-                game=games.get(team.game),
+                game=played,
                 season=_season_id(team),
                 driver_ids=picked,
                 constructor_ids=cars,
                 captain_id=captain,
+                # After its first locked race a market team buys and sells through its bank.
+                bank_checked=state is not None and (not state.first_lineup_free or state.no_budget),
             )
+            plan = None
+            if state is not None:
+                plan = plan_save(state, driver_ids=picked, constructor_ids=cars)
             await _save_lineup(
                 team=team,
                 driver_ids=picked,
@@ -194,7 +229,8 @@ async def update_team(
                 captain_id=captain,
                 drivers=drivers,
                 constructors=constructors,
-                saved_at=now or gameclock.now(),
+                saved_at=saved_at,
+                plan=plan,
             )
     if renamed:
         # Boards show team names: their ready pages move to a new stamp.
@@ -218,7 +254,7 @@ async def get_team_detail(*, team_id: int) -> TeamDetail:
 
 async def team_detail(*, team: Team) -> TeamDetail:
     """Return the current lineup of a loaded team."""
-    lineup = await latest_lineup(team_id=team.id)
+    lineup = await current_lineup(team=team)
     if lineup is None:
         return TeamDetail(team=team, drivers=[], captain_id=None, budget_used=Decimal("0.0"))
     ids = [e.driver_id for e in lineup.drivers]
@@ -240,6 +276,53 @@ async def team_detail(*, team: Team) -> TeamDetail:
     )
 
 
+@dataclass
+class LineupView:
+    """A team's current lineup with, in a game with a market, where its market stands."""
+
+    detail: TeamDetail
+    market: MarketState | None
+
+    @property
+    def transfers(self) -> tuple[int, int]:
+        """Return (transfers, penalty) the current lineup counts for the next race."""
+        if self.market is None:
+            return 0, 0
+        return self.market.counted(self.market.current)
+
+    @property
+    def transfers_left(self) -> int | None:
+        """Return the free transfers still left for the next race; None while all are free."""
+        if self.market is None or self.market.free is None:
+            return None
+        return max(0, self.market.free - self.transfers[0])
+
+    @property
+    def team_value(self) -> Decimal:
+        """Return the bank plus the current lineup's assets at today's prices."""
+        if self.market is None:
+            return self.detail.budget_used
+        current = self.market.current
+        held = (current.drivers, current.constructors) if current else ((), ())
+        return self.market.bank + cost(
+            self.market.prices, driver_ids=held[0], constructor_ids=held[1]
+        )
+
+
+async def lineup_view(*, team: Team, now: datetime | None = None) -> LineupView:
+    """Return a team's current lineup and its market (bank, transfers, chips)."""
+    game = games.get(team.game)
+    state = None
+    if game.market is not None:
+        state = await market_state(team=team, game=game, now=now or gameclock.now())
+    return LineupView(detail=await team_detail(team=team), market=state)
+
+
+async def owned_team(*, user: User, team_id: int) -> Team:
+    """Return the caller's team, or fail with `not_found` / `forbidden`."""
+    return await _owned_team(user=user, team_id=team_id)
+
+
 async def list_my_teams(*, owner: User, season: int | None = None) -> list[Team]:
     """Return the user's teams of a season (the current one by default), oldest first."""
     season = season or await current_season(configured=None)
@@ -255,6 +338,27 @@ async def latest_lineup(*, team_id: int, before: datetime | None = None) -> Line
     query = Lineup.filter(team_id=team_id)
     if before is not None:
         query = query.filter(saved_at__lt=before)
+    return (
+        await query.order_by("-saved_at", "-id").prefetch_related("drivers", "constructors").first()
+    )
+
+
+async def current_lineup(*, team: Team, now: datetime | None = None) -> Lineup | None:
+    """Return the lineup the team holds now: the last saved, unless a chip reverted it."""
+    game = games.get(team.game)
+    reverting = [c.name for c in game.market.chips if c.reverts_after_race] if game.market else []
+    if not reverting:
+        return await latest_lineup(team_id=team.id)
+    now = now or gameclock.now()
+    race_ids = await TeamChip.filter(team_id=team.id, chip__in=reverting).values_list(
+        "race_id", flat=True
+    )
+    races = await Race.filter(id__in=list(race_ids)) if race_ids else []
+    # Lineups saved for a race played with a reverting chip count for that race only.
+    over = [r.id for r in races if is_locked(r, now=now)]
+    query = Lineup.filter(team_id=team.id)
+    if over:
+        query = query.filter(Q(race_id__isnull=True) | ~Q(race_id__in=over))
     return (
         await query.order_by("-saved_at", "-id").prefetch_related("drivers", "constructors").first()
     )
@@ -291,9 +395,21 @@ async def _save_lineup(
     saved_at: datetime,
     constructor_ids: Sequence[int] = (),
     constructors: dict[int, ConstructorInfo] | None = None,
+    plan: Plan | None = None,
 ) -> Lineup:
+    market: dict[str, Any] = {}
+    if plan is not None:
+        market = {
+            "race_id": plan.race_id,
+            "bank": plan.bank,
+            "transfers": plan.transfers,
+            "free_transfers": plan.free_transfers,
+            "penalty_points": plan.penalty_points,
+        }
     try:
-        lineup = await Lineup.create(team_id=team.id, captain_id=captain_id, saved_at=saved_at)
+        lineup = await Lineup.create(
+            team_id=team.id, captain_id=captain_id, saved_at=saved_at, **market
+        )
         await LineupDriver.bulk_create(
             [
                 LineupDriver(
