@@ -18,6 +18,7 @@ from webapp.converters import DbIdConverter
 from webapp.error_handlers import register_error_handlers
 from webapp.inputs import init_inputs
 from webapp.observability import configure_logging, init_observability, init_sentry
+from webapp.ready import init_ready_reads
 from webapp.redis import close_redis, init_redis
 from webapp.replay.company import generate_company
 from webapp.schemas import iso_z
@@ -136,6 +137,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     init_live(app)
     init_assets(app)
     drop_flask_context_processors(app)
+    # Last: it needs the session cookie's name and the edge wrapper to sit inside.
+    init_ready_reads(app)
 
     owned: dict[str, bool] = {}
     following: list[asyncio.Task[None] | None] = []

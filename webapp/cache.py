@@ -18,6 +18,7 @@ See docs/caching.md for every cached value, where it lives, for how long, and wh
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -28,8 +29,9 @@ from typing import Any
 from weakref import WeakSet
 
 from prometheus_client import Counter
+from redis.asyncio import Redis
 from redis.client import NEVER_DECODE
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from webapp.redis import get_redis
 
@@ -165,6 +167,7 @@ class Lookup:
     numbers: list[int]
     keys: Sequence[Key]
     values: list[Stamped | None]
+    retry_ms: int = 0  # with a `count`: how long the caller must wait (0: not over the limit)
 
     def fresh(self, index: int, stamp: str) -> bytes | None:
         """Return the payload of value `index` if it carries `stamp`, else None (a miss)."""
@@ -174,16 +177,88 @@ class Lookup:
         return value.payload if hit and value is not None else None
 
 
-async def lookup(gens: Sequence[Generation], keys: Sequence[Key]) -> Lookup:
-    """Read generations and stamped values in one round trip (a miss for each without Redis)."""
+# Counts a request in fixed windows (one key each), then reads the values: one round trip
+# where a rate-limited read would take two. Returns {milliseconds to wait or 0, values…}.
+_COUNT_AND_GET = """
+local counted = tonumber(ARGV[3])
+local retry = 0
+for n = 1, counted do
+  local key = KEYS[n]
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('PEXPIRE', key, ARGV[2]) end
+  if count > tonumber(ARGV[1]) then
+    local ttl = redis.call('PTTL', key)
+    if ttl < 0 then
+      redis.call('PEXPIRE', key, ARGV[2])
+      ttl = tonumber(ARGV[2])
+    end
+    if ttl > retry then retry = ttl end
+  end
+end
+local out = {retry}
+if #KEYS > counted then
+  local values = redis.call('MGET', unpack(KEYS, counted + 1))
+  for n = 1, #values do out[n + 1] = values[n] end
+end
+return out
+"""
+_COUNT_AND_GET_SHA = hashlib.sha1(_COUNT_AND_GET.encode(), usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """One request to count against a limit of `limit` per `period_ms`, under each key."""
+
+    keys: Sequence[str]
+    limit: int
+    period_ms: int
+
+
+async def count_and_get(
+    redis: Redis, count: Count, names: Sequence[str]
+) -> tuple[int, list[bytes | None]]:
+    """Count a request and read raw values in one round trip; return (ms to wait, values)."""
+    args = [len(count.keys) + len(names), *count.keys, *names]
+    args += [count.limit, count.period_ms, len(count.keys)]
+    try:
+        raw = await redis.execute_command(
+            "EVALSHA", _COUNT_AND_GET_SHA, *args, **{NEVER_DECODE: True}
+        )
+    except NoScriptError:
+        await redis.script_load(_COUNT_AND_GET)
+        raw = await redis.execute_command(
+            "EVALSHA", _COUNT_AND_GET_SHA, *args, **{NEVER_DECODE: True}
+        )
+    values: list[bytes | None] = list(raw[1:])
+    # Lua drops a table's trailing nils: the missing values at the end are misses.
+    values += [None] * (len(names) - len(values))
+    return int(raw[0]), values
+
+
+async def lookup(
+    gens: Sequence[Generation], keys: Sequence[Key], *, count: Count | None = None
+) -> Lookup:
+    """Read generations and stamped values in one round trip (a miss for each without Redis).
+
+    With `count`, the same round trip counts the request against its rate limit
+    (`Lookup.retry_ms`); a Redis error is then raised, as a limit cannot be skipped.
+    """
     names = [gen.redis_key for gen in gens] + [key.redis_key for key in keys]
+    retry_ms = 0
+    if count is not None:
+        retry_ms, raw = await count_and_get(get_redis(), count, names)
+        return _parsed(gens, keys, raw, retry_ms)
     try:
         # Raw bytes: the values are ready to send, decoding them would only cost.
-        raw: list[bytes | None] = await get_redis().execute_command(
-            "MGET", *names, **{NEVER_DECODE: True}
-        )
+        raw = await get_redis().execute_command("MGET", *names, **{NEVER_DECODE: True})
     except (RedisError, RuntimeError):
         raw = [None] * len(names)
+    return _parsed(gens, keys, raw, retry_ms)
+
+
+def _parsed(
+    gens: Sequence[Generation], keys: Sequence[Key], raw: list[bytes | None], retry_ms: int
+) -> Lookup:
     numbers = [int(value or 0) for value in raw[: len(gens)]]
     values: list[Stamped | None] = []
     for value in raw[len(gens) :]:
@@ -192,7 +267,7 @@ async def lookup(gens: Sequence[Generation], keys: Sequence[Key]) -> Lookup:
             continue
         stamp, _, payload = bytes(value).partition(b"\n")
         values.append(Stamped(stamp.decode(), payload))
-    return Lookup(numbers, keys, values)
+    return Lookup(numbers, keys, values, retry_ms)
 
 
 async def store(items: Iterable[tuple[Key, str, bytes]]) -> None:

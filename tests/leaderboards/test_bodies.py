@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ from quart.typing import TestClientProtocol
 from redis.asyncio import Redis
 
 import webapp.redis as shared_redis
-from tests.scoring.factories import BELGIUM, BELGIUM_LOCK, SINGAPORE, SINGAPORE_LOCK, World
 from webapp.leaderboards.bodies import Wanted, read_body
 from webapp.leaderboards.refresh import add_team_to_boards
 from webapp.leaderboards.routes import JSON_BOARD, BoardOut
@@ -20,34 +18,8 @@ from webapp.models import User
 from webapp.pipeline import rescore_race
 from webapp.teams.service import update_team
 
-EARLY = BELGIUM_LOCK - timedelta(days=1)
 Headers = Callable[[User], dict[str, str]]
 URL = "/api/v1/leaderboard?season=2024"
-
-
-@pytest.fixture
-async def scored(world: World) -> dict[str, Any]:
-    """Belgium scored for Alpha (Olivia's) and Bravo (Ben's); Singapore has results to score."""
-    belgium = await world.race("Belgian Grand Prix", lock_at=BELGIUM_LOCK)
-    singapore = await world.race("Singapore Grand Prix", lock_at=SINGAPORE_LOCK)
-    olivia, ben = await world.user("olivia"), await world.user("ben")
-    alpha = await world.team("Alpha", owner=olivia)
-    bravo = await world.team("Bravo", owner=ben)
-    await world.lineup(alpha, ["RUS", "HAM", "PIA", "ZHO", "RIC"], captain="RUS", saved_at=EARLY)
-    await world.lineup(bravo, ["HAM", "VER", "NOR", "SAI", "PER"], captain="HAM", saved_at=EARLY)
-    await world.results(belgium, BELGIUM)
-    await world.results(singapore, SINGAPORE)
-    await rescore_race(race_id=belgium.id)
-    league = await world.league("Open", owner=olivia, teams=[alpha], public=True)
-    return {
-        "world": world,
-        "singapore": singapore,
-        "olivia": olivia,
-        "ben": ben,
-        "alpha": alpha,
-        "bravo": bravo,
-        "league": league,
-    }
 
 
 def names(body: dict[str, Any]) -> list[tuple[str, int]]:

@@ -33,7 +33,7 @@ async def test_a_signed_in_player_sees_their_points_before_and_after(
     await login(client, corrected.alice)
     html = await text(await client.get(f"/races/{corrected.race.id}/versions"))
     assert "93 → 44 pts" in html
-    assert "touched: HAM, RUS, PIA, RIC" in html
+    assert "touched: HAM 18 → 25, RUS 60 → 0, PIA 15 → 18, RIC 0 → 1" in html
     inbox = await text(await client.get("/notifications"))
     assert f'href="/races/{corrected.race.id}/versions?to=2">See what changed' in inbox
 

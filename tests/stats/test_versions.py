@@ -102,8 +102,8 @@ async def test_versions_api_lists_and_compares(
     assert (anonymous["from_version"], anonymous["to_version"], anonymous["teams"]) == (1, 2, [])
     russell = next(i for i in anonymous["items"] if i["driver"]["code"] == "RUS")
     assert russell["changes"] == [
-        {"field": "position_text", "old": "1", "new": "D"},
-        {"field": "status", "old": "Finished", "new": "Disqualified"},
+        {"session": "race", "field": "position_text", "old": "1", "new": "D"},
+        {"session": "race", "field": "status", "old": "Finished", "new": "Disqualified"},
     ]
     mine = await client.get(
         f"/api/v1/races/{race}/versions/diff?from=2&to=1", headers=auth_headers(corrected.alice)

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from webapp.auth.csrf import check_csrf, csrf_field, csrf_token
 from webapp.auth.current import client_ip, current_user
 from webapp.auth.limits import limit_api
+from webapp.auth.ratelimit import API_COUNTED
 from webapp.settings import Settings
 
 # These count against their own, stricter limits instead of the general one.
@@ -58,6 +59,8 @@ def init_auth(app: Quart) -> None:
     async def _limit_api() -> None:
         if not request.path.startswith("/api/") or request.path in OWN_LIMITS:
             return
+        if request.scope.get(API_COUNTED):
+            return  # the ready reads counted it, in the round trip that found no body
         user = await current_user()
         await limit_api(key=f"user:{user.id}" if user else f"ip:{client_ip()}")
 

@@ -8,34 +8,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 
+from webapp.cache import Count, count_and_get
 from webapp.errors import AppError
 from webapp.settings import parse_rate
 
-# One script increments every key and reads expiries, so parallel requests cannot slip past.
-_HIT = """
-local retry = 0
-for _, key in ipairs(KEYS) do
-  local count = redis.call('INCR', key)
-  if count == 1 then redis.call('PEXPIRE', key, ARGV[2]) end
-  if count > tonumber(ARGV[1]) then
-    local ttl = redis.call('PTTL', key)
-    if ttl < 0 then
-      redis.call('PEXPIRE', key, ARGV[2])
-      ttl = tonumber(ARGV[2])
-    end
-    if ttl > retry then retry = ttl end
-  end
-end
-return retry
-"""
-
-
-@lru_cache(maxsize=8)
-def _hit_script(redis: Redis) -> AsyncScript:
-    """Return the counting script bound to a client: hashed once, then sent by SHA."""
-    return redis.register_script(_HIT)
+# Set in an exchange's ASGI scope once the edge has counted it against the API limit.
+API_COUNTED = "paddock.api_counted"
 
 
 @lru_cache(maxsize=32)
@@ -45,12 +24,22 @@ def _window(rate: str) -> tuple[int, int]:
     return limit, period * 1000
 
 
+def counted(*, keys: Iterable[str], rate: str) -> Count:
+    """Return the count of one request against each key under `rate`, for the cache's script."""
+    limit, period_ms = _window(rate)
+    return Count([f"rl:{key}" for key in keys], limit, period_ms)
+
+
+def retry_seconds(retry_ms: int) -> int:
+    """Return the whole seconds to wait for a count's milliseconds (0: not over the limit)."""
+    return math.ceil(retry_ms / 1000) if retry_ms > 0 else 0
+
+
 async def hit(*, redis: Redis, keys: Iterable[str], rate: str) -> int:
     """Count one request against each key; return seconds to wait if any is over, else 0."""
-    limit, period_ms = _window(rate)
-    names = [f"rl:{key}" for key in keys]
-    retry_ms = int(await _hit_script(redis)(keys=names, args=[limit, period_ms]))
-    return math.ceil(retry_ms / 1000) if retry_ms > 0 else 0
+    # One script increments every key and reads expiries, so parallel requests cannot slip past.
+    retry_ms, _ = await count_and_get(redis, counted(keys=keys, rate=rate), [])
+    return retry_seconds(retry_ms)
 
 
 async def enforce(*, redis: Redis, keys: Iterable[str], rate: str) -> None:

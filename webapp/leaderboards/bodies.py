@@ -152,14 +152,27 @@ def _etag(*parts: object) -> str:
     return blake2b("|".join(map(str, parts)).encode(), digest_size=12).hexdigest()
 
 
-async def read_body(
-    fmt: BodyFormat, wanted: Wanted, *, user_id: int | None, configured_season: int | None
-) -> Body:
-    """Return a board page's body for a reader, from ready bytes when they are current."""
-    season = await _season_of(wanted, user_id, configured_season)
-    if season is None:
-        board = await _read(wanted, user_id, configured_season)  # raises the error the reader gets
-        return Body(fmt.join(await fmt.shared(board), await fmt.mine(board)), "", board.season)
+@dataclass(frozen=True, slots=True)
+class _Looked:
+    """Where a page's two parts are kept, what the lookup found, and the board's stamp."""
+
+    season: int
+    page: cache.Key
+    own: cache.Key | None
+    stamp: str
+    shared: bytes | None
+    mine: bytes | None
+    retry_ms: int
+
+
+async def _look(
+    fmt: BodyFormat,
+    wanted: Wanted,
+    season: int,
+    user_id: int | None,
+    count: cache.Count | None,
+) -> _Looked:
+    """Read a page's stamp and both its ready parts (and count the request) in one trip."""
     league_id, race_id = wanted.league_id, wanted.race_id
     # A league's game is the league's: its id names the board; overall ones name their game.
     board_parts = (season, league_id or wanted.game, race_id or "-")
@@ -169,19 +182,65 @@ async def read_body(
     found = await cache.lookup(
         stamp_generations(season=season, league_id=league_id),
         [*keys, page, *([own] if own else [])],
+        count=count,
     )
     gen, league_stamp = await board_stamp(found, league_id=league_id)
     stamp = f"{gen}.{league_stamp}"
     shared = found.fresh(len(keys), stamp)
     # A signed-in reader's rows are kept only once the domain read let them see the board.
     mine = found.fresh(len(keys) + 1, stamp) if own else fmt.empty_mine
+    return _Looked(season, page, own, stamp, shared, mine, found.retry_ms)
+
+
+def _body(
+    fmt: BodyFormat, looked: _Looked, shared: bytes, mine: bytes, user_id: int | None
+) -> Body:
+    etag = _etag(looked.page.redis_key, looked.stamp, user_id)
+    return Body(fmt.join(shared, mine), etag, looked.season)
+
+
+async def ready_body(
+    fmt: BodyFormat,
+    wanted: Wanted,
+    *,
+    user_id: int | None,
+    configured_season: int | None,
+    count: cache.Count | None = None,
+) -> tuple[Body | None, int]:
+    """Return a page's body if both its parts are ready (else None), and the ms to wait.
+
+    Never reads the board itself: a reader it cannot answer goes the whole way
+    (`read_body`), which also tells errors apart. With `count`, the lookup counts the
+    request against its rate limit in the same round trip; over the limit, no body.
+    """
+    season = await _season_of(wanted, user_id, configured_season)
+    if season is None:
+        return None, 0
+    looked = await _look(fmt, wanted, season, user_id, count)
+    if looked.retry_ms or looked.shared is None or looked.mine is None:
+        return None, looked.retry_ms
+    return _body(fmt, looked, looked.shared, looked.mine, user_id), 0
+
+
+async def read_body(
+    fmt: BodyFormat, wanted: Wanted, *, user_id: int | None, configured_season: int | None
+) -> Body:
+    """Return a board page's body for a reader, from ready bytes when they are current."""
+    season = await _season_of(wanted, user_id, configured_season)
+    if season is None:
+        board = await _read(wanted, user_id, configured_season)  # raises the error the reader gets
+        return Body(fmt.join(await fmt.shared(board), await fmt.mine(board)), "", board.season)
+    looked = await _look(fmt, wanted, season, user_id, None)
+    shared, mine = looked.shared, looked.mine
     if shared is None or mine is None:
         shared, mine = await cache.once(
-            (page, own, stamp),
-            lambda: _fill(fmt, wanted, user_id, stamp, page, own, configured_season),
+            (looked.page, looked.own, looked.stamp),
+            lambda: _fill(
+                fmt, wanted, user_id, looked.stamp, looked.page, looked.own, configured_season
+            ),
         )
     assert shared is not None and mine is not None
-    return Body(fmt.join(shared, mine), _etag(page.redis_key, stamp, user_id), season)
+    return _body(fmt, looked, shared, mine, user_id)
 
 
 async def _fill(

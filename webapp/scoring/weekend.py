@@ -11,21 +11,25 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from webapp.scoring.rescore import RescoreResult, begin_rescoring, rescore_result
 
 # $1 race id, $2 the game's name (teams.game and scoring_system), $3 its scoring as JSON,
-# $4 its market's chips as a JSON array (empty for a game without a market).
-WEEKEND_SQL = """
+# $4 the results version to score (null: the one that counts). Every asset's lines: the
+# CTEs both the rescoring and a reader of an older version (webapp/stats/versions.py) use.
+# The rescoring adds $5: the game's market chips as a JSON array (empty without a market).
+LINES_SQL = """
 WITH race AS (
-    SELECT r.id, r.season_id, r.lock_at, r.results_version, r.driver_of_the_day_id
+    SELECT r.id, r.season_id, r.lock_at, COALESCE($4::int, r.results_version) AS results_version,
+           r.driver_of_the_day_id
     FROM races r
     WHERE r.id = $1 AND r.status <> 'cancelled'
       AND (EXISTS (SELECT 1 FROM race_results x
-                   WHERE x.race_id = r.id AND x.version = r.results_version)
+                   WHERE x.race_id = r.id AND x.version = COALESCE($4::int, r.results_version))
            OR EXISTS (SELECT 1 FROM session_results x
-                      WHERE x.race_id = r.id AND x.version = r.results_version))
+                      WHERE x.race_id = r.id AND x.version = COALESCE($4::int, r.results_version)))
 ),
 rules AS (SELECT $3::jsonb AS j),
 -- The race-like sessions the game scores, their rules as columns (an absent one scores 0).
@@ -166,7 +170,23 @@ constructor_lines AS MATERIALIZED (
     SELECT c.id, false, 0, 0, 0, 0, 0
     FROM constructors c JOIN race ON c.season_id = race.season_id
     WHERE NOT EXISTS (SELECT 1 FROM constructor_rules)
-),
+)"""
+
+# An older (or the counting) version's lines, read only: (driver_id, constructor_id, captain,
+# points) per asset line (with the system, $2), as rescoring would store them for that version.
+VERSION_TAIL = """
+SELECT $2::text AS scoring_system, l.driver_id, NULL::int AS constructor_id, l.captain,
+       (l.qualifying + l.sprint + l.race + l.bonus + l.captain_points)::int AS points
+FROM driver_lines l
+UNION ALL
+SELECT $2::text, NULL, l.constructor_id, false, (l.qualifying + l.sprint + l.race + l.bonus)::int
+FROM constructor_lines l
+"""
+VERSION_LINES_SQL = LINES_SQL + VERSION_TAIL
+
+# The rescoring: the lines stored, each team's points from its counting lineup, and only the
+# changed scores written.
+WRITE_TAIL = """,
 stored_lines AS (
     INSERT INTO race_asset_scores
         (race_id, scoring_system, result_version, driver_id, constructor_id, captain,
@@ -180,14 +200,14 @@ stored_lines AS (
            l.sprint, l.race, l.bonus, 0, l.qualifying + l.sprint + l.race + l.bonus
     FROM constructor_lines l CROSS JOIN race
 ),
--- The game's chips as columns ($4: its market's chips; none for a game without a market).
+-- The game's chips as columns ($5: its market's chips; none for a game without a market).
 chip_rules AS MATERIALIZED (
     SELECT x.name, x.captain_multiplier,
            COALESCE(x.unlimited_transfers, false) AS unlimited_transfers,
            COALESCE(x.reverts_after_race, false) AS reverts_after_race,
            COALESCE(x.no_negative, false) AS no_negative,
            COALESCE(x.auto_captain, false) AS auto_captain
-    FROM jsonb_to_recordset($4::jsonb) AS x(name text, captain_multiplier int,
+    FROM jsonb_to_recordset($5::jsonb) AS x(name text, captain_multiplier int,
          unlimited_transfers boolean, reverts_after_race boolean, no_negative boolean,
          auto_captain boolean)
 ),
@@ -339,6 +359,7 @@ SELECT d.team_id,
        d.old_points, d.new_points
 FROM diff d
 """
+WEEKEND_SQL = LINES_SQL + WRITE_TAIL
 
 
 async def rescore_weekend(
@@ -359,6 +380,21 @@ async def rescore_weekend(
         )
         _, records = await conn.execute_query(
             WEEKEND_SQL,
-            [race_id, system, json.dumps(dict(rules)), json.dumps([dict(c) for c in chips])],
+            [race_id, system, json.dumps(dict(rules)), None, json.dumps([dict(c) for c in chips])],
         )
     return rescore_result(race_id=race_id, system=system, season=season, records=records)
+
+
+async def version_lines(
+    *, race_id: int, system: str, rules: Mapping[str, Any], version: int
+) -> dict[tuple[str, int, bool], int]:
+    """Return every asset's points under one results version: (kind, id, captain) -> points."""
+    rows = await connections.get("default").execute_query_dict(
+        VERSION_LINES_SQL, [race_id, system, json.dumps(dict(rules)), version]
+    )
+    return {
+        ("driver", r["driver_id"], r["captain"])
+        if r["driver_id"] is not None
+        else ("constructor", r["constructor_id"], False): int(r["points"])
+        for r in rows
+    }

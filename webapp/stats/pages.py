@@ -7,6 +7,7 @@ from typing import Any
 from quart import Blueprint, Response, render_template, request
 from quart_schema import hide
 
+from webapp import games
 from webapp.auth.current import current_user
 from webapp.errors import AppError
 from webapp.models import Constructor, Driver, League, Team, User
@@ -92,11 +93,38 @@ async def versions(race_id: int) -> str:
     )
 
 
-async def _my_leagues(user: User | None, season: int) -> list[int]:
+async def _my_leagues(user: User | None, season: int, game: str) -> list[int]:
     if user is None:
         return []
-    leagues = League.filter(season_id=season, members__team__owner_id=user.id)
+    leagues = League.filter(season_id=season, game=game, members__team__owner_id=user.id)
     return sorted({league.id for league in await leagues.only("id")})
+
+
+async def _ownership_by_game(
+    user: User | None,
+    season: int,
+    *,
+    driver_id: int | None = None,
+    constructor_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Return the asset's ownership in each game, with what holding it means there."""
+    owned = []
+    for game in games.all():
+        counts = await ownership(
+            season=season,
+            driver_id=driver_id,
+            constructor_id=constructor_id,
+            game=game.name,
+            league_ids=await _my_leagues(user, season, game.name),
+        )
+        if driver_id is not None:
+            what = "field this driver"
+        elif game.roster.constructors:
+            what = "picked this constructor"
+        else:
+            what = "field at least one of its drivers"
+        owned.append({**counts, "game": game, "what": what})
+    return owned
 
 
 def _asset_charts(ident: str, name: str, data: dict[str, Any]) -> dict[str, ChartView | None]:
@@ -139,10 +167,7 @@ async def driver_page(driver_id: int) -> str:
         price=driver.price,
         data=data,
         charts=_asset_charts(f"driver-{driver.id}", name, data),
-        owned=await ownership(
-            season=season, driver_id=driver.id, league_ids=await _my_leagues(user, season)
-        ),
-        what="field this driver",
+        owned=await _ownership_by_game(user, season, driver_id=driver.id),
         drivers=[],
         constructor=team,
     )
@@ -165,10 +190,7 @@ async def constructor_page(constructor_id: int) -> str:
         price=team.price,
         data=data,
         charts=_asset_charts(f"constructor-{team.id}", team.name, data),
-        owned=await ownership(
-            season=season, constructor_id=team.id, league_ids=await _my_leagues(user, season)
-        ),
-        what="field at least one of its drivers (or the constructor itself)",
+        owned=await _ownership_by_game(user, season, constructor_id=team.id),
         drivers=await Driver.filter(constructor_id=team.id).order_by("last_name"),
     )
 

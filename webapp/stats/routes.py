@@ -44,9 +44,10 @@ class VersionDriverRef(ApiModel):
 
 
 class FieldChangeOut(ApiModel):
+    session: str
     field: str
-    old: str | int | None
-    new: str | int | None
+    old: str | int | bool | None
+    new: str | int | bool | None
 
 
 class DriverChangeOut(ApiModel):
@@ -54,12 +55,25 @@ class DriverChangeOut(ApiModel):
     changes: list[FieldChangeOut]
 
 
+class AssetChangeOut(ApiModel):
+    kind: str
+    id: int
+    name: str
+    captain: bool
+    touched: bool
+    old_points: int
+    new_points: int
+
+
 class TeamChangeOut(ApiModel):
     team_id: int
     name: str
+    game: str
     touched_driver_ids: list[int]
+    touched_constructor_ids: list[int]
     old_points: int
     new_points: int
+    assets: list[AssetChangeOut]
 
 
 class VersionDiffOut(ApiModel):
@@ -113,7 +127,10 @@ async def version_diff(race_id: int, query_args: VersionDiffArgs) -> VersionDiff
         items=[
             DriverChangeOut(
                 driver=VersionDriverRef(id=d.driver.id, ref=d.driver.ref, code=d.driver.code),
-                changes=[FieldChangeOut(field=c.name, old=c.old, new=c.new) for c in d.changes],
+                changes=[
+                    FieldChangeOut(session=c.session, field=c.name, old=c.old, new=c.new)
+                    for c in d.changes
+                ],
             )
             for d in diff.drivers
         ],
@@ -121,9 +138,23 @@ async def version_diff(race_id: int, query_args: VersionDiffArgs) -> VersionDiff
             TeamChangeOut(
                 team_id=t.team_id,
                 name=t.team_name,
+                game=t.game,
                 touched_driver_ids=[d.id for d in t.touched],
+                touched_constructor_ids=[c.id for c in t.touched_constructors],
                 old_points=t.before,
                 new_points=t.after,
+                assets=[
+                    AssetChangeOut(
+                        kind=a.kind,
+                        id=a.id,
+                        name=a.name,
+                        captain=a.captain,
+                        touched=a.touched,
+                        old_points=a.before,
+                        new_points=a.after,
+                    )
+                    for a in t.assets
+                ],
             )
             for t in diff.teams
         ],

@@ -13,7 +13,7 @@ from typing import Any
 
 from tortoise import connections
 
-from webapp import cache, gameclock
+from webapp import cache, gameclock, games
 from webapp.errors import AppError
 from webapp.leaderboards.standing import rank_after, read_standing
 from webapp.models import Constructor, Driver, League, Team
@@ -88,12 +88,12 @@ GROUP BY r.id, r.round, r.name
 ORDER BY r.round
 """
 
-# $1 season, $2 game, $3 now: `counting` is the lineup of every team of the game that counts
-# for the season's latest locked race, public once locked, so shares never reveal a lineup
-# before its deadline.
-# How many counting lineups hold each driver and each constructor (through a driver of its
-# or, in games that pick constructors, itself), and how many there are.
-OWNERSHIP_SQL = """
+# $1 season, $2 game, $3 now, $4 whether the game picks constructors. `counting` is the
+# lineup of every team of the game that counts for the season's latest locked race, public
+# once locked, so shares never reveal a lineup before its deadline. `held` is each counting
+# team's drivers, and its constructors: picked ones in a game that picks them, else those
+# of its drivers. Both ownership queries below read these.
+HELD_SQL = """
 WITH latest AS (
     SELECT lock_at FROM races
     WHERE season_id = $1 AND status <> 'cancelled' AND lock_at <= $3
@@ -106,14 +106,23 @@ counting AS (
     ORDER BY l.team_id, l.saved_at DESC, l.id DESC
 ),
 held AS (
-    SELECT c.team_id, ld.driver_id, d.constructor_id
+    SELECT c.team_id, ld.driver_id, NULL::int AS constructor_id
+    FROM counting c JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
+    UNION ALL
+    SELECT c.team_id, NULL, d.constructor_id
     FROM counting c
     JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
     JOIN drivers d ON d.id = ld.driver_id
+    WHERE NOT $4::boolean
     UNION ALL
     SELECT c.team_id, NULL, lc.constructor_id
     FROM counting c JOIN lineup_constructors lc ON lc.lineup_id = c.lineup_id
+    WHERE $4::boolean
 )
+"""
+
+# How many counting lineups hold each driver and each constructor, and how many there are.
+OWNERSHIP_TAIL = """
 SELECT 'driver' AS kind, driver_id AS id, COUNT(DISTINCT team_id)::int AS teams
 FROM held WHERE driver_id IS NOT NULL GROUP BY driver_id
 UNION ALL
@@ -122,32 +131,21 @@ FROM held WHERE constructor_id IS NOT NULL GROUP BY constructor_id
 UNION ALL
 SELECT 'all', 0, COUNT(*)::int FROM counting
 """
+OWNERSHIP_SQL = HELD_SQL + OWNERSHIP_TAIL
 
-# The same counts within each of some leagues ($4), for one driver ($5) or constructor ($6).
-LEAGUE_OWNERSHIP_SQL = """
-WITH latest AS (
-    SELECT lock_at FROM races
-    WHERE season_id = $1 AND status <> 'cancelled' AND lock_at <= $3
-    ORDER BY lock_at DESC LIMIT 1
-),
-counting AS (
-    SELECT DISTINCT ON (l.team_id) l.team_id, l.id AS lineup_id
-    FROM lineups l JOIN teams t ON t.id = l.team_id CROSS JOIN latest
-    WHERE t.season_id = $1 AND t.game = $2 AND l.saved_at < latest.lock_at
-    ORDER BY l.team_id, l.saved_at DESC, l.id DESC
-)
-SELECT m.league_id, COUNT(*)::int AS teams,
-       COUNT(*) FILTER (WHERE EXISTS (
-           SELECT 1 FROM lineup_drivers ld JOIN drivers d ON d.id = ld.driver_id
-           WHERE ld.lineup_id = c.lineup_id AND (ld.driver_id = $5 OR d.constructor_id = $6)
-       ) OR EXISTS (
-           SELECT 1 FROM lineup_constructors lc
-           WHERE lc.lineup_id = c.lineup_id AND lc.constructor_id = $6
-       ))::int AS holding
-FROM counting c JOIN league_members m ON m.team_id = c.team_id
-WHERE m.league_id = ANY($4::int[])
+# The same counts within each of some leagues ($5), for one driver ($6) or constructor ($7).
+LEAGUE_OWNERSHIP_TAIL = """
+SELECT m.league_id, COUNT(DISTINCT c.team_id)::int AS teams,
+       COUNT(DISTINCT h.team_id) FILTER (
+           WHERE h.driver_id = $6::int OR h.constructor_id = $7::int
+       )::int AS holding
+FROM counting c
+JOIN league_members m ON m.team_id = c.team_id
+LEFT JOIN held h ON h.team_id = c.team_id
+WHERE m.league_id = ANY($5::int[])
 GROUP BY m.league_id
 """
+LEAGUE_OWNERSHIP_SQL = HELD_SQL + LEAGUE_OWNERSHIP_TAIL
 
 
 async def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -337,10 +335,11 @@ async def ownership(
 ) -> dict[str, Any]:
     """Return the share of the game's teams holding a driver or constructor, and per league."""
     now = now or gameclock.now()
+    picks = games.get(game).roster.constructors > 0
 
     async def build() -> dict[str, Any]:
         counts: dict[str, dict[str, int]] = {"driver": {}, "constructor": {}, "all": {}}
-        for row in await _rows(OWNERSHIP_SQL, [season, game, now]):
+        for row in await _rows(OWNERSHIP_SQL, [season, game, now, picks]):
             counts[row["kind"]][str(row["id"])] = row["teams"]
         return counts
 
@@ -367,6 +366,7 @@ async def ownership(
                 season,
                 game,
                 now,
+                picks,
                 league_ids,
                 driver_id,
                 constructor_id if driver_id is None else None,

@@ -1,9 +1,11 @@
 """A race's public results versions, what changed between two, and what that did to my teams.
 
-Only the counting version's scores are stored (team_race_scores, race_driver_scores), so a
-team's points under an older version are worked out again here: the classic rules
-(`score_driver`) applied to that version's race_results, for the lineup that counts for the
-race now. For the counting version that is exactly what rescoring stored.
+Only the counting version's scores are stored (team_race_scores, race_driver_scores,
+race_asset_scores), so a team's points under an older version are worked out again here, by
+its game's rules, for the lineup that counts for the race now: a classic team's with
+`score_driver` on that version's race_results, a team of a game scored per session (Grand
+Prix) with the rescoring's own statement of asset lines, read for that version. For the
+counting version that is exactly what rescoring stored.
 """
 
 from __future__ import annotations
@@ -13,20 +15,32 @@ from datetime import datetime
 from typing import Any
 
 from webapp.errors import AppError
+from webapp.games import registry
+from webapp.games.model import Game
+from webapp.games.rescoring import per_session, scoring_rules
 from webapp.models import (
+    Constructor,
     Driver,
+    LineupConstructor,
     LineupDriver,
     Race,
     RaceResult,
     RaceStatus,
     ResultVersion,
-    Team,
+    SessionResult,
     TeamRaceScore,
 )
-from webapp.scoring.systems import CLASSIC, DEFAULT_SYSTEM, score_driver
+from webapp.scoring.systems import SYSTEMS, ScoringSystem, score_driver
+from webapp.scoring.weekend import version_lines
 
 # What a reader compares between two versions, in the order the diff shows them.
 COMPARED = ("position_text", "status", "fastest_lap_rank", "grid", "laps", "constructor")
+# The same for the weekend's other sessions (a results version holds all three).
+SESSION_COMPARED = {
+    "qualifying": ("position", "reached", "disqualified", "constructor"),
+    "sprint": ("position_text", "grid", "fastest_lap_rank", "constructor"),
+}
+SESSIONS = ("qualifying", "sprint", "race")
 FIELD_NAMES = {
     "position_text": "position",
     "status": "status",
@@ -35,6 +49,9 @@ FIELD_NAMES = {
     "laps": "laps",
     "constructor": "constructor",
     "entry": "entry",
+    "position": "position",
+    "reached": "part reached",
+    "disqualified": "disqualified",
 }
 
 
@@ -65,11 +82,13 @@ class FieldChange:
     name: str
     old: Any
     new: Any
+    session: str = "race"
 
     @property
     def label(self) -> str:
-        """Return the field's name as a reader knows it."""
-        return FIELD_NAMES.get(self.name, self.name)
+        """Return the field's name as a reader knows it, with its session unless the race."""
+        name = FIELD_NAMES.get(self.name, self.name)
+        return name if self.session == "race" else f"{self.session} {name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +100,30 @@ class DriverChange:
 
 
 @dataclass(frozen=True, slots=True)
+class AssetChange:
+    """One driver or constructor of a lineup: its points under each version."""
+
+    kind: str  # "driver" or "constructor"
+    id: int
+    name: str
+    before: int
+    after: int
+    touched: bool
+    captain: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class TeamChange:
-    """One of my teams in the race: its touched drivers and its points under each version."""
+    """One of my teams in the race: its touched assets and its points under each version."""
 
     team_id: int
     team_name: str
     touched: list[Driver]
     before: int
     after: int
+    game: str = "classic"
+    touched_constructors: list[Constructor] = field(default_factory=list)
+    assets: list[AssetChange] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,54 +177,89 @@ def pick_versions(
     return old, new
 
 
-def _row_values(row: RaceResult | None) -> dict[str, Any] | None:
+Row = RaceResult | SessionResult
+
+
+def _row_values(row: Row | None, compared: tuple[str, ...]) -> dict[str, Any] | None:
     if row is None:
         return None
-    values = {name: getattr(row, name) for name in COMPARED if name != "constructor"}
+    values = {name: getattr(row, name) for name in compared if name != "constructor"}
     # Loaded with the row: a reader knows a constructor by its name, not its id.
     values["constructor"] = row.constructor.name
     return values
 
 
 def driver_changes(
-    old_rows: dict[int, RaceResult], new_rows: dict[int, RaceResult]
+    old_rows: dict[int, Row],
+    new_rows: dict[int, Row],
+    *,
+    session: str = "race",
 ) -> dict[int, list[FieldChange]]:
-    """Return, per driver id, the compared fields that differ between two sets of rows."""
+    """Return, per driver id, the compared fields of one session that differ between versions."""
+    compared = COMPARED if session == "race" else SESSION_COMPARED[session]
     changed: dict[int, list[FieldChange]] = {}
     for driver_id in old_rows.keys() | new_rows.keys():
-        a, b = _row_values(old_rows.get(driver_id)), _row_values(new_rows.get(driver_id))
+        a = _row_values(old_rows.get(driver_id), compared)
+        b = _row_values(new_rows.get(driver_id), compared)
         if a is None or b is None:
             presence = ("absent" if a is None else "present", "absent" if b is None else "present")
-            changed[driver_id] = [FieldChange("entry", *presence)]
+            changed[driver_id] = [FieldChange("entry", *presence, session=session)]
             continue
-        fields = [FieldChange(name, a[name], b[name]) for name in COMPARED if a[name] != b[name]]
+        fields = [
+            FieldChange(name, a[name], b[name], session=session)
+            for name in compared
+            if a[name] != b[name]
+        ]
         if fields:
             changed[driver_id] = fields
     return changed
 
 
-def lineup_points(rows: dict[int, RaceResult], *, driver_ids: list[int], captain_id: int) -> int:
-    """Return a lineup's classic race points against one version's rows."""
-    total = 0
-    for driver_id in driver_ids:
-        row = rows.get(driver_id)
-        total += score_driver(
-            CLASSIC,
-            driver_id=driver_id,
-            position_text=row.position_text if row else None,
-            fastest_lap_rank=row.fastest_lap_rank if row else None,
-            captain=driver_id == captain_id,
-        ).points
-    return total
+def driver_points(
+    system: ScoringSystem, rows: dict[int, Row], *, driver_id: int, captain: bool
+) -> int:
+    """Return one lineup driver's race points under a registered system against some rows."""
+    row = rows.get(driver_id)
+    return score_driver(
+        system,
+        driver_id=driver_id,
+        position_text=row.position_text if row else None,
+        fastest_lap_rank=row.fastest_lap_rank if row else None,
+        captain=captain,
+    ).points
 
 
-async def _rows(race_id: int, version: int) -> dict[int, RaceResult]:
-    return {
-        r.driver_id: r
-        for r in await RaceResult.filter(race_id=race_id, version=version).select_related(
-            "driver", "constructor"
-        )
-    }
+@dataclass
+class VersionRows:
+    """One version's rows of each session, by driver id."""
+
+    version: int
+    sessions: dict[str, dict[int, Row]]
+
+    @property
+    def race(self) -> dict[int, Row]:
+        """Return the race's rows."""
+        return self.sessions["race"]
+
+    def constructor_of(self, driver_id: int) -> int | None:
+        """Return the constructor a driver's rows name in this version, if any."""
+        for rows in self.sessions.values():
+            if driver_id in rows:
+                return rows[driver_id].constructor_id
+        return None
+
+
+async def _rows(race_id: int, version: int) -> VersionRows:
+    sessions: dict[str, dict[int, Row]] = {name: {} for name in SESSIONS}
+    for r in await RaceResult.filter(race_id=race_id, version=version).select_related(
+        "driver", "constructor"
+    ):
+        sessions["race"][r.driver_id] = r
+    for s in await SessionResult.filter(race_id=race_id, version=version).select_related(
+        "driver", "constructor"
+    ):
+        sessions[s.session][s.driver_id] = s
+    return VersionRows(version, sessions)
 
 
 async def compare_versions(
@@ -202,14 +272,23 @@ async def compare_versions(
         return None
     old, new = pair
     old_rows, new_rows = await _rows(race_id, old), await _rows(race_id, new)
-    changed = driver_changes(old_rows, new_rows)
+    changed: dict[int, list[FieldChange]] = {}
+    by_session: dict[str, set[int]] = {}
+    # In the weekend's order: qualifying, then the sprint, then the race.
+    for session in SESSIONS:
+        found = driver_changes(
+            old_rows.sessions[session], new_rows.sessions[session], session=session
+        )
+        by_session[session] = set(found)
+        for driver_id, fields in found.items():
+            changed.setdefault(driver_id, []).extend(fields)
     drivers = {
         d.id: d for d in await Driver.filter(id__in=list(changed)).select_related("constructor")
     }
 
     def order(driver_id: int) -> tuple[int, int]:
-        row = new_rows.get(driver_id) or old_rows.get(driver_id)
-        return (row.position_order if row else 999, driver_id)
+        row = new_rows.race.get(driver_id) or old_rows.race.get(driver_id)
+        return (getattr(row, "position_order", 999) if row else 999, driver_id)
 
     diff = VersionDiff(
         race=timeline.race,
@@ -224,8 +303,7 @@ async def compare_versions(
                 user_id=user_id,
                 old_rows=old_rows,
                 new_rows=new_rows,
-                changed=set(changed),
-                drivers=drivers,
+                changed=by_session,
             )
         )
     return diff
@@ -235,38 +313,127 @@ async def team_changes(
     *,
     race_id: int,
     user_id: int,
-    old_rows: dict[int, RaceResult],
-    new_rows: dict[int, RaceResult],
-    changed: set[int],
-    drivers: dict[int, Driver],
+    old_rows: VersionRows,
+    new_rows: VersionRows,
+    changed: dict[str, set[int]],
 ) -> list[TeamChange]:
     """Return each of the user's teams scored in the race with its points under both versions."""
-    scores = (
-        await TeamRaceScore.filter(
-            race_id=race_id, scoring_system=DEFAULT_SYSTEM, team__owner_id=user_id
+    teams: list[TeamChange] = []
+    for game in registry.all():
+        scores = (
+            await TeamRaceScore.filter(
+                race_id=race_id, scoring_system=game.name, team__owner_id=user_id
+            )
+            .select_related("team", "lineup")
+            .order_by("team_id")
         )
-        .select_related("lineup")
-        .order_by("team_id")
-    )
-    if not scores:
-        return []
-    names = dict(await Team.filter(id__in=[s.team_id for s in scores]).values_list("id", "name"))
+        if scores:
+            teams += await _game_changes(
+                game,
+                scores=scores,
+                old_rows=old_rows,
+                new_rows=new_rows,
+                changed=set().union(
+                    *(ids for session, ids in changed.items() if scores_session(game, session))
+                ),
+            )
+    teams.sort(key=lambda t: t.team_id)
+    return teams
+
+
+Lines = dict[tuple[str, int, bool], int]
+
+
+def scores_session(game: Game, session: str) -> bool:
+    """Tell whether a game scores a session, so a change there touches its teams."""
+    return getattr(game.scoring, session) is not None
+
+
+async def _lines(game: Game, rows: VersionRows, *, race_id: int) -> Lines:
+    """Return every asset's points under one version by the game's rules, (kind, id, captain)."""
+    if per_session(game):
+        return await version_lines(
+            race_id=race_id, system=game.name, rules=scoring_rules(game), version=rows.version
+        )
+    # A game scored by a registered system scores drivers by their race result alone.
+    system = SYSTEMS[game.name]
+    return {
+        ("driver", driver_id, captain): driver_points(
+            system, rows.race, driver_id=driver_id, captain=captain
+        )
+        for driver_id in rows.race
+        for captain in (False, True)
+    }
+
+
+async def _game_changes(
+    game: Game,
+    *,
+    scores: list[TeamRaceScore],
+    old_rows: VersionRows,
+    new_rows: VersionRows,
+    changed: set[int],
+) -> list[TeamChange]:
+    """Work out one game's teams' points under both versions, asset by asset."""
+    lineup_ids = [s.lineup_id for s in scores]
     picks: dict[int, list[int]] = {}
-    for lineup_id, driver_id in await LineupDriver.filter(
-        lineup_id__in=[s.lineup_id for s in scores]
-    ).values_list("lineup_id", "driver_id"):
+    for lineup_id, driver_id in await LineupDriver.filter(lineup_id__in=lineup_ids).values_list(
+        "lineup_id", "driver_id"
+    ):
         picks.setdefault(int(lineup_id), []).append(int(driver_id))
+    cars: dict[int, list[int]] = {}
+    for lineup_id, constructor_id in await LineupConstructor.filter(
+        lineup_id__in=lineup_ids
+    ).values_list("lineup_id", "constructor_id"):
+        cars.setdefault(int(lineup_id), []).append(int(constructor_id))
+    drivers = {
+        d.id: d for d in await Driver.filter(id__in={d for ids in picks.values() for d in ids})
+    }
+    constructors = {
+        c.id: c for c in await Constructor.filter(id__in={c for ids in cars.values() for c in ids})
+    }
+    race_id = scores[0].race_id
+    old = await _lines(game, old_rows, race_id=race_id)
+    new = await _lines(game, new_rows, race_id=race_id)
+    # A constructor is touched when a car of its changed, in either version.
+    moved = {c for d in changed for c in (old_rows.constructor_of(d), new_rows.constructor_of(d))}
     teams = []
     for score in scores:
-        ids = sorted(picks.get(score.lineup_id, []))
         captain = score.lineup.captain_id
+        assets = [
+            AssetChange(
+                "driver",
+                d,
+                drivers[d].code or drivers[d].last_name,
+                old.get(("driver", d, d == captain), 0),
+                new.get(("driver", d, d == captain), 0),
+                touched=d in changed,
+                captain=d == captain,
+            )
+            for d in sorted(picks.get(score.lineup_id, []))
+        ] + [
+            AssetChange(
+                "constructor",
+                c,
+                constructors[c].name,
+                old.get(("constructor", c, False), 0),
+                new.get(("constructor", c, False), 0),
+                touched=c in moved,
+            )
+            for c in sorted(cars.get(score.lineup_id, []))
+        ]
         teams.append(
             TeamChange(
                 team_id=score.team_id,
-                team_name=str(names.get(score.team_id, "")),
-                touched=[drivers[d] for d in ids if d in changed and d in drivers],
-                before=lineup_points(old_rows, driver_ids=ids, captain_id=captain),
-                after=lineup_points(new_rows, driver_ids=ids, captain_id=captain),
+                team_name=score.team.name,
+                touched=[drivers[a.id] for a in assets if a.kind == "driver" and a.touched],
+                before=sum(a.before for a in assets),
+                after=sum(a.after for a in assets),
+                game=game.name,
+                touched_constructors=[
+                    constructors[a.id] for a in assets if a.kind == "constructor" and a.touched
+                ],
+                assets=assets,
             )
         )
     return teams

@@ -1,0 +1,181 @@
+"""Hot reads answered at the edge from ready bytes: the very answers Quart's routes give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol
+from redis.asyncio import Redis
+
+from webapp.leaderboards.refresh import add_team_to_boards
+from webapp.pipeline import rescore_race
+from webapp.ready import READY_READS, ReadyReads
+
+URL = "/api/v1/leaderboard?season=2024&limit=50"
+Answer = tuple[int, dict[str, str], bytes]
+
+
+def ready(app: Quart) -> ReadyReads:
+    layer: ReadyReads = app.extensions["ready_reads"]
+    return layer
+
+
+def served(route: str) -> float:
+    return READY_READS.labels(route)._value.get()  # type: ignore[attr-defined]
+
+
+async def answer(client: TestClientProtocol, url: str, headers: dict[str, str]) -> Answer:
+    response = await client.get(url, headers=headers)
+    # Each exchange has an id of its own; everything else must be the same.
+    kept = {k.lower(): v for k, v in response.headers.items() if k.lower() != "x-request-id"}
+    return response.status_code, kept, await response.get_data()
+
+
+async def both(app: Quart, url: str, headers: dict[str, str]) -> tuple[Answer, Answer]:
+    """Return the edge's answer and the Quart route's, to the same request."""
+    client = app.test_client()
+    ready(app).enabled = True
+    fast = await answer(client, url, headers)
+    ready(app).enabled = False
+    try:
+        slow = await answer(client, url, headers)
+    finally:
+        ready(app).enabled = True
+    return fast, slow
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Accept-Encoding": "gzip"},
+        {"Accept-Encoding": "br;q=1, gzip;q=0.5"},
+        {"Accept-Encoding": "identity"},
+        {"X-Request-ID": "mine-123"},
+    ],
+)
+async def test_a_ready_board_is_answered_as_the_route_answers_it(
+    app: Quart, scored: dict[str, Any], headers: dict[str, str]
+) -> None:
+    league = f"/api/v1/leagues/{scored['league'].id}/leaderboard?limit=20&offset=0"
+    for url, route in [
+        (URL, "/api/v1/leaderboard"),
+        (league, "/api/v1/leagues/<int:league_id>/leaderboard"),
+    ]:
+        await app.test_client().get(url)  # the route fills the ready body
+        before = served(route)
+        fast, slow = await both(app, url, headers)
+        assert served(route) == before + 1  # the edge answered the first, not the second
+        assert fast == slow
+        assert fast[0] == 200 and fast[1]["etag"]
+
+
+async def test_a_held_body_is_304_at_the_edge_as_at_the_route(
+    app: Quart, scored: dict[str, Any]
+) -> None:
+    client = app.test_client()
+    etag = (await client.get(URL)).headers["ETag"]
+    for held in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        before = served("/api/v1/leaderboard")
+        fast, slow = await both(app, URL, {"If-None-Match": held})
+        assert served("/api/v1/leaderboard") == before + 1
+        assert fast == slow and fast[0] == 304 and fast[2] == b""
+    fast, slow = await both(app, URL, {"If-None-Match": '"other"'})
+    assert fast == slow and fast[0] == 200
+
+
+async def test_a_new_board_generation_changes_the_edges_body_and_tag(
+    app: Quart, scored: dict[str, Any]
+) -> None:
+    client = app.test_client()
+    first = await client.get(URL)
+    etag = first.headers["ETag"]
+    assert (await client.get(URL, headers={"If-None-Match": etag})).status_code == 304
+    await rescore_race(race_id=scored["singapore"].id)
+    again = await client.get(URL, headers={"If-None-Match": etag})
+    assert again.status_code == 200 and again.headers["ETag"] != etag
+    assert await again.get_json() != await first.get_json()
+    before = served("/api/v1/leaderboard")
+    third = await client.get(URL, headers={"If-None-Match": etag})
+    assert served("/api/v1/leaderboard") == before + 1  # the new body is ready in its turn
+    assert await third.get_data() == await again.get_data()
+
+
+async def test_health_is_answered_as_the_route_answers_it(app: Quart) -> None:
+    before = served("/health")
+    fast, slow = await both(app, "/health", {})
+    assert served("/health") == before + 1
+    assert fast == slow and fast[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        (URL + "&limit=5", {}),  # a repeated argument
+        ("/api/v1/leaderboard?limit=0", {}),  # refused by the route's validation
+        ("/api/v1/leaderboard?season=%00", {}),
+        ("/api/v1/leaderboard?season=1999", {}),  # no such season: the route's 404
+        ("/api/v1/leaderboard?unknown=1", {}),
+        (URL, {"Origin": "https://elsewhere.example"}),
+        (URL, {"Authorization": "Bearer nonsense"}),
+        ("/health?x=1", {}),
+    ],
+)
+async def test_what_the_edge_is_not_sure_of_goes_to_the_route(
+    app: Quart, scored: dict[str, Any], url: str, headers: dict[str, str]
+) -> None:
+    client = app.test_client()
+    await client.get(URL)
+    counts = (served("/api/v1/leaderboard"), served("/health"))
+    fast, slow = await both(app, url, headers)
+    assert (served("/api/v1/leaderboard"), served("/health")) == counts
+    assert fast[0] == slow[0]
+
+
+async def test_a_signed_in_reader_goes_to_the_route_and_gets_their_rows(
+    app: Quart, scored: dict[str, Any], auth_headers: Any, login: Any, make_user: Any
+) -> None:
+    me = await make_user("petra")
+    petras = await scored["world"].team("Petra's", owner=me)
+    await add_team_to_boards(team_id=petras.id)
+    client = app.test_client()
+    anonymous = await client.get(URL)
+    before = served("/api/v1/leaderboard")
+    bearer = await client.get(URL, headers=auth_headers(scored["olivia"]))
+    assert [row["team"]["name"] for row in (await bearer.get_json())["mine"]] == ["Alpha"]
+    await login(client, me)
+    cookie = await client.get(URL)  # the session cookie signs the API read in too
+    assert [row["team"]["name"] for row in (await cookie.get_json())["mine"]] == ["Petra's"]
+    assert served("/api/v1/leaderboard") == before
+    # Their own rows are spliced after the shared items, which stay the same bytes.
+    shared = (await anonymous.get_data()).rpartition(b',"mine":')[0]
+    assert (await bearer.get_data()).startswith(shared)
+
+
+async def test_each_read_counts_once_against_the_api_limit(
+    app: Quart, scored: dict[str, Any], redis: Redis
+) -> None:
+    client = app.test_client()
+    peer = {"client": ("192.0.2.77", 40000)}
+    await client.get(URL, scope_base=peer)  # not ready: counted by the edge, filled by the route
+    assert await redis.get("rl:api:ip:192.0.2.77") == "1"
+    await client.get(URL, scope_base=peer)  # ready: answered at the edge
+    assert await redis.get("rl:api:ip:192.0.2.77") == "2"
+
+
+async def test_the_api_limit_holds_at_the_edge(
+    migrated: Any, db: None, redis: Redis, scored: dict[str, Any]
+) -> None:
+    from webapp.app import create_app
+
+    app = create_app(migrated.model_copy(update={"rate_limit_api": "3/minute"}))
+    async with app.test_app():
+        client = app.test_client()
+        peer = {"client": ("192.0.2.78", 40000)}
+        statuses = [(await client.get(URL, scope_base=peer)).status_code for _ in range(5)]
+        assert statuses == [200, 200, 200, 429, 429]
+        limited = await client.get(URL, scope_base=peer)
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+        assert (await limited.get_json())["error"]["code"] == "rate_limited"

@@ -1,0 +1,245 @@
+"""The hottest reads answered from ready bytes at the ASGI edge, ahead of Quart's machinery.
+
+A deadline or chequered-flag rush is thousands of the same few reads: `/health` from the
+load balancers and the anonymous board pages of the API. Their bodies are ready bytes
+(`webapp.leaderboards.bodies`), so what Quart adds per request (request context, hooks,
+session, response object) was most of their cost. This layer answers them from the raw
+ASGI scope, byte for byte as the Quart routes do (tests compare the two), inside
+`security.RequestEdge`, which still logs, counts and dresses every answer.
+
+Whatever it is not sure of goes on to Quart unchanged: another method, a caller with a
+credential (bearer token or session cookie), an `Origin` (CORS), a query it does not
+recognise, or a body that is not ready (the full route builds it and tells errors apart).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from typing import Any
+
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope, Scope
+from prometheus_client import Counter
+from quart import Quart
+from werkzeug.http import parse_accept_header, parse_etags
+
+from webapp import games
+from webapp.auth.ratelimit import API_COUNTED, client_address, counted
+from webapp.compression import MIN_BYTES, choose_encoding, compress
+from webapp.converters import MAX_ID
+from webapp.leaderboards.bodies import Body, Wanted, ready_body
+from webapp.leaderboards.routes import JSON_BOARD
+from webapp.observability import exchange_var
+from webapp.schemas import MAX_LIMIT
+from webapp.security import RequestEdge
+from webapp.settings import Settings
+
+log = logging.getLogger(__name__)
+READY_READS = Counter(
+    "paddock_ready_reads_total", "Reads answered from ready bytes ahead of Quart", ["route"]
+)
+
+HEALTH = b'{"status":"ok"}\n'
+BOARD_RULE = "/api/v1/leaderboard"
+LEAGUE_RULE = "/api/v1/leagues/<int:league_id>/leaderboard"
+_LEAGUE_PATH = re.compile(r"/api/v1/leagues/([1-9][0-9]{0,9})/leaderboard")
+# Queries made of these only: anything else (escapes, brackets…) is Quart's to read.
+_PLAIN_QUERY = re.compile(rb"[A-Za-z0-9_=&\-]*")
+_NUMBER = re.compile(r"[0-9]{1,10}")
+_BOARD_ARGS = frozenset({"limit", "offset", "season", "race_id", "game"})
+_LEAGUE_ARGS = frozenset({"limit", "offset", "race_id"})
+# What the Quart answers carry before RequestEdge's headers (the session is looked at).
+_VARY = (b"vary", b"Accept-Encoding, Cookie")
+_JSON = (b"content-type", b"application/json")
+_PRIVATE = (b"cache-control", b"private, no-cache")
+# Quart's bare Response(status=304) is an empty HTML answer.
+_NOT_MODIFIED_TYPE = (b"content-type", b"text/html; charset=utf-8")
+COMPRESSED_KEPT = 256
+
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def _header(scope: HTTPScope, name: bytes) -> bytes | None:
+    return next((value for key, value in scope["headers"] if key == name), None)
+
+
+def _query(raw: bytes, allowed: frozenset[str]) -> dict[str, str] | None:
+    """Return a plain query's arguments, or None when any is unknown, repeated or unusual."""
+    if not raw:
+        return {}
+    if not _PLAIN_QUERY.fullmatch(raw):
+        return None
+    args: dict[str, str] = {}
+    for pair in raw.decode("ascii").split("&"):
+        name, sep, value = pair.partition("=")
+        if not sep or name not in allowed or name in args:
+            return None
+        args[name] = value
+    return args
+
+
+class _NotANumber(Exception):
+    """An argument the route's validation must answer for."""
+
+
+def _number(value: str | None, *, low: int, high: int = MAX_ID) -> int | None:
+    """Return an argument as a number in [low, high], or None when absent."""
+    if value is None:
+        return None
+    if not _NUMBER.fullmatch(value) or not low <= int(value) <= high:
+        raise _NotANumber(value)
+    return int(value)
+
+
+def _wanted(args: dict[str, str], league_id: int | None) -> Wanted | None:
+    """Return the page a query asks for, or None when only the route's validation may say."""
+    game = args.get("game", games.DEFAULT_GAME)
+    try:
+        limit = _number(args.get("limit"), low=1)
+        offset = _number(args.get("offset"), low=0)
+        season = _number(args.get("season"), low=0)
+        race_id = _number(args.get("race_id"), low=0)
+    except _NotANumber:
+        return None
+    if len(game) > 40:
+        return None
+    return Wanted(
+        season=season,
+        race_id=race_id,
+        league_id=league_id,
+        offset=offset or 0,
+        limit=min(50 if limit is None else limit, MAX_LIMIT),
+        game=game,
+    )
+
+
+class ReadyReads:
+    """ASGI layer answering `/health` and anonymous cached API boards without Quart."""
+
+    def __init__(self, app: Any, *, settings: Settings, session_cookie: str) -> None:
+        self.app = app
+        self.settings = settings
+        self.enabled = True
+        self.session_cookie = session_cookie.encode() + b"="
+        # Compressed bodies, by (entity tag, encoding): compressed once, not per reader.
+        self.compressed: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+
+    async def __call__(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        """Answer a hot read from ready bytes, or pass the exchange on to Quart."""
+        if self.enabled and scope["type"] == "http" and scope["method"] == "GET":
+            answer = await self._answer(scope)
+            if answer is not None:
+                status, headers, body = answer
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body, "more_body": False})
+                return
+        await self.app(scope, receive, send)
+
+    async def _answer(self, scope: HTTPScope) -> Answer | None:
+        path = scope["path"]
+        if path == "/health":
+            if scope["query_string"] or _header(scope, b"origin"):
+                return None
+            self._route("/health")
+            headers = [_JSON, (b"content-length", str(len(HEALTH)).encode()), _VARY]
+            return 200, headers, HEALTH
+        if path == BOARD_RULE:
+            return await self._board(scope, league_id=None)
+        if path.startswith("/api/v1/leagues/") and (found := _LEAGUE_PATH.fullmatch(path)):
+            league_id = int(found.group(1))
+            return await self._board(scope, league_id=league_id) if league_id <= MAX_ID else None
+        return None
+
+    def _anonymous(self, scope: HTTPScope) -> bool:
+        """Tell whether the caller shows no credential and no Origin (CORS is Quart's)."""
+        if _header(scope, b"authorization") is not None or _header(scope, b"origin"):
+            return False
+        cookies = [value for key, value in scope["headers"] if key == b"cookie"]
+        return not any(self.session_cookie in value for value in cookies)
+
+    async def _board(self, scope: HTTPScope, *, league_id: int | None) -> Answer | None:
+        if not self._anonymous(scope):
+            return None
+        args = _query(scope["query_string"], _LEAGUE_ARGS if league_id else _BOARD_ARGS)
+        wanted = _wanted(args, league_id) if args is not None else None
+        if wanted is None:
+            return None
+        client = scope.get("client")
+        forwarded = _header(scope, b"x-forwarded-for")
+        ip = client_address(
+            peer=client[0] if client else "<local>",
+            forwarded_for=forwarded.decode("latin-1") if forwarded is not None else None,
+            trusted=self.settings.trusted_proxies,
+        )
+        try:
+            body, retry_ms = await ready_body(
+                JSON_BOARD,
+                wanted,
+                user_id=None,
+                configured_season=self.settings.current_season(),
+                count=counted(keys=[f"api:ip:{ip}"], rate=self.settings.rate_limit_api),
+            )
+        except Exception:
+            # Quart's route answers as it would have (its own error handling included).
+            log.warning("ready board lookup failed", exc_info=True)
+            return None
+        if retry_ms:
+            return None  # over the limit: the route counts again and answers 429
+        if body is None:
+            # Counted already: the route must not count this request a second time.
+            scope[API_COUNTED] = True  # type: ignore[literal-required]
+            return None
+        self._route(LEAGUE_RULE if league_id else BOARD_RULE)
+        return self._send_body(scope, body)
+
+    def _route(self, rule: str) -> None:
+        """Name the route answered, for the access log and metrics as Quart's rule would."""
+        READY_READS.labels(rule).inc()
+        exchange = exchange_var.get()
+        if exchange is not None:
+            exchange.route = rule
+
+    def _send_body(self, scope: HTTPScope, body: Body) -> Answer:
+        """Answer as `leaderboards.routes.send` and the compression hook do."""
+        tag = body.etag.encode()
+        asked = _header(scope, b"if-none-match")
+        if asked is not None and parse_etags(asked.decode("latin-1")).contains_weak(body.etag):
+            headers = [_NOT_MODIFIED_TYPE, (b"etag", b'"' + tag + b'"'), _PRIVATE, _VARY]
+            return 304, headers, b""
+        data, encoding = body.data, None
+        accepts = _header(scope, b"accept-encoding")
+        if accepts and len(data) >= MIN_BYTES:
+            qualities = parse_accept_header(accepts.decode("latin-1"))
+            encoding = choose_encoding({value.lower(): q for value, q in qualities})
+        if encoding is None:
+            headers = [_JSON, (b"content-length", str(len(data)).encode())]
+            return 200, [*headers, (b"etag", b'"' + tag + b'"'), _PRIVATE, _VARY], data
+        data = self._compressed(body, encoding)
+        headers = [_JSON, (b"content-length", str(len(data)).encode())]
+        headers += [(b"etag", b'W/"' + tag + b'"'), _PRIVATE, _VARY]
+        return 200, [*headers, (b"content-encoding", encoding.encode())], data
+
+    def _compressed(self, body: Body, encoding: str) -> bytes:
+        key = (body.etag, encoding)
+        data = self.compressed.get(key)
+        if data is None:
+            data = self.compressed[key] = compress(body.data, encoding)
+            while len(self.compressed) > COMPRESSED_KEPT:
+                self.compressed.popitem(last=False)
+        return data
+
+
+def init_ready_reads(app: Quart) -> ReadyReads:
+    """Put the ready reads between the edge wrapper (logs, metrics, headers) and Quart."""
+    edge = app.asgi_app
+    if not isinstance(edge, RequestEdge):
+        raise RuntimeError("init_security must wrap the app first")
+    ready = ReadyReads(
+        edge.app, settings=app.config["SETTINGS"], session_cookie=app.config["SESSION_COOKIE_NAME"]
+    )
+    edge.app = ready
+    app.extensions["ready_reads"] = ready
+    return ready
