@@ -8,14 +8,12 @@ wrote, and a few are worked out by hand.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
-from webapp.catalogue.loader import load_season
+from tests.market.bundled import bundled, ids, store
 from webapp.games.grand_prix import GRAND_PRIX
 from webapp.market.changes import price_season
 from webapp.market.prices import current_prices
@@ -26,41 +24,11 @@ from webapp.models import (
     Race,
     RaceAssetScore,
     RaceResult,
-    ResultSource,
     SessionResult,
 )
-from webapp.pipeline import rescore_race, store_results
-from webapp.replay import ergast
-from webapp.results import feed_models as fm
-from webapp.results.rows import ResultSet, from_feed
-from webapp.settings import ROOT
+from webapp.pipeline import rescore_race
 
 D = Decimal
-LATER = datetime(2030, 1, 1, tzinfo=UTC)
-PAGE = ergast.Window(limit=100)
-
-
-def _race(payload: dict[str, Any]) -> fm.FeedRace | None:
-    races = fm.RaceEnvelope.model_validate(payload).MRData.RaceTable.Races
-    return races[0] if races else None
-
-
-def bundled(round: int) -> ResultSet:
-    """Return a 2024 round's race, qualifying and sprint as the feed gives them."""
-    race = _race(
-        ergast.results(
-            season=2024, round=round, now=LATER, final_after=timedelta(0), url="", page=PAGE
-        )
-    )
-    assert race is not None
-    qualifying = _race(ergast.qualifying(season=2024, round=round, now=LATER, url="", page=PAGE))
-    sprint = _race(ergast.sprint(season=2024, round=round, now=LATER, url="", page=PAGE))
-    return from_feed(race, qualifying=qualifying, sprint=sprint)
-
-
-async def store(race: Race, results: ResultSet) -> dict[str, int]:
-    outcome = await store_results(race_id=race.id, results=results, source=ResultSource.FEED)
-    return outcome.priced
 
 
 async def expected_prices(season: int) -> dict[tuple[str, int], list[Decimal]]:
@@ -111,18 +79,6 @@ async def stored_prices(season: int) -> dict[tuple[str, int], list[Decimal]]:
         key = ("d", row.driver_id) if row.driver_id else ("c", row.constructor_id)
         history.setdefault(key, []).append(row.price)  # type: ignore[arg-type]
     return history
-
-
-@pytest.fixture
-async def season_2024(db: None, redis: Redis) -> dict[int, Race]:
-    await load_season(path=ROOT / "webapp" / "catalogue" / "season_2024.json")
-    return {race.round: race for race in await Race.filter(season_id=2024)}
-
-
-async def ids(model: type[Driver] | type[Constructor], *refs: str) -> list[int]:
-    rows = await model.filter(season_id=2024, ref__in=refs)
-    by_ref = {row.ref: row.id for row in rows}
-    return [by_ref[ref] for ref in refs]
 
 
 async def test_four_real_races_move_prices_as_the_rules_say(season_2024: dict[int, Race]) -> None:

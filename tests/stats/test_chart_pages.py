@@ -89,7 +89,7 @@ async def test_driver_page_shows_points_form_price_and_ownership(
     assert f'id="driver-{russell}-form"' not in html
     assert "6.0 <small" in html
     has_chart(html, f"driver-{russell}-price", "Rus RUS: price per race")
-    assert "costs 20 and has cost the same all season." in html
+    assert "costs 20 in the Grand Prix game and has cost the same all season." in html
     # Alpha fields Russell, Beta and Gamma do not: 1 of 3, and 1 of 2 in Friends.
     assert "<strong>33.3%</strong> of teams" in html
     assert '<td class="num">50.0%</td>' in html

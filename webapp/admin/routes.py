@@ -22,6 +22,7 @@ from webapp.catalogue.routes import (
 )
 from webapp.clock import app_now
 from webapp.converters import MAX_ID
+from webapp.market.prices import market_histories
 from webapp.models import RaceStatus
 from webapp.schemas import ApiModel
 
@@ -61,20 +62,20 @@ class RacePatch(ApiModel):
 @validate_request(DriverPatch)
 @validate_response(DriverOut)
 async def patch_driver(driver_id: int, data: DriverPatch) -> DriverOut:
-    """Change a driver's price or constructor (admins only)."""
+    """Change a driver's starting price or constructor (admins only)."""
     driver = await service.update_driver(
         driver_id=driver_id, price=data.price, constructor_id=data.constructor_id
     )
-    return driver_out(driver)
+    return driver_out(driver, await market_histories(season_id=driver.season_id))
 
 
 @api.patch("/admin/constructors/<int:constructor_id>")
 @validate_request(ConstructorPatch)
 @validate_response(ConstructorOut)
 async def patch_constructor(constructor_id: int, data: ConstructorPatch) -> ConstructorOut:
-    """Change a constructor's price (admins only)."""
+    """Change a constructor's starting price (admins only)."""
     constructor = await service.update_constructor(constructor_id=constructor_id, price=data.price)
-    return constructor_out(constructor)
+    return constructor_out(constructor, await market_histories(season_id=constructor.season_id))
 
 
 @api.patch("/admin/races/<int:race_id>")

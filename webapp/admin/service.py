@@ -27,7 +27,7 @@ ALLOWED_MOVES: dict[RaceStatus, set[RaceStatus]] = {
 async def update_driver(
     *, driver_id: int, price: Decimal | None = None, constructor_id: int | None = None
 ) -> Driver:
-    """Change a driver's price and/or constructor."""
+    """Change a driver's starting price (see docs/games.md, Prices) and/or constructor."""
     async with in_transaction():
         driver = await Driver.select_for_update(no_key=True).get_or_none(id=driver_id)
         if driver is None:

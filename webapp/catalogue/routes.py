@@ -10,6 +10,8 @@ from quart_schema import validate_querystring, validate_response
 
 from webapp import cache
 from webapp.catalogue import queries
+from webapp.games import registry
+from webapp.market.prices import AssetHistories, PricePoint, market_histories
 from webapp.models import Constructor, Driver, Race
 from webapp.running import season_now
 from webapp.schemas import ApiModel, Number, Page, UtcDatetime
@@ -23,13 +25,24 @@ class SeasonQuery(Page):
     season: int | None = None
 
 
+class PricePointOut(ApiModel):
+    # The race after which the price was set; null for the starting price.
+    race_id: int | None
+    round: int | None
+    price: Number
+
+
 class ConstructorOut(ApiModel):
     id: int
     ref: str
     name: str
     season: int
-    # What a game whose lineups hold constructors charges; null until priced.
+    # The starting price, which games without a market always charge; null until priced.
     price: Number | None
+    # The current price in every game, by game name (null while unpriced).
+    prices: dict[str, Number | None]
+    # Per game with a market: the starting price, then the price after each race it moved.
+    price_history: dict[str, list[PricePointOut]]
 
 
 class ConstructorRef(ApiModel):
@@ -46,7 +59,12 @@ class DriverOut(ApiModel):
     first_name: str
     last_name: str
     constructor: ConstructorRef | None
+    # The starting price, which games without a market always charge.
     price: Number
+    # The current price in every game, by game name.
+    prices: dict[str, Number]
+    # Per game with a market: the starting price, then the price after each race it moved.
+    price_history: dict[str, list[PricePointOut]]
     season_points: int
 
 
@@ -87,14 +105,37 @@ class RaceList(ApiModel):
     total: int
 
 
-def constructor_out(team: Constructor) -> ConstructorOut:
-    """Shape a constructor of the catalogue for the API."""
+Markets = dict[str, AssetHistories]
+
+
+def _history(points: tuple[PricePoint, ...]) -> list[PricePointOut]:
+    return [PricePointOut(race_id=p.race_id, round=p.round, price=p.price) for p in points]
+
+
+def _prices(
+    start: Decimal | None, histories: dict[str, tuple[PricePoint, ...]]
+) -> dict[str, Decimal | None]:
+    """Return an asset's current price per game: its market's latest, else its start."""
+    return {
+        game.name: histories[game.name][-1].price if histories.get(game.name) else start
+        for game in registry.all()
+    }
+
+
+def constructor_out(team: Constructor, markets: Markets | None = None) -> ConstructorOut:
+    """Shape a constructor of the catalogue, with its prices in each game, for the API."""
+    start = None if team.price is None else Decimal(team.price)
+    histories = {
+        name: market.constructors.get(team.id, ()) for name, market in (markets or {}).items()
+    }
     return ConstructorOut(
         id=team.id,
         ref=team.ref,
         name=team.name,
         season=team.season_id,
-        price=None if team.price is None else Decimal(team.price),
+        price=start,
+        prices=_prices(start, histories),
+        price_history={name: _history(points) for name, points in histories.items()},
     )
 
 
@@ -103,8 +144,12 @@ def constructor_ref(team: Constructor | None) -> ConstructorRef | None:
     return ConstructorRef(id=team.id, ref=team.ref, name=team.name) if team else None
 
 
-def driver_out(driver: Driver) -> DriverOut:
-    """Shape a driver (with its constructor loaded) for the API."""
+def driver_out(driver: Driver, markets: Markets | None = None) -> DriverOut:
+    """Shape a driver (with its constructor loaded), with its prices in each game, for the API."""
+    start = Decimal(driver.price)
+    histories = {
+        name: market.drivers.get(driver.id, ()) for name, market in (markets or {}).items()
+    }
     return DriverOut(
         id=driver.id,
         ref=driver.ref,
@@ -113,7 +158,9 @@ def driver_out(driver: Driver) -> DriverOut:
         first_name=driver.first_name,
         last_name=driver.last_name,
         constructor=constructor_ref(driver.constructor),
-        price=Decimal(driver.price),
+        price=start,
+        prices={name: price or start for name, price in _prices(start, histories).items()},
+        price_history={name: _history(points) for name, points in histories.items()},
         season_points=driver.season_points,
     )
 
@@ -150,10 +197,11 @@ def race_out(race: Race) -> RaceOut:
 @validate_querystring(SeasonQuery)
 @validate_response(ConstructorList)
 async def constructors(query_args: SeasonQuery) -> ConstructorList:
-    """List a season's constructors (public)."""
+    """List a season's constructors with their prices in each game (public)."""
     season = query_args.season or await season_now()
     rows = await queries.list_constructors(season=season)
-    items = [constructor_out(c) for c in query_args.window(rows)]
+    markets = await market_histories(season_id=season)
+    items = [constructor_out(c, markets) for c in query_args.window(rows)]
     return ConstructorList(items=items, total=len(rows))
 
 
@@ -166,7 +214,8 @@ async def drivers(query_args: SeasonQuery) -> DriverList:
 
     async def build() -> list[dict[str, Any]]:
         drivers = await queries.list_drivers(season=season)
-        return [driver_out(d).model_dump(mode="json") for d in drivers]
+        markets = await market_histories(season_id=season)
+        return [driver_out(d, markets).model_dump(mode="json") for d in drivers]
 
     rows = await cache.cached(key=DRIVER_LISTS.key(season), build=build, gens=[cache.DRIVERS])
     items = [DriverOut.model_validate(row) for row in query_args.window(rows)]

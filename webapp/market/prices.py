@@ -21,6 +21,9 @@ in the Grand Prix game:
     FROM lineup_drivers ld
     JOIN current_asset_prices('grand_prix') p ON p.driver_id = ld.driver_id
     WHERE ld.lineup_id = $1
+
+`price_histories` gives each asset's prices in a game race by race, its starting price
+first (race_id and round None): what the API's `price_history` and the price charts show.
 """
 
 from __future__ import annotations
@@ -33,6 +36,13 @@ from types import MappingProxyType
 from tortoise import connections
 
 from webapp.games import registry
+
+HISTORY_SQL = """
+SELECT ap.driver_id, ap.constructor_id, ap.race_id, r.round, ap.price
+FROM asset_prices ap JOIN races r ON r.id = ap.race_id
+WHERE ap.game = $1 AND ap.season_id = $2
+ORDER BY r.round
+"""
 
 CURRENT_PRICES_SQL = """
 SELECT p.driver_id, p.constructor_id, p.price
@@ -62,3 +72,64 @@ async def current_prices(*, game: str, season_id: int) -> AssetPrices:
     return AssetPrices(
         drivers=MappingProxyType(drivers), constructors=MappingProxyType(constructors)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PricePoint:
+    """An asset's price from a race on; race_id and round are None for the starting price."""
+
+    race_id: int | None
+    round: int | None
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AssetHistories:
+    """Every priced asset's prices of a season in one game, starting price first, by id."""
+
+    drivers: Mapping[int, tuple[PricePoint, ...]]
+    constructors: Mapping[int, tuple[PricePoint, ...]]
+
+
+async def price_histories(*, game: str, season_id: int) -> AssetHistories:
+    """Return each asset's price history in `game` (unpriced constructors left out)."""
+    registry.get(game)
+    conn = connections.get("default")
+    moves = await conn.execute_query_dict(HISTORY_SQL, [game, season_id])
+    starts = await conn.execute_query_dict(
+        "SELECT id AS driver_id, NULL::int AS constructor_id, price FROM drivers"
+        " WHERE season_id = $1 UNION ALL"
+        " SELECT NULL::int, id, price FROM constructors"
+        " WHERE season_id = $1 AND price IS NOT NULL",
+        [season_id],
+    )
+    drivers: dict[int, list[PricePoint]] = {}
+    constructors: dict[int, list[PricePoint]] = {}
+    for row in [*starts, *moves]:
+        point = PricePoint(row.get("race_id"), row.get("round"), row["price"])
+        if row["driver_id"] is not None:
+            drivers.setdefault(row["driver_id"], []).append(point)
+        else:
+            constructors.setdefault(row["constructor_id"], []).append(point)
+    return AssetHistories(
+        drivers=MappingProxyType({k: tuple(v) for k, v in drivers.items()}),
+        constructors=MappingProxyType({k: tuple(v) for k, v in constructors.items()}),
+    )
+
+
+def price_at(history: tuple[PricePoint, ...], *, round: int) -> Decimal | None:
+    """Return the price an asset had after round `round`, from its history (None: unpriced)."""
+    price = None
+    for point in history:
+        if point.round is None or point.round <= round:
+            price = point.price
+    return price
+
+
+async def market_histories(*, season_id: int) -> dict[str, AssetHistories]:
+    """Return the price histories of a season in every game with a market, by game name."""
+    return {
+        game.name: await price_histories(game=game.name, season_id=season_id)
+        for game in registry.all()
+        if game.market is not None
+    }

@@ -90,13 +90,17 @@ def rank_chart(*, ident: str, name: str, data: dict[str, Any]) -> ChartView | No
 
 
 def price_chart(*, ident: str, name: str, data: dict[str, Any]) -> ChartView | None:
-    """Return the price line per race (flat until prices move with a market)."""
+    """Return the price after each race: the market's, or the flat starting price without one."""
     labels, prices = data["labels"], data["prices"]
     if not prices:
         return None
-    flat = len(set(prices)) == 1
-    summary = f"{name} costs {number(prices[-1])}" + (
-        " and has cost the same all season." if flat else f", from {number(prices[0])}."
+    # Series cached before prices moved carry no starting price: their first stands in.
+    start: float = data.get("price") or prices[0]
+    game = data.get("price_game")
+    flat = len({start, *prices}) == 1
+    where = f" in the {game} game" if game else ""
+    summary = f"{name} costs {number(prices[-1])}{where}" + (
+        " and has cost the same all season." if flat else f", from {number(start)} at the start."
     )
     title = f"{name}: price per race"
     return ChartView(

@@ -15,7 +15,9 @@ from tortoise import connections
 
 from webapp import cache, gameclock, games
 from webapp.errors import AppError
+from webapp.games import registry
 from webapp.leaderboards.standing import rank_after, read_standing
+from webapp.market.prices import PricePoint, market_histories, price_at
 from webapp.models import Constructor, Driver, League, Team
 from webapp.scoring.systems import DEFAULT_SYSTEM
 
@@ -280,7 +282,9 @@ async def driver_series(*, driver_id: int) -> dict[str, Any]:
 
     async def build() -> dict[str, Any]:
         rows = await _rows(DRIVER_POINTS_SQL, [driver.id, DEFAULT_SYSTEM])
-        return _asset_series(rows, price=float(driver.price))
+        market = await _market(season)
+        history = market[1].drivers.get(driver.id, ()) if market else ()
+        return _asset_series(rows, price=float(driver.price), market=market, history=history)
 
     value: dict[str, Any] = await cache.cached(
         key=CHARTS.key("driver", driver.id),
@@ -299,7 +303,10 @@ async def constructor_series(*, constructor_id: int) -> dict[str, Any]:
 
     async def build() -> dict[str, Any]:
         rows = await _rows(CONSTRUCTOR_POINTS_SQL, [team.id, DEFAULT_SYSTEM])
-        return _asset_series(rows, price=float(team.price) if team.price is not None else None)
+        price = float(team.price) if team.price is not None else None
+        market = await _market(season)
+        history = market[1].constructors.get(team.id, ()) if market else ()
+        return _asset_series(rows, price=price, market=market, history=history)
 
     value: dict[str, Any] = await cache.cached(
         key=CHARTS.key("constructor", team.id),
@@ -309,8 +316,27 @@ async def constructor_series(*, constructor_id: int) -> dict[str, Any]:
     return value
 
 
-def _asset_series(rows: list[dict[str, Any]], *, price: float | None) -> dict[str, Any]:
+async def _market(season: int) -> tuple[str, Any] | None:
+    """Return the first game with a market (its title) and its price histories, if any."""
+    histories = await market_histories(season_id=season)
+    for name, history in histories.items():
+        return registry.get(name).title, history
+    return None
+
+
+def _asset_series(
+    rows: list[dict[str, Any]],
+    *,
+    price: float | None,
+    market: tuple[str, Any] | None,
+    history: tuple[PricePoint, ...],
+) -> dict[str, Any]:
     points = [int(r["points"]) for r in rows]
+    if market is None or not history:
+        # No market: the starting price holds at every race, so the line is flat.
+        prices = [price] * len(rows) if price is not None else []
+    else:
+        prices = [float(price_at(history, round=r["round"]) or 0) for r in rows]
     return {
         "labels": [race_label(r["round"]) for r in rows],
         "race_ids": [r["race_id"] for r in rows],
@@ -319,8 +345,12 @@ def _asset_series(rows: list[dict[str, Any]], *, price: float | None) -> dict[st
         "total": sum(points),
         "form": form(points),
         "form_races": min(FORM_RACES, len(points)),
-        # No market yet: a price is today's for every race, so the line is flat.
-        "prices": [price] * len(rows) if price is not None else [],
+        # The starting price (the classic game's) and, with a market, its price after each
+        # race and now.
+        "price": price,
+        "price_game": market[0] if market and history else None,
+        "price_now": float(history[-1].price) if history else price,
+        "prices": prices,
     }
 
 
