@@ -21,6 +21,7 @@ from webapp.gameclock import system_now
 from webapp.leaderboards.queries import overall_leaderboard
 from webapp.leaderboards.refresh import rebuild_leaderboards
 from webapp.models import (
+    AssetPrice,
     Driver,
     League,
     Lineup,
@@ -167,6 +168,9 @@ async def test_restart_clears_the_run_and_keeps_teams_with_their_latest_lineup(
     await race.save()
     old = await Lineup.get(team_id=team.id)
     await TeamRaceScore.create(team=team, race=race, lineup=old, points=42, result_version=1)
+    await AssetPrice.create(
+        game="grand_prix", season_id=2024, race=race, driver=driver, price=Decimal("9.9")
+    )
     team.points = 42
     await team.save()
     later = await Lineup.create(
@@ -195,6 +199,8 @@ async def test_restart_clears_the_run_and_keeps_teams_with_their_latest_lineup(
     assert not await RaceResult.filter(race_id=race.id).exists()
     assert not await ResultVersion.filter(race_id=race.id).exists()
     assert not await TeamRaceScore.filter(team_id=team.id).exists()
+    # The market starts again from the starting prices.
+    assert not await AssetPrice.filter(season_id=2024).exists()
     assert not await Notification.filter(user_id=alice.id).exists()
     team = await Team.get(id=team.id)
     assert team.points == 0

@@ -29,6 +29,9 @@ RESET_SQL = (
     "DELETE FROM result_versions WHERE race_id IN (SELECT id FROM races WHERE season_id = $1)",
     "DELETE FROM team_race_scores WHERE race_id IN (SELECT id FROM races WHERE season_id = $1)",
     "DELETE FROM race_driver_scores WHERE race_id IN (SELECT id FROM races WHERE season_id = $1)",
+    "DELETE FROM race_asset_scores WHERE race_id IN (SELECT id FROM races WHERE season_id = $1)",
+    # Market prices start again from the starting prices: the new run moves them race by race.
+    "DELETE FROM asset_prices WHERE season_id = $1",
     "DELETE FROM feed_polls WHERE race_id IN (SELECT id FROM races WHERE season_id = $1)",
     """UPDATE races SET status = 'scheduled', results_version = 0, last_polled_at = NULL,
        results_changed_at = NULL, finalised_at = NULL WHERE season_id = $1""",
