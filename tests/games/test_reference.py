@@ -266,3 +266,28 @@ def test_a_third_game_is_scored_from_its_data_alone() -> None:
     score = score_team(podium, w, lineup)
     assert [a.points for a in score.assets] == [3, 6, 0]
     assert score.points == 9
+
+
+def test_chips_and_the_transfer_penalty() -> None:
+    assert GRAND_PRIX.market is not None
+    chips = {c.name: c for c in GRAND_PRIX.market.chips}
+    w = weekend("shanghai")
+    team = Lineup(("alonso", "max_verstappen", "hamilton"), "hamilton", ("red_bull",))
+    plain = score_team(GRAND_PRIX, w, team, penalty=-10)
+    # Hamilton 18 as captain: +18; Verstappen 46; Alonso 3; the penalty -10 a line apart.
+    assert plain.asset("hamilton").captain == 18 and plain.penalty == -10
+    boosted = score_team(GRAND_PRIX, w, team, chip=chips["extra_boost"], penalty=-10)
+    # Extra Boost: Hamilton x 3, so +36 instead of +18.
+    assert boosted.points == plain.points + 18 and boosted.asset("hamilton").captain == 36
+    # Wildcard and Limitless drop the penalty; nothing else changes.
+    for name in ("wildcard", "limitless"):
+        free = score_team(GRAND_PRIX, w, team, chip=chips[name], penalty=-10)
+        assert (free.points, free.penalty) == (plain.points + 10, 0)
+    # No Negative: Alonso's sprint -17 counts 0 (8 + 0 + 12 = 20); the penalty stays.
+    safe = score_team(GRAND_PRIX, w, team, chip=chips["no_negative"], penalty=-10)
+    assert line(safe.asset("alonso")) == (8, 0, 12, 0, 0, 20) and safe.penalty == -10
+    assert safe.points == plain.points + 17
+    # Autopilot: Verstappen's 46 is the best, so his is doubled instead of Hamilton's 18.
+    auto = score_team(GRAND_PRIX, w, team, chip=chips["autopilot"])
+    assert auto.captain == "max_verstappen" and auto.asset("max_verstappen").captain == 46
+    assert auto.asset("hamilton").captain == 0 and auto.points == plain.points + 10 + 46 - 18

@@ -7,9 +7,9 @@ and a new game is scored here from its data alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from webapp.games.model import ConstructorRules, Game, QualifyingRules, SessionRules
+from webapp.games.model import Chip, ConstructorRules, Game, QualifyingRules, SessionRules
 
 SESSIONS = ("qualifying", "sprint", "race")
 
@@ -76,14 +76,18 @@ class AssetScore:
 
 @dataclass(frozen=True, slots=True)
 class TeamScore:
-    """A team's weekend: one line per asset, drivers first, and the total."""
+    """A team's weekend: one line per asset, drivers first, the transfer penalty, the total."""
 
     assets: tuple[AssetScore, ...]
+    penalty: int = 0
+    chip: str | None = None
+    # The driver whose points the captain multiplier counted.
+    captain: str | None = None
 
     @property
     def points(self) -> int:
         """Return the team's total for the weekend."""
-        return sum(asset.points for asset in self.assets)
+        return sum(asset.points for asset in self.assets) + self.penalty
 
     def asset(self, ref: str) -> AssetScore:
         """Return the line of the asset called `ref`."""
@@ -188,11 +192,56 @@ def score_constructor(game: Game, weekend: Weekend, constructor: str) -> AssetSc
     )
 
 
-def score_team(game: Game, weekend: Weekend, lineup: Lineup) -> TeamScore:
-    """Score a lineup for the weekend under `game`'s rules."""
-    drivers = [score_driver(game, weekend, d, captain=d == lineup.captain) for d in lineup.drivers]
+def score_team(
+    game: Game, weekend: Weekend, lineup: Lineup, *, chip: Chip | None = None, penalty: int = 0
+) -> TeamScore:
+    """Score a lineup for the weekend under `game`'s rules, with a chip and transfer penalty.
+
+    `penalty` is the lineup's transfer penalty for this race; a chip with unlimited
+    transfers drops it, and the chip's other flags change the lines as docs/games.md says.
+    """
+    if chip is None:
+        drivers = [
+            score_driver(game, weekend, d, captain=d == lineup.captain) for d in lineup.drivers
+        ]
+        constructors = [score_constructor(game, weekend, c) for c in lineup.constructors]
+        return TeamScore(tuple(drivers + constructors), penalty, None, lineup.captain)
+    plain = [score_driver(game, weekend, d, captain=False) for d in lineup.drivers]
+    if chip.no_negative:
+        plain = [_no_negative(a) for a in plain]
+    captain = lineup.captain
+    if chip.auto_captain and plain:
+        # The best driver's points; a tie keeps the captain, then the first listed.
+        best = max(a.qualifying + a.sprint + a.race for a in plain)
+        tied = [a.ref for a in plain if a.qualifying + a.sprint + a.race == best]
+        captain = lineup.captain if lineup.captain in tied else tied[0]
+    multiplier = chip.captain_multiplier or game.scoring.captain_multiplier
+    drivers = [
+        replace(a, captain=(a.qualifying + a.sprint + a.race) * (multiplier - 1))
+        if a.ref == captain
+        else a
+        for a in plain
+    ]
     constructors = [score_constructor(game, weekend, c) for c in lineup.constructors]
-    return TeamScore(tuple(drivers + constructors))
+    if chip.no_negative:
+        constructors = [_no_negative(a) for a in constructors]
+    return TeamScore(
+        tuple(drivers + constructors),
+        0 if chip.unlimited_transfers else penalty,
+        chip.name,
+        captain,
+    )
+
+
+def _no_negative(asset: AssetScore) -> AssetScore:
+    """Return an asset's line with every negative session line (and bonus) at 0."""
+    return replace(
+        asset,
+        qualifying=max(0, asset.qualifying),
+        sprint=max(0, asset.sprint),
+        race=max(0, asset.race),
+        bonus=max(0, asset.bonus),
+    )
 
 
 def _qualifying_entry(weekend: Weekend, driver: str) -> QualifyingResult | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -144,12 +145,22 @@ class WeekendScore:
     race: Race
     points: int
     assets: list[AssetLine]
+    # A market game's transfer penalty (a line of its own) and the chip played.
+    penalty_points: int = 0
+    chip: str | None = None
 
 
 async def weekend_scores(
-    *, team_id: int, system: str, now: datetime | None = None
+    *,
+    team_id: int,
+    system: str,
+    now: datetime | None = None,
+    game: Mapping[str, Any] | None = None,
 ) -> list[WeekendScore]:
-    """Return a team's weekend scores in round order, each asset's line by session."""
+    """Return a team's weekend scores in round order, each asset's line by session.
+
+    `game` (the game's rules as plain data) lets a chip's effect show in the lines.
+    """
     if not await Team.exists(id=team_id):
         raise AppError.not_found("No such team")
     now = now or gameclock.now()
@@ -176,26 +187,75 @@ async def weekend_scores(
     ).select_related("driver", "constructor")
     by_driver = {(e.race_id, e.driver_id, e.captain): e for e in lines if e.driver_id}
     by_constructor = {(e.race_id, e.constructor_id): e for e in lines if e.constructor_id}
+    chips = _chips(game)
     scores = []
     for row in rows:
-        captain = row.lineup.captain_id
-        picked = [
-            by_driver.get((row.race.id, d, d == captain)) for d in drivers_of.get(row.lineup_id, [])
+        captain = row.captain_id or row.lineup.captain_id
+        chip = chips.get(row.chip or "")
+        picked_lines = [
+            _line("driver", e)
+            for e in (
+                by_driver.get((row.race.id, d, d == captain and chip is None))
+                for d in drivers_of.get(row.lineup_id, [])
+            )
+            if e is not None
         ]
         picked_constructors = [
             by_constructor.get((row.race.id, c)) for c in constructors_of.get(row.lineup_id, [])
         ]
+        constructor_lines = [_line("constructor", e) for e in picked_constructors if e is not None]
+        if chip is not None:
+            multiplier = (
+                chip.get("captain_multiplier") or (game or {})["scoring"]["captain_multiplier"]
+            )
+            picked_lines = [
+                _with_chip(a, chip, multiplier if a.driver_id == captain else None)
+                for a in picked_lines
+            ]
+            constructor_lines = [_with_chip(a, chip, None) for a in constructor_lines]
         drivers = sorted(
-            (_line("driver", e) for e in picked if e is not None),
+            picked_lines,
             # Captain first, then by points: the order that answers "why this score?".
             key=lambda a: (not a.captain, -a.points, a.driver_id or 0),
         )
-        constructors = sorted(
-            (_line("constructor", e) for e in picked_constructors if e is not None),
-            key=lambda a: (-a.points, a.constructor_id or 0),
+        constructors = sorted(constructor_lines, key=lambda a: (-a.points, a.constructor_id or 0))
+        scores.append(
+            WeekendScore(
+                race=row.race,
+                points=row.points,
+                assets=drivers + constructors,
+                penalty_points=row.penalty_points,
+                chip=row.chip,
+            )
         )
-        scores.append(WeekendScore(race=row.race, points=row.points, assets=drivers + constructors))
     return scores
+
+
+def _chips(game: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    market = (game or {}).get("market") or {}
+    return {c["name"]: c for c in market.get("chips", ())}
+
+
+def _with_chip(line: AssetLine, chip: Mapping[str, Any], multiplier: int | None) -> AssetLine:
+    """Return an asset's line as the chip scores it (the weekend statement's rules)."""
+    floor = 0 if chip.get("no_negative") else None
+
+    def keep(points: int) -> int:
+        return points if floor is None else max(floor, points)
+
+    q, s, r = keep(line.qualifying_points), keep(line.sprint_points), keep(line.race_points)
+    bonus = keep(line.bonus_points)
+    captain = (q + s + r) * (multiplier - 1) if multiplier is not None else 0
+    return replace(
+        line,
+        captain=multiplier is not None,
+        qualifying_points=q,
+        sprint_points=s,
+        race_points=r,
+        bonus_points=bonus,
+        captain_points=captain,
+        points=q + s + r + bonus + captain,
+    )
 
 
 def _line(kind: str, entry: RaceAssetScore) -> AssetLine:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from markupsafe import Markup
+from pydantic import Field
 from quart import Blueprint, render_template, request
 from quart_schema import validate_querystring, validate_response
 
@@ -58,6 +59,8 @@ class WeekendScoreOut(ApiModel):
     points: int
     game: str
     assets: list[AssetScoreOut]
+    penalty_points: int = Field(default=0, description="Transfers past the free ones (market)")
+    chip: str | None = Field(default=None, description="The chip played for the race")
 
 
 class TeamScoresOut(ApiModel):
@@ -76,13 +79,17 @@ async def scores(team_id: int, query_args: Page) -> TeamScoresOut:
         raise AppError.not_found("No such team")
     items: list[RaceScoreOut | WeekendScoreOut]
     if per_session(registry.get(team.game)):
-        weekends = await weekend_scores(team_id=team_id, system=team.game)
+        weekends = await weekend_scores(
+            team_id=team_id, system=team.game, game=registry.get(team.game).as_dict()
+        )
         items = [
             WeekendScoreOut(
                 race_id=row.race.id,
                 points=row.points,
                 game=team.game,
                 assets=[AssetScoreOut(**line.as_dict()) for line in row.assets],
+                penalty_points=row.penalty_points,
+                chip=row.chip,
             )
             for row in query_args.window(weekends)
         ]
@@ -103,7 +110,9 @@ async def _weekend_breakdowns(*, team: Team) -> list[Any] | None:
     """Return a per-session game's weekend scores of `team`, or None for a classic team."""
     if not per_session(registry.get(team.game)):
         return None
-    return await weekend_scores(team_id=team.id, system=team.game)
+    return await weekend_scores(
+        team_id=team.id, system=team.game, game=registry.get(team.game).as_dict()
+    )
 
 
 @pages.app_context_processor
