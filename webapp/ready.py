@@ -17,18 +17,24 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
+from hashlib import blake2b
 from typing import Any
 
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope, Scope
+from itsdangerous import BadSignature
 from prometheus_client import Counter
 from quart import Quart
-from werkzeug.http import parse_accept_header, parse_etags
+from quart.sessions import SecureCookieSessionInterface
+from werkzeug.http import dump_cookie, parse_accept_header, parse_cookie, parse_etags
 
 from webapp import games
+from webapp.auth.csrf import new_csrf_token
+from webapp.auth.current import CSRF_KEY
 from webapp.auth.ratelimit import API_COUNTED, client_address, counted
 from webapp.compression import MIN_BYTES, choose_encoding, compress
 from webapp.converters import MAX_ID
 from webapp.leaderboards.bodies import Body, Wanted, ready_body
+from webapp.leaderboards.pages import CSRF_SLOT, READY_PAGES
 from webapp.leaderboards.routes import JSON_BOARD
 from webapp.observability import exchange_var
 from webapp.schemas import MAX_LIMIT
@@ -55,6 +61,9 @@ _JSON = (b"content-type", b"application/json")
 _PRIVATE = (b"cache-control", b"private, no-cache")
 # Quart's bare Response(status=304) is an empty HTML answer.
 _NOT_MODIFIED_TYPE = (b"content-type", b"text/html; charset=utf-8")
+_HTML = _NOT_MODIFIED_TYPE
+_PAGE_VARY = (b"vary", b"HX-Request, Accept-Encoding, Cookie")
+PAGE_RULE = "/leaderboard"
 COMPRESSED_KEPT = 256
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -117,11 +126,14 @@ def _wanted(args: dict[str, str], league_id: int | None) -> Wanted | None:
 class ReadyReads:
     """ASGI layer answering `/health` and anonymous cached API boards without Quart."""
 
-    def __init__(self, app: Any, *, settings: Settings, session_cookie: str) -> None:
+    def __init__(
+        self, app: Any, *, settings: Settings, session_cookie: str, sessions: CookieSessions
+    ) -> None:
         self.app = app
         self.settings = settings
         self.enabled = True
         self.session_cookie = session_cookie.encode() + b"="
+        self.sessions = sessions
         # Compressed bodies, by (entity tag, encoding): compressed once, not per reader.
         self.compressed: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
@@ -146,6 +158,8 @@ class ReadyReads:
             self._route("/health")
             headers = [_JSON, (b"content-length", str(len(HEALTH)).encode()), _VARY]
             return 200, headers, HEALTH
+        if path == PAGE_RULE:
+            return self._page(scope)
         if path == BOARD_RULE:
             return await self._board(scope, league_id=None)
         if path.startswith("/api/v1/leagues/") and (found := _LEAGUE_PATH.fullmatch(path)):
@@ -195,6 +209,27 @@ class ReadyReads:
         self._route(LEAGUE_RULE if league_id else BOARD_RULE)
         return self._send_body(scope, body)
 
+    def _page(self, scope: HTTPScope) -> Answer | None:
+        """Answer an anonymous reader with the page the last one got, and their own token."""
+        if _header(scope, b"origin") or _header(scope, b"authorization") is not None:
+            return None
+        boosted = _header(scope, b"hx-boosted")
+        fragment = bool(_header(scope, b"hx-request")) and not boosted
+        page = READY_PAGES.get((scope["path"], scope["query_string"], fragment))
+        if page is None:
+            return None
+        anonymous, held = self.sessions.token(scope)
+        if not anonymous:
+            return None  # signed in, or more in the session than a token: the route's
+        cookie = None
+        if CSRF_SLOT in page:
+            token = held or self.sessions.new_token()
+            page = page.replace(CSRF_SLOT, token.encode())
+            if not held:
+                cookie = self.sessions.cookie({CSRF_KEY: token})
+        self._route(PAGE_RULE)
+        return _send_page(scope, page, cookie)
+
     def _route(self, rule: str) -> None:
         """Name the route answered, for the access log and metrics as Quart's rule would."""
         READY_READS.labels(rule).inc()
@@ -232,13 +267,90 @@ class ReadyReads:
         return data
 
 
+def _send_page(scope: HTTPScope, page: bytes, cookie: bytes | None) -> Answer:
+    """Answer as `leaderboards.pages.page_response`, the compression hook and the session do."""
+    etag = blake2b(page, digest_size=12).hexdigest()
+    tail = [(b"set-cookie", cookie)] if cookie is not None else []
+    asked = _header(scope, b"if-none-match")
+    if asked is not None and parse_etags(asked.decode("latin-1")).contains_weak(etag):
+        headers = [_NOT_MODIFIED_TYPE, (b"etag", b'"' + etag.encode() + b'"'), _PAGE_VARY]
+        return 304, [*headers, *tail], b""
+    encoding = None
+    accepts = _header(scope, b"accept-encoding")
+    if accepts and len(page) >= MIN_BYTES:
+        qualities = parse_accept_header(accepts.decode("latin-1"))
+        encoding = choose_encoding({value.lower(): q for value, q in qualities})
+    if encoding is None:
+        headers = [_HTML, (b"content-length", str(len(page)).encode())]
+        headers += [(b"etag", b'"' + etag.encode() + b'"'), _PAGE_VARY]
+        return 200, [*headers, *tail], page
+    data = compress(page, encoding)
+    headers = [_HTML, (b"content-length", str(len(data)).encode())]
+    headers += [(b"etag", b'W/"' + etag.encode() + b'"'), _PAGE_VARY]
+    return 200, [*headers, (b"content-encoding", encoding.encode()), *tail], data
+
+
+class CookieSessions:
+    """Quart's signed session cookie, read and written as the app's session interface does."""
+
+    def __init__(self, app: Quart) -> None:
+        interface = app.session_interface
+        if not isinstance(interface, SecureCookieSessionInterface):
+            raise RuntimeError("the ready pages know Quart's signed cookie sessions only")
+        self.name = interface.get_cookie_name(app)
+        self.signer = interface.get_signing_serializer(app)
+        self.max_age = int(app.permanent_session_lifetime.total_seconds())
+        self.options: dict[str, Any] = {
+            "domain": interface.get_cookie_domain(app),
+            "path": interface.get_cookie_path(app),
+            "secure": interface.get_cookie_secure(app),
+            "httponly": interface.get_cookie_httponly(app),
+            "samesite": interface.get_cookie_samesite(app),
+            "partitioned": interface.get_cookie_partitioned(app),
+            "max_size": app.config["MAX_COOKIE_SIZE"],
+        }
+
+    def token(self, scope: HTTPScope) -> tuple[bool, str | None]:
+        """Return (whether the session holds at most a CSRF token, that token if any).
+
+        A session holding more (a signed-in reader) is not for the edge to answer.
+        """
+        if self.signer is None:
+            return False, None
+        raw = [value for key, value in scope["headers"] if key == b"cookie"]
+        value = parse_cookie(b"; ".join(raw).decode("latin-1")).get(self.name) if raw else None
+        if value is None:
+            return True, None
+        try:
+            data = self.signer.loads(value, max_age=self.max_age)
+        except BadSignature:
+            return True, None  # Quart starts an empty session for it too
+        if not isinstance(data, dict) or set(data) - {CSRF_KEY}:
+            return False, None
+        token = data.get(CSRF_KEY)
+        return True, str(token) if token else None
+
+    def new_token(self) -> str:
+        """Return a new CSRF token, as `auth.csrf.csrf_token` makes them."""
+        return new_csrf_token()
+
+    def cookie(self, data: dict[str, str]) -> bytes:
+        """Return the Set-Cookie value carrying a new, not permanent session of `data`."""
+        assert self.signer is not None
+        value = self.signer.dumps(data)
+        return dump_cookie(self.name, value, **self.options).encode("latin-1")
+
+
 def init_ready_reads(app: Quart) -> ReadyReads:
     """Put the ready reads between the edge wrapper (logs, metrics, headers) and Quart."""
     edge = app.asgi_app
     if not isinstance(edge, RequestEdge):
         raise RuntimeError("init_security must wrap the app first")
     ready = ReadyReads(
-        edge.app, settings=app.config["SETTINGS"], session_cookie=app.config["SESSION_COOKIE_NAME"]
+        edge.app,
+        settings=app.config["SETTINGS"],
+        session_cookie=app.config["SESSION_COOKIE_NAME"],
+        sessions=CookieSessions(app),
     )
     edge.app = ready
     app.extensions["ready_reads"] = ready

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from hashlib import blake2b
 from typing import Any
 
+import brotli
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol
@@ -12,6 +15,7 @@ from redis.asyncio import Redis
 from webapp.leaderboards.refresh import add_team_to_boards
 from webapp.pipeline import rescore_race
 from webapp.ready import READY_READS, ReadyReads
+from webapp.teams.service import update_team
 
 URL = "/api/v1/leaderboard?season=2024&limit=50"
 Answer = tuple[int, dict[str, str], bytes]
@@ -34,13 +38,12 @@ async def answer(client: TestClientProtocol, url: str, headers: dict[str, str]) 
 
 
 async def both(app: Quart, url: str, headers: dict[str, str]) -> tuple[Answer, Answer]:
-    """Return the edge's answer and the Quart route's, to the same request."""
-    client = app.test_client()
+    """Return the edge's answer and the Quart route's, to the same request of a new client."""
     ready(app).enabled = True
-    fast = await answer(client, url, headers)
+    fast = await answer(app.test_client(), url, headers)
     ready(app).enabled = False
     try:
-        slow = await answer(client, url, headers)
+        slow = await answer(app.test_client(), url, headers)
     finally:
         ready(app).enabled = True
     return fast, slow
@@ -179,3 +182,110 @@ async def test_the_api_limit_holds_at_the_edge(
         limited = await client.get(URL, scope_base=peer)
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
         assert (await limited.get_json())["error"]["code"] == "rate_limited"
+
+
+PAGE = "/leaderboard"
+TOKEN = re.compile(rb'"X-CSRF-Token": "([^"]+)"')
+
+
+def page_parts(page: Answer) -> tuple[int, dict[str, str], bytes, bytes | None]:
+    """Return a page answer with its reader's own token taken out, and that token."""
+    status, headers, body = page
+    varies = {"etag", "set-cookie"}
+    if headers.get("content-encoding") == "br":
+        # Each reader's token makes other compressed bytes: compare what they decompress to.
+        body, varies = brotli.decompress(body), varies | {"content-length"}
+    found = TOKEN.search(body)
+    token = found.group(1) if found else None
+    general = {k: v for k, v in headers.items() if k not in varies}
+    return status, general, body.replace(token, b"TOKEN") if token else body, token
+
+
+def session_of(app: Quart, headers: dict[str, str]) -> dict[str, Any]:
+    cookie = headers["set-cookie"]
+    assert cookie.endswith("; HttpOnly; Path=/; SameSite=Lax")
+    value = cookie.split(";")[0].partition("=")[2]
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    data: dict[str, Any] = serializer.loads(value)
+    return data
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Accept-Encoding": "br"}, {"HX-Request": "true"}, {"HX-Request": "1", "HX-Boosted": "1"}],
+)
+async def test_an_anonymous_page_is_answered_as_the_route_answers_it(
+    app: Quart, scored: dict[str, Any], headers: dict[str, str]
+) -> None:
+    for url in (PAGE, PAGE + "?page=1"):
+        # A fresh client each time: a first visit, with no cookie yet.
+        await app.test_client().get(url, headers=headers)  # the route renders, the edge keeps it
+        before = served(PAGE)
+        fast, slow = await both(app, url, headers)
+        assert served(PAGE) == before + 1
+        assert page_parts(fast)[:3] == page_parts(slow)[:3]
+        assert fast[1].keys() == slow[1].keys()
+        token = page_parts(fast)[3]
+        if "HX-Request" in headers and "HX-Boosted" not in headers:
+            assert token is None and "set-cookie" not in fast[1]  # a fragment needs no token
+        else:
+            # A token of the reader's own, the one their new session cookie carries.
+            assert token is not None and token != page_parts(slow)[3]
+            assert session_of(app, fast[1]) == {"csrf": token.decode()}
+        if "Accept-Encoding" not in headers:
+            assert fast[1]["etag"] == '"' + blake2b(fast[2], digest_size=12).hexdigest() + '"'
+
+
+async def test_a_returning_reader_keeps_their_token_and_gets_304(
+    app: Quart, scored: dict[str, Any]
+) -> None:
+    client = app.test_client()
+    first = await client.get(PAGE)  # the route: a new session with a token
+    token = page_parts(await answer_of(first))[3]
+    before = served(PAGE)
+    again = await client.get(PAGE)  # the edge, with the session cookie the client kept
+    assert served(PAGE) == before + 1
+    assert page_parts(await answer_of(again))[3] == token and "Set-Cookie" not in again.headers
+    held = await client.get(PAGE, headers={"If-None-Match": again.headers["ETag"]})
+    assert held.status_code == 304 and served(PAGE) == before + 2
+    # The route holds this browser's page under the very same tag.
+    ready(app).enabled = False
+    slow = await client.get(PAGE, headers={"If-None-Match": again.headers["ETag"]})
+    assert slow.status_code == 304 and slow.headers["ETag"] == held.headers["ETag"]
+
+
+async def answer_of(response: Any) -> Answer:
+    kept = {k.lower(): v for k, v in response.headers.items() if k.lower() != "x-request-id"}
+    return response.status_code, kept, await response.get_data()
+
+
+async def test_a_signed_in_page_goes_to_the_route(
+    app: Quart, scored: dict[str, Any], login: Any, make_user: Any
+) -> None:
+    me = await make_user("petra")
+    petras = await scored["world"].team("Petra's", owner=me)
+    await add_team_to_boards(team_id=petras.id)
+    await app.test_client().get(PAGE)
+    client = app.test_client()
+    await login(client, me)
+    before = served(PAGE)
+    page = await client.get(PAGE)
+    html = (await page.get_data()).decode()
+    assert served(PAGE) == before
+    assert "Your teams" in html and f'<tr id="lb-row-{petras.id}" class="mine">' in html
+    assert ">petra</a>" in html  # the nav names her
+
+
+async def test_a_new_board_generation_shows_on_the_next_page_at_once(
+    app: Quart, scored: dict[str, Any]
+) -> None:
+    client = app.test_client()
+    await client.get(PAGE)
+    before = served(PAGE)
+    kept = await client.get(PAGE)
+    assert served(PAGE) == before + 1 and "Alpha" in (await kept.get_data()).decode()
+    await update_team(user=scored["olivia"], team_id=scored["alpha"].id, name="Alpha Prime")
+    renamed = await client.get(PAGE, headers={"If-None-Match": kept.headers["ETag"]})
+    assert served(PAGE) == before + 1  # the bump dropped the kept page: the route rendered
+    assert renamed.status_code == 200 and renamed.headers["ETag"] != kept.headers["ETag"]
+    assert "Alpha Prime" in (await renamed.get_data()).decode()

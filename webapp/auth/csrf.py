@@ -16,11 +16,16 @@ HEADER = "X-CSRF-Token"
 FIELD = "csrf_token"
 
 
+def new_csrf_token() -> str:
+    """Return a new random CSRF token."""
+    return secrets.token_urlsafe(32)
+
+
 def csrf_token() -> str:
     """Return this browser's CSRF token, creating it on first use."""
     token = session.get(CSRF_KEY)
     if not token:
-        token = session[CSRF_KEY] = secrets.token_urlsafe(32)
+        token = session[CSRF_KEY] = new_csrf_token()
     return str(token)
 
 

@@ -7,17 +7,28 @@ from hashlib import blake2b
 from urllib.parse import urlencode
 
 from markupsafe import Markup
-from quart import Blueprint, Response, render_template, request
+from quart import Blueprint, Response, g, render_template, request, session
 from werkzeug.datastructures import MultiDict
 
-from webapp import games
-from webapp.auth.current import current_user
+from webapp import cache, games
+from webapp.auth.current import CSRF_KEY, current_user
 from webapp.fragments import render_block
 from webapp.leaderboards.bodies import Wanted, read_body
 from webapp.leaderboards.queries import Leaderboard
 from webapp.running import configured_season
 
 pages = Blueprint("leaderboards_pages", __name__)
+# Anonymous readers' pages, by (path, query, fragment), with CSRF_SLOT for their token: a
+# second at most (the layout's deadline, banners and feed line move), and dropped at once
+# when this process bumps a board, a league, the races or the seasons.
+READY_PAGES = cache.Local(
+    "ready-page",
+    seconds=1,
+    depends_on=[cache.Generation("board"), cache.Generation("league"), cache.RACES, cache.SEASONS],
+    maxsize=256,
+)
+# Jinja escapes `<` in anything it renders: these bytes can only be the slot.
+CSRF_SLOT = b"<csrf-token>"
 PAGE_SIZE = 50
 SHARED_TEMPLATE = "leaderboards/_shared.html"
 MINE_TEMPLATE = "leaderboards/_mine.html"
@@ -152,6 +163,23 @@ async def leaderboard() -> Response:
         "board_html": Markup(body.data.decode()),  # noqa: S704  # nosec B704
         "live_topics": [topic] if offset == 0 else [],
     }
-    if wants_fragment():
-        return page_response(await render_block("leaderboards/index.html", "board", **context))
-    return page_response(await render_template("leaderboards/index.html", **context))
+    fragment = wants_fragment()
+    if fragment:
+        html = await render_block("leaderboards/index.html", "board", **context)
+    else:
+        html = await render_template("leaderboards/index.html", **context)
+    remember_anonymous_page(html, fragment=fragment)
+    return page_response(html)
+
+
+def remember_anonymous_page(html: str, *, fragment: bool) -> None:
+    """Keep the page an anonymous reader got, their CSRF token taken out, for the edge."""
+    # What varies between anonymous readers of the same URL is only the token: the edge
+    # (webapp.ready) answers the next ones with this page and a token of their own.
+    if g.get("current_user") is not None or set(session.keys()) - {CSRF_KEY}:
+        return
+    token = session.get(CSRF_KEY)
+    page = html.encode()
+    if token:
+        page = page.replace(str(token).encode(), CSRF_SLOT)
+    READY_PAGES.put((request.path, request.query_string, fragment), page)
