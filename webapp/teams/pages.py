@@ -16,6 +16,7 @@ from webapp.catalogue.queries import list_drivers
 from webapp.clock import app_now
 from webapp.errors import AppError
 from webapp.fragments import render_block
+from webapp.market.chips import cancel_chip, chip_states, play_chip
 from webapp.models import Constructor, Driver, League
 from webapp.responses import redirect_to
 from webapp.running import configured_season, season_now
@@ -104,7 +105,11 @@ async def builder_context(
         field_errors[error.field or "_form"] = error.message
     cost = rules.roster_cost(picked, cars, infos, cons)
     budget = played.roster.budget
+    market: dict[str, Any] | None = None
+    if detail is not None and played.market is not None:
+        market = await _market_context(detail=detail, picked=picked, cars=cars, form=form)
     return {
+        "market": market,
         "season": season,
         "detail": detail,
         "game": played,
@@ -126,6 +131,44 @@ async def builder_context(
         "problems": problems,
         "errors": field_errors,
         "action": f"/teams/{detail.team.id}" if detail else "/teams/new",
+    }
+
+
+async def _market_context(
+    *,
+    detail: TeamDetail,
+    picked: list[int],
+    cars: list[int],
+    form: MultiDict[str, str] | None,
+) -> dict[str, Any]:
+    """Return the market part of a builder: bank, transfers, the change's cost and chips."""
+    now = app_now()
+    view = await service.lineup_view(team=detail.team, now=now)
+    state = view.market
+    assert state is not None  # nosec B101  (the caller checked the game has a market)
+    preview = None
+    if form is not None:
+        preview = await service.preview_lineup(
+            team=detail.team, driver_ids=picked, constructor_ids=cars, now=now
+        )
+    transfers, penalty = view.transfers
+    plan = preview.plan if preview else None
+    return {
+        "race": state.race,
+        "bank": state.bank,
+        "team_value": view.team_value,
+        "free": state.free,
+        "transfers": transfers,
+        "transfers_left": view.transfers_left,
+        "penalty": penalty,
+        "unlimited": state.unlimited,
+        "no_budget": state.no_budget,
+        "chips": chip_states(state),
+        # The pick on the form, before it is saved.
+        "preview": plan,
+        "preview_penalty": plan.penalty_counted if plan else None,
+        "preview_error": preview.error.message if preview and preview.error else None,
+        "penalty_points": state.market.transfers.penalty_points,
     }
 
 
@@ -222,6 +265,23 @@ async def team_page(team_id: int) -> Response:
         context = await builder_context(form=form, detail=detail, error=error)
         return await render_builder(422, **context)
     return redirect_to(f"/teams/{team_id}?saved=1")
+
+
+@pages.post("/teams/<int:team_id>/chips/<string:chip>")
+@hide
+async def chip_action(team_id: int, chip: str) -> Response:
+    """Play or cancel a chip from the builder, then show the builder again."""
+    user = await require_user()
+    team = await service.owned_team(user=user, team_id=team_id)
+    form = await request.form
+    action = cancel_chip if form.get("action") == "cancel" else play_chip
+    try:
+        await action(team=team, game=games.get(team.game), name=chip, now=app_now())
+    except AppError as error:
+        detail = await service.team_detail(team=team)
+        context = await builder_context(form=None, detail=detail, error=error)
+        return await render_builder(422, **context)
+    return redirect_to(f"/teams/{team_id}#chips")
 
 
 async def _public(detail: TeamDetail) -> dict[str, Any]:

@@ -318,6 +318,31 @@ async def lineup_view(*, team: Team, now: datetime | None = None) -> LineupView:
     return LineupView(detail=await team_detail(team=team), market=state)
 
 
+@dataclass
+class Preview:
+    """What saving a pick would do in the market, shown before it is saved."""
+
+    plan: Plan | None
+    # The bank rule the pick breaks, if it does.
+    error: AppError | None
+
+
+async def preview_lineup(
+    *, team: Team, driver_ids: Sequence[int], constructor_ids: Sequence[int], now: datetime
+) -> Preview | None:
+    """Return the bank, transfers and penalty a pick would store; None without a market."""
+    game = games.get(team.game)
+    if game.market is None:
+        return None
+    state = await market_state(team=team, game=game, now=now)
+    try:
+        return Preview(
+            plan_save(state, driver_ids=driver_ids, constructor_ids=constructor_ids), None
+        )
+    except AppError as broken:
+        return Preview(None, broken)
+
+
 async def owned_team(*, user: User, team_id: int) -> Team:
     """Return the caller's team, or fail with `not_found` / `forbidden`."""
     return await _owned_team(user=user, team_id=team_id)
