@@ -310,6 +310,11 @@ class Local:
         _count(self.name, "local_hit")
         return held[1]
 
+    def get_stale(self, key: object, default: Any = None) -> Any:
+        """Return the value kept under `key` even past its time, until a bump drops it."""
+        held = self._values.get(key)
+        return default if held is None else held[1]
+
     def put(self, key: object, value: Any, *, seconds: float | None = None) -> None:
         """Keep `value` under `key` for `seconds` (the tier's lifetime by default)."""
         self._values[key] = (self.clock() + (self.seconds if seconds is None else seconds), value)

@@ -64,6 +64,7 @@ _NOT_MODIFIED_TYPE = (b"content-type", b"text/html; charset=utf-8")
 _HTML = _NOT_MODIFIED_TYPE
 _PAGE_VARY = (b"vary", b"HX-Request, Accept-Encoding, Cookie")
 PAGE_RULE = "/leaderboard"
+REFRESHING = "paddock.ready_page"
 COMPRESSED_KEPT = 256
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -134,6 +135,8 @@ class ReadyReads:
         self.enabled = True
         self.session_cookie = session_cookie.encode() + b"="
         self.sessions = sessions
+        # Ready pages a reader is renewing through the route right now.
+        self.refreshing: set[object] = set()
         # Compressed bodies, by (entity tag, encoding): compressed once, not per reader.
         self.compressed: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
@@ -148,7 +151,11 @@ class ReadyReads:
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body, "more_body": False})
                 return
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if (refreshed := scope.get(REFRESHING)) is not None:
+                self.refreshing.discard(refreshed)
 
     async def _answer(self, scope: HTTPScope) -> Answer | None:
         path = scope["path"]
@@ -215,9 +222,16 @@ class ReadyReads:
             return None
         boosted = _header(scope, b"hx-boosted")
         fragment = bool(_header(scope, b"hx-request")) and not boosted
-        page = READY_PAGES.get((scope["path"], scope["query_string"], fragment))
+        key = (scope["path"], scope["query_string"], fragment)
+        page = READY_PAGES.get(key)
         if page is None:
-            return None
+            # Past its second: one reader goes to the route for a new one while the others
+            # get the last (no bump has dropped it), instead of all rendering it at once.
+            page = READY_PAGES.get_stale(key) if key in self.refreshing else None
+            if page is None:
+                self.refreshing.add(key)
+                scope[REFRESHING] = key  # type: ignore[literal-required]
+                return None
         anonymous, held = self.sessions.token(scope)
         if not anonymous:
             return None  # signed in, or more in the session than a token: the route's

@@ -12,6 +12,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol
 from redis.asyncio import Redis
 
+from webapp.leaderboards.pages import READY_PAGES
 from webapp.leaderboards.refresh import add_team_to_boards
 from webapp.pipeline import rescore_race
 from webapp.ready import READY_READS, ReadyReads
@@ -289,3 +290,27 @@ async def test_a_new_board_generation_shows_on_the_next_page_at_once(
     assert served(PAGE) == before + 1  # the bump dropped the kept page: the route rendered
     assert renamed.status_code == 200 and renamed.headers["ETag"] != kept.headers["ETag"]
     assert "Alpha Prime" in (await renamed.get_data()).decode()
+
+
+async def test_an_expired_page_is_renewed_by_one_reader_while_the_others_get_it(
+    app: Quart, scored: dict[str, Any]
+) -> None:
+    client = app.test_client()
+    await client.get(PAGE)
+    key = (PAGE, b"", False)
+    kept = READY_PAGES.get(key)
+    READY_PAGES.put(key, kept, seconds=-1)  # its second is over
+    ready(app).refreshing.add(key)  # and a reader is renewing it through the route
+    before = served(PAGE)
+    await app.test_client().get(PAGE)
+    assert served(PAGE) == before + 1  # the others get the last one meanwhile
+    ready(app).refreshing.discard(key)
+    await app.test_client().get(PAGE)
+    assert served(PAGE) == before + 1  # no renewal under way: this reader renews it
+    assert key not in ready(app).refreshing and READY_PAGES.get(key) is not None
+    # A change made here drops even the expired copy: nobody is shown the old board.
+    READY_PAGES.put(key, kept, seconds=-1)
+    ready(app).refreshing.add(key)
+    await update_team(user=scored["olivia"], team_id=scored["alpha"].id, name="Alpha Prime")
+    page = await app.test_client().get(PAGE)
+    assert served(PAGE) == before + 1 and "Alpha Prime" in (await page.get_data()).decode()

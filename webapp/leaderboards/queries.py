@@ -55,10 +55,18 @@ async def board_stamp(found: cache.Lookup, *, league_id: int | None) -> tuple[in
     counter = str(found.numbers[1])
     signature = found.fresh(0, counter)
     if signature is None:
-        rows = await connections.get("default").execute_query_dict(MEMBERS_SQL, [league_id])
-        signature = f"{rows[0]['n']}.{rows[0]['top']}".encode()
-        await cache.store([(MEMBERS.key(league_id), counter, signature)])
+        # Every reader of a busy league finds it stale together: one of them counts.
+        signature = await cache.once(
+            ("league-members", league_id, counter), lambda: _members_signature(league_id, counter)
+        )
     return season_gen, f"{counter}.{signature.decode()}"
+
+
+async def _members_signature(league_id: int, counter: str) -> bytes:
+    rows = await connections.get("default").execute_query_dict(MEMBERS_SQL, [league_id])
+    signature = f"{rows[0]['n']}.{rows[0]['top']}".encode()
+    await cache.store([(MEMBERS.key(league_id), counter, signature)])
+    return signature
 
 
 @dataclass(frozen=True, slots=True)
