@@ -34,6 +34,7 @@ from webapp.models import (
     ResultVersion,
     Season,
     Team,
+    TeamChip,
     TeamRaceScore,
     User,
 )
@@ -315,3 +316,23 @@ async def test_pages_show_the_grand_prix_change_and_ownership(
     assert "2 of 2 Grand Prix teams picked this constructor" in html
     assert "1 of 1 Classic teams field at least one of its drivers" in html
     assert '<a href="/leagues/' in html  # Alice's Grand Prix league
+
+
+async def test_chips_and_penalties_count_in_the_team_before_and_after(shanghai: Shanghai) -> None:
+    race = shanghai.first.race
+    await TeamChip.create(team=shanghai.mine, race=race, chip="extra_boost", played_at=EARLY)
+    await LineupRow.filter(team=shanghai.mine).update(penalty_points=-10, race_id=race.id)
+    # What rescoring itself stores under each version, the chip and the penalty counted.
+    stored = {}
+    for version in (1, 2):
+        await Race.filter(id=race.id).update(results_version=version)
+        await rescore_race(race_id=race.id)
+        score = await TeamRaceScore.get(team_id=shanghai.mine.id, scoring_system="grand_prix")
+        stored[version] = score.points
+    diff = await compare_versions(race_id=race.id, old=1, new=2, user_id=shanghai.alice.id)
+    assert diff is not None
+    mine = next(t for t in diff.teams if t.team_name == "Pit Wall")
+    assert (mine.before, mine.after) == (stored[1], stored[2])
+    # Extra Boost triples Hamilton (captain) and the transfers cost 10.
+    after = score_team(GRAND_PRIX, shanghai.corrected.weekend(), MINE)
+    assert mine.after == after.points + after.asset("hamilton").captain - 10

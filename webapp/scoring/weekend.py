@@ -184,22 +184,9 @@ FROM constructor_lines l
 """
 VERSION_LINES_SQL = LINES_SQL + VERSION_TAIL
 
-# The rescoring: the lines stored, each team's points from its counting lineup, and only the
-# changed scores written.
-WRITE_TAIL = """,
-stored_lines AS (
-    INSERT INTO race_asset_scores
-        (race_id, scoring_system, result_version, driver_id, constructor_id, captain,
-         qualifying_points, sprint_points, race_points, bonus_points, captain_points, points)
-    SELECT race.id, $2, race.results_version, l.driver_id, NULL, l.captain, l.qualifying,
-           l.sprint, l.race, l.bonus, l.captain_points,
-           l.qualifying + l.sprint + l.race + l.bonus + l.captain_points
-    FROM driver_lines l CROSS JOIN race
-    UNION ALL
-    SELECT race.id, $2, race.results_version, NULL, l.constructor_id, false, l.qualifying,
-           l.sprint, l.race, l.bonus, 0, l.qualifying + l.sprint + l.race + l.bonus
-    FROM constructor_lines l CROSS JOIN race
-),
+# Each team's points from its counting lineup ($5: the game's chips), as `scored`: the
+# rescoring writes them, a reader of an older version only reads them.
+TEAMS_TAIL = """,
 -- The game's chips as columns ($5: its market's chips; none for a game without a market).
 chip_rules AS MATERIALIZED (
     SELECT x.name, x.captain_multiplier,
@@ -309,6 +296,23 @@ scored AS (
     LEFT JOIN chip_teams ct ON ct.lineup_id = c.lineup_id
     LEFT JOIN chip_driver_sums cds ON cds.lineup_id = c.lineup_id
     LEFT JOIN constructor_sums cs ON cs.lineup_id = c.lineup_id
+)
+"""
+
+# Writes the lines and the changed scores (the rescoring).
+STORE_TAIL = """,
+stored_lines AS (
+    INSERT INTO race_asset_scores
+        (race_id, scoring_system, result_version, driver_id, constructor_id, captain,
+         qualifying_points, sprint_points, race_points, bonus_points, captain_points, points)
+    SELECT race.id, $2, race.results_version, l.driver_id, NULL, l.captain, l.qualifying,
+           l.sprint, l.race, l.bonus, l.captain_points,
+           l.qualifying + l.sprint + l.race + l.bonus + l.captain_points
+    FROM driver_lines l CROSS JOIN race
+    UNION ALL
+    SELECT race.id, $2, race.results_version, NULL, l.constructor_id, false, l.qualifying,
+           l.sprint, l.race, l.bonus, 0, l.qualifying + l.sprint + l.race + l.bonus
+    FROM constructor_lines l CROSS JOIN race
 ),
 old AS (
     SELECT id, team_id, lineup_id, points, result_version, penalty_points, chip, captain_id
@@ -359,7 +363,13 @@ SELECT d.team_id,
        d.old_points, d.new_points
 FROM diff d
 """
-WEEKEND_SQL = LINES_SQL + WRITE_TAIL
+WEEKEND_SQL = LINES_SQL + TEAMS_TAIL + STORE_TAIL
+
+# Some teams' ($6) points under one version, read only: what rescoring would store.
+VERSION_TEAMS_TAIL = """
+SELECT $2::text AS scoring_system, team_id, points FROM scored WHERE team_id = ANY($6::int[])
+"""
+VERSION_TEAMS_SQL = LINES_SQL + TEAMS_TAIL + VERSION_TEAMS_TAIL
 
 
 async def rescore_weekend(
@@ -383,6 +393,30 @@ async def rescore_weekend(
             [race_id, system, json.dumps(dict(rules)), None, json.dumps([dict(c) for c in chips])],
         )
     return rescore_result(race_id=race_id, system=system, season=season, records=records)
+
+
+async def version_scores(
+    *,
+    race_id: int,
+    system: str,
+    rules: Mapping[str, Any],
+    chips: Sequence[Mapping[str, Any]],
+    version: int,
+    team_ids: Sequence[int],
+) -> dict[int, int]:
+    """Return some teams' points under one results version, chips and penalties counted."""
+    rows = await connections.get("default").execute_query_dict(
+        VERSION_TEAMS_SQL,
+        [
+            race_id,
+            system,
+            json.dumps(dict(rules)),
+            version,
+            json.dumps([dict(c) for c in chips]),
+            list(team_ids),
+        ],
+    )
+    return {int(r["team_id"]): int(r["points"]) for r in rows}
 
 
 async def version_lines(

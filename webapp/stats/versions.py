@@ -17,7 +17,7 @@ from typing import Any
 from webapp.errors import AppError
 from webapp.games import registry
 from webapp.games.model import Game
-from webapp.games.rescoring import per_session, scoring_rules
+from webapp.games.rescoring import chip_rules, per_session, scoring_rules
 from webapp.models import (
     Constructor,
     Driver,
@@ -28,10 +28,11 @@ from webapp.models import (
     RaceStatus,
     ResultVersion,
     SessionResult,
+    Team,
     TeamRaceScore,
 )
 from webapp.scoring.systems import SYSTEMS, ScoringSystem, score_driver
-from webapp.scoring.weekend import version_lines
+from webapp.scoring.weekend import version_lines, version_scores
 
 # What a reader compares between two versions, in the order the diff shows them.
 COMPARED = ("position_text", "status", "fastest_lap_rank", "grid", "laps", "constructor")
@@ -319,10 +320,17 @@ async def team_changes(
 ) -> list[TeamChange]:
     """Return each of the user's teams scored in the race with its points under both versions."""
     teams: list[TeamChange] = []
+    # The player's few teams first: the race's scores are looked up by team, not scanned.
+    race = await Race.get(id=race_id)
+    mine = await Team.filter(owner_id=user_id, season_id=race.season_id).values_list(
+        "id", flat=True
+    )
+    if not mine:
+        return []
     for game in registry.all():
         scores = (
             await TeamRaceScore.filter(
-                race_id=race_id, scoring_system=game.name, team__owner_id=user_id
+                race_id=race_id, scoring_system=game.name, team_id__in=list(mine)
             )
             .select_related("team", "lineup")
             .order_by("team_id")
@@ -366,6 +374,23 @@ async def _lines(game: Game, rows: VersionRows, *, race_id: int) -> Lines:
     }
 
 
+async def _totals(
+    game: Game, rows: VersionRows, *, race_id: int, team_ids: list[int]
+) -> dict[int, int]:
+    """Return teams' points under one version where its lines alone do not tell them."""
+    if not per_session(game):
+        return {}  # a registered system's team scores its drivers' lines, nothing more
+    # Chips, an auto-captain and transfer penalties count as rescoring counts them.
+    return await version_scores(
+        race_id=race_id,
+        system=game.name,
+        rules=scoring_rules(game),
+        chips=chip_rules(game),
+        version=rows.version,
+        team_ids=team_ids,
+    )
+
+
 async def _game_changes(
     game: Game,
     *,
@@ -395,6 +420,12 @@ async def _game_changes(
     race_id = scores[0].race_id
     old = await _lines(game, old_rows, race_id=race_id)
     new = await _lines(game, new_rows, race_id=race_id)
+    totals = {
+        rows.version: await _totals(
+            game, rows, race_id=race_id, team_ids=[s.team_id for s in scores]
+        )
+        for rows in (old_rows, new_rows)
+    }
     # A constructor is touched when a car of its changed, in either version.
     moved = {c for d in changed for c in (old_rows.constructor_of(d), new_rows.constructor_of(d))}
     teams = []
@@ -427,8 +458,8 @@ async def _game_changes(
                 team_id=score.team_id,
                 team_name=score.team.name,
                 touched=[drivers[a.id] for a in assets if a.kind == "driver" and a.touched],
-                before=sum(a.before for a in assets),
-                after=sum(a.after for a in assets),
+                before=totals[old_rows.version].get(score.team_id, sum(a.before for a in assets)),
+                after=totals[new_rows.version].get(score.team_id, sum(a.after for a in assets)),
                 game=game.name,
                 touched_constructors=[
                     constructors[a.id] for a in assets if a.kind == "constructor" and a.touched
