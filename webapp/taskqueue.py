@@ -7,15 +7,19 @@ so it needs none of that and never imports the workers.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from redis.exceptions import RedisError
 from taskiq.kicker import AsyncKicker
 from taskiq_redis import RedisStreamBroker
 
 from webapp.settings import Settings
+
+log = logging.getLogger(__name__)
 
 QUEUE = "paddock:tasks"
 CONSUMER_GROUP = "paddock-workers"
@@ -43,6 +47,46 @@ class QueuedTask:
 POLL_RACE = QueuedTask(
     "paddock.poll_race", MappingProxyType({"retry_on_error": True, "max_retries": 4})
 )
+# Pushes what is waiting; sent as soon as notifications exist, and swept each minute.
+SEND_PUSHES = QueuedTask("paddock.send_pushes")
+
+_sender: RedisStreamBroker | None = None
+
+
+async def start_sender(settings: Settings) -> bool:
+    """Open this process's broker for sending, once; return whether this call opened it."""
+    global _sender
+    if _sender is not None:
+        return False
+    broker = stream_broker(settings)
+    await broker.startup()
+    _sender = broker
+    return True
+
+
+async def stop_sender() -> None:
+    """Close this process's broker for sending."""
+    global _sender
+    if _sender is not None:
+        broker, _sender = _sender, None
+        await broker.shutdown()
+
+
+def sender() -> RedisStreamBroker | None:
+    """Return this process's broker for sending, None where none was started."""
+    return _sender
+
+
+async def send_soon(task: QueuedTask, **kwargs: Any) -> bool:
+    """Send a task now if this process can; return False when it could not (a sweep will)."""
+    if _sender is None:
+        return False
+    try:
+        await task.kicker(_sender).kiq(**kwargs)
+    except (RedisError, OSError):
+        log.warning("task %s not sent; its scheduled sweep will run it", task.name, exc_info=True)
+        return False
+    return True
 
 
 def stream_broker(settings: Settings) -> RedisStreamBroker:

@@ -27,7 +27,7 @@ from webapp.gameclock import system_now
 from webapp.observability import init_sentry
 from webapp.redis import close_redis, init_redis
 from webapp.settings import Settings, get_settings
-from webapp.taskqueue import stream_broker
+from webapp.taskqueue import start_sender, stop_sender, stream_broker
 from workers.middleware import TaskRunMiddleware
 from workers.tasks import register_tasks
 
@@ -88,6 +88,8 @@ class ProcessServices:
         assert self.settings.redis_url
         self.owned["db"] = await init_db(self.settings)
         self.owned["redis"] = await init_redis(self.settings.redis_url)
+        # Tasks that create notifications have them pushed at once (webapp.taskqueue).
+        self.owned["sender"] = await start_sender(self.settings)
         replay = await join_replay(settings=self.settings, now=system_now())
         self.following = start_following(replay)
 
@@ -95,6 +97,8 @@ class ProcessServices:
         """Stop following the replay, then close only what `open` opened."""
         following, self.following = self.following, None
         await stop_following(following)
+        if self.owned.pop("sender", False):
+            await stop_sender()
         if self.owned.pop("redis", False):
             await close_redis()
         if self.owned.pop("db", False):

@@ -24,7 +24,7 @@ from webapp.results.maintenance import clean_up, update_driver_stats
 from webapp.results.polling import close_abandoned_polls, this_worker
 from webapp.results.timetable import UNREACHABLE
 from webapp.settings import get_settings
-from webapp.taskqueue import POLL_RACE, QueuedTask
+from webapp.taskqueue import POLL_RACE, SEND_PUSHES, QueuedTask
 from webapp.teams import locks
 
 HEARTBEAT_KEY = "paddock:heartbeat"
@@ -126,7 +126,8 @@ TASKS: tuple[tuple[str, Callable[..., Any], dict[str, Any]], ...] = (
     ("paddock.lock_due_races", lock_due_races, {"schedule": EVERY_MINUTE}),
     ("paddock.poll_due_races", poll_due_races, {"schedule": EVERY_MINUTE}),
     ("paddock.deadline_reminders", deadline_reminders, {"schedule": EVERY_MINUTE}),
-    ("paddock.send_pushes", send_pushes, {"schedule": EVERY_MINUTE}),
+    # Sent as soon as notifications are created; the sweep catches up a send that failed.
+    (SEND_PUSHES.name, send_pushes, {"schedule": EVERY_MINUTE}),
     (POLL_RACE.name, poll_race, dict(POLL_RACE.labels)),
     ("paddock.close_abandoned_polls", abandoned_polls, {"schedule": [{"cron": "*/5 * * * *"}]}),
     ("paddock.driver_stats", driver_stats, {"schedule": [{"cron": "*/10 * * * *"}]}),

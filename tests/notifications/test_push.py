@@ -23,6 +23,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from quart.typing import TestClientProtocol
+from redis.asyncio import Redis
 
 from webapp.models import (
     Notification,
@@ -34,9 +35,10 @@ from webapp.models import (
     User,
 )
 from webapp.notifications import push
-from webapp.notifications.producers import notify_deadlines_soon
-from webapp.notifications.service import NewNotification, create_notifications
+from webapp.notifications.producers import announce, notify_deadlines_soon
+from webapp.notifications.service import NewNotification, create_notifications, publish_results
 from webapp.settings import Settings
+from webapp.taskqueue import QUEUE
 from workers.tasks import send_pushes
 
 MakeUser = Callable[..., Awaitable[User]]
@@ -233,6 +235,64 @@ async def test_a_chosen_notification_reaches_the_browser_encrypted_and_signed_on
     assert await Notification.filter(pushed_at__isnull=True).count() == 0
     assert await send_pushes() == {"claimed": 0, "sent": 0, "failed": 0, "dropped": 0}
     assert len(push_service.received) == 2
+
+
+def changed(user: User, key: str) -> NewNotification:
+    return NewNotification(
+        user_id=user.id,
+        type=NotificationType.RESULTS_CHANGED,
+        title="Results changed",
+        body=f"Body of {key}",
+        dedup_key=key,
+        data={"race_id": 7},
+    )
+
+
+async def sent_tasks(redis: Redis) -> list[str]:
+    """Return the names of the tasks on the stream, oldest first."""
+    return [json.loads(fields["data"])["task_name"] for _, fields in await redis.xrange(QUEUE)]
+
+
+async def test_new_notifications_are_pushed_at_once_not_at_the_next_sweep(
+    client: TestClientProtocol,
+    make_user: MakeUser,
+    auth_headers: Headers,
+    push_service: PushService,
+    redis: Redis,
+) -> None:
+    alice = await make_user("alice")
+    headers = auth_headers(alice)
+    chosen = await client.put(
+        "/api/v1/push/preferences", json={"types": ["results_changed"]}, headers=headers
+    )
+    assert chosen.status_code == 200
+    phone = Browser()
+    await subscribe(client, headers, push_service.url("/sub/phone"), phone)
+    await redis.delete(QUEUE)
+
+    # A worker task's notifications (announce), then the results pipeline's (publish_results):
+    # each sends the pushing task the moment they exist.
+    await announce(await create_notifications([changed(alice, "rc:1")]))
+    assert await sent_tasks(redis) == ["paddock.send_pushes"]
+    assert await send_pushes() == {"claimed": 1, "sent": 1, "failed": 0, "dropped": 0}
+    [first] = push_service.to("/sub/phone")
+    assert phone.decrypt(first.body)["tag"] == "rc:1"
+    await publish_results(
+        race_id=7,
+        season=2024,
+        version=2,
+        status="provisional",
+        scores_changed=True,
+        notified=await create_notifications([changed(alice, "rc:2")]),
+    )
+    assert await sent_tasks(redis) == ["paddock.send_pushes"] * 2
+    assert (await send_pushes())["sent"] == 1
+
+    # A notification deduplicated away is no news: no task, and nothing pushed twice.
+    await announce(await create_notifications([changed(alice, "rc:1")]))
+    assert len(await sent_tasks(redis)) == 2
+    assert (await send_pushes())["claimed"] == 0
+    assert [phone.decrypt(r.body)["tag"] for r in push_service.to("/sub/phone")] == ["rc:1", "rc:2"]
 
 
 async def test_a_subscription_the_push_service_forgot_is_dropped(

@@ -27,6 +27,7 @@ from webapp.models import NotificationType, Race, Team
 from webapp.notifications.service import (
     NewNotification,
     create_notifications,
+    push_soon,
     results_notifications,
 )
 
@@ -111,6 +112,7 @@ async def announce(notified: Sequence[NewNotification]) -> None:
         counts[item.user_id] = counts.get(item.user_id, 0) + 1
     for user_id, count in sorted(counts.items()):
         await publish(user_channel(user_id), notifications_event(user_id, count))
+    await push_soon(notified)
 
 
 async def announce_membership(*, league_id: int, notified: Sequence[NewNotification]) -> None:

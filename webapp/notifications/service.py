@@ -25,6 +25,7 @@ from webapp.events import (
 )
 from webapp.models import NotificationType
 from webapp.redis import get_redis
+from webapp.taskqueue import SEND_PUSHES, send_soon
 
 INSERT_SQL = """
 INSERT INTO notifications (user_id, type, title, body, data, dedup_key, created_at)
@@ -161,3 +162,12 @@ async def publish_results(
         for user_id, count in sorted(counts.items()):
             pipe.publish(user_channel(user_id), encode(notifications_event(user_id, count)))
         await pipe.execute()
+    await push_soon(notified)
+
+
+async def push_soon(notified: Sequence[NewNotification]) -> None:
+    """Have a worker push new notifications now, rather than at the minute's sweep."""
+    # Called once they have committed: the sender claims each once (pushed_at), so a push
+    # sent here and a sweep running meanwhile never push one twice.
+    if notified:
+        await send_soon(SEND_PUSHES)
