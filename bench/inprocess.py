@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.common import bench_urls
 from bench.reads import SECRET, find_subjects
-from bench.saturation import Target, session_cookie, targets
+from bench.saturation import Target, find_pages, session_cookie, targets
 
 ROUNDS = 5
 Asgi = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -148,12 +148,13 @@ if __name__ == "__main__":
     # Each in a loop of its own, as the ORM's context is bound to the loop that opened it.
     subjects = asyncio.run(find_subjects())
     cookie = asyncio.run(session_cookie(subjects.user_id))
+    pages = asyncio.run(find_pages(subjects))
     asyncio.run(
         main(
             n=args.n,
             profile=args.profile,
             sort=args.sort,
             dump=args.dump,
-            chosen=targets(subjects, cookie),
+            chosen=targets(subjects, pages, cookie),
         )
     )

@@ -187,6 +187,11 @@ SELECT race_id, version + 1, driver_id, constructor_id,
        position_order, grid, laps, status, fastest_lap_rank, points
 FROM race_results WHERE race_id = $1 AND version = 1
 """
+# The correction is public like the feed's: the versions page compares it with the first.
+CORRECTION_VERSION_SQL = """
+INSERT INTO result_versions (race_id, version, content_hash, source, diff, created_at)
+VALUES ($1, 2, 'bench-correction', 'manual', '{}', now())
+"""
 # The other sessions come along unchanged in the new version, as the feed stores them.
 CORRECTION_SESSIONS_SQL = """
 INSERT INTO session_results (race_id, version, session, driver_id, constructor_id, position,
@@ -245,6 +250,7 @@ async def run(teams: int, game: str) -> list[list[object]]:
 
     await conn.execute_query(CORRECTION_SQL, [race])
     await conn.execute_query(CORRECTION_SESSIONS_SQL, [race])
+    await conn.execute_query(CORRECTION_VERSION_SQL, [race])
     await conn.execute_query("UPDATE races SET results_version = 2 WHERE id = $1", [race])
     await conn.execute_script("CHECKPOINT")
     fixed, fixed_s = await timed(rescore)

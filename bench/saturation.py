@@ -25,7 +25,7 @@ from quart import Quart
 from bench.common import Server, bench_services, free_port, print_table, running_server
 from bench.reads import SECRET, Subjects, find_subjects, server_env
 from webapp.auth.sessions import create_session
-from webapp.models import User
+from webapp.models import Constructor, Driver, Race, Team, User
 
 REPORT_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 SESSION_COOKIE = "paddock_session"
@@ -180,17 +180,54 @@ async def session_cookie(user_id: int) -> str:
     return f"{SESSION_COOKIE}={serializer.dumps({'sid': raw})}"
 
 
-def targets(subjects: Subjects, cookie: str) -> list[Target]:
+@dataclass(frozen=True, slots=True)
+class Pages:
+    """The statistics pages' subjects: the player's first team, a driver, a race, a name."""
+
+    team_id: int
+    driver_id: int
+    constructor_id: int
+    race_id: int
+    username: str
+
+
+async def find_pages(subjects: Subjects) -> Pages:
+    """Find what the statistics pages show in the benchmark data."""
+    async with bench_services(fresh=False):
+        team = await Team.filter(owner_id=subjects.user_id).order_by("id").first()
+        driver = await Driver.all().order_by("id").first()
+        constructor = await Constructor.all().order_by("id").first()
+        race = await Race.filter(results_version__gt=0).order_by("round").first()
+        user = await User.get(id=subjects.user_id)
+        if team is None or driver is None or constructor is None or race is None:
+            raise SystemExit("no benchmark data: run `python -m bench.rescore` first")
+    return Pages(team.id, driver.id, constructor.id, race.id, user.username)
+
+
+def targets(subjects: Subjects, pages: Pages, cookie: str) -> list[Target]:
     """Return Paddock's URLs under test, anonymous and signed in."""
     league = f"/api/v1/leagues/{subjects.league_id}/leaderboard?limit=50"
     bearer = {"Authorization": f"Bearer {subjects.token}"}
+    signed_in = {"Cookie": cookie}
     return [
         Target("Paddock GET /health", "/health", {}),
         Target("GET /api/v1/leaderboard?limit=50", "/api/v1/leaderboard?limit=50", {}),
         Target("GET /leaderboard (HTML)", "/leaderboard", {}),
         Target(f"GET league board ({subjects.league_size:,} teams)", league, {}),
         Target("  … signed in, with mine (bearer)", "/api/v1/leaderboard?limit=50", bearer),
-        Target("GET /leaderboard signed in (cookie)", "/leaderboard", {"Cookie": cookie}),
+        Target("GET /leaderboard signed in (cookie)", "/leaderboard", signed_in),
+        # The statistics pages (issue 16): charts cached per board generation.
+        Target("GET /teams/{id} (2 charts)", f"/teams/{pages.team_id}", {}),
+        Target("GET /drivers/{id} (charts, ownership)", f"/drivers/{pages.driver_id}", {}),
+        Target("GET /constructors/{id}", f"/constructors/{pages.constructor_id}", {}),
+        Target(
+            f"GET /leagues/{{id}} ({subjects.league_size:,} teams, chart)",
+            f"/leagues/{subjects.league_id}",
+            {},
+        ),
+        Target("GET /races/{id}/versions", f"/races/{pages.race_id}/versions", {}),
+        Target("  … signed in (cookie)", f"/races/{pages.race_id}/versions", signed_in),
+        Target("GET /players/{username}", f"/players/{pages.username}", {}),
     ]
 
 
@@ -209,10 +246,11 @@ def row(name: str, result: Result, bare: Result) -> list[object]:
     ]
 
 
-def main(*, seconds: int, warmup: int, connections: int) -> None:
+def main(*, seconds: int, warmup: int, connections: int, only: str = "") -> None:
     """Measure each of Paddock's reads against the bare app, alternating; print the ratios."""
     ensure_wrk()
     subjects = asyncio.run(find_subjects())
+    pages = asyncio.run(find_pages(subjects))
     cookie = asyncio.run(session_cookie(subjects.user_id))
     load = {"seconds": seconds, "warmup": warmup, "connections": connections}
     bare_port, paddock_port = free_port(), free_port()
@@ -226,7 +264,9 @@ def main(*, seconds: int, warmup: int, connections: int) -> None:
         running_server(paddock_argv, port=paddock_port, env=env) as paddock,
     ):
         run_once(bare, Target("bare", "/health", {}), seconds=warmup, connections=connections)
-        for target in targets(subjects, cookie):
+        for target in targets(subjects, pages, cookie):
+            if only and only not in target.path:
+                continue
             print(f"measuring {target.name.strip()}", flush=True)
             bare_result, result = compare(bare, paddock, target, **load)
             rows.append(row(target.name, result, bare_result))
@@ -249,5 +289,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=12, help="measured run per URL")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured run before each")
     parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--only", default="", help="measure only the URLs whose path has this")
     args = parser.parse_args()
-    main(seconds=args.seconds, warmup=args.warmup, connections=args.connections)
+    main(seconds=args.seconds, warmup=args.warmup, connections=args.connections, only=args.only)

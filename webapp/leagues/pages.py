@@ -187,7 +187,13 @@ async def _league_context(league: League, user: User | None) -> dict[str, Any]:
         user_id=user.id if user else None,
         configured_season=configured_season(),
     )
-    members = await service.league_members(league=league)
+    # The owner manages every team; anyone else sees only their own (a public league may
+    # hold thousands, which no page should load to show none of them).
+    if user is None:
+        members: list[Team] = []
+    else:
+        owner = None if user.id == league.owner_id else user.id
+        members = await service.league_members(league=league, owner_id=owner)
     member = user is not None and await is_league_member(league=league, user_id=user.id)
     joinable: list[Team] = []
     if user is not None and (league.is_public or member):

@@ -200,13 +200,12 @@ async def league_view(*, league: League) -> LeagueView:
     )
 
 
-async def league_members(*, league: League) -> list[Team]:
-    """Return the league's teams with their owners, best season points first."""
-    return (
-        await Team.filter(memberships__league_id=league.id)
-        .select_related("owner")
-        .order_by("-points", "id")
-    )
+async def league_members(*, league: League, owner_id: int | None = None) -> list[Team]:
+    """Return the league's teams (only `owner_id`'s if given) with owners, best points first."""
+    teams = Team.filter(memberships__league_id=league.id)
+    if owner_id is not None:
+        teams = teams.filter(owner_id=owner_id)
+    return await teams.select_related("owner").order_by("-points", "id")
 
 
 async def _with_counts(leagues: list[League]) -> list[LeagueView]:

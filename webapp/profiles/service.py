@@ -8,23 +8,29 @@ from typing import Any
 from tortoise import connections
 
 from webapp.errors import AppError
+from webapp.leaderboards.standing import rank_after, read_standing
 from webapp.models import User
 
-# Every team of a user with its overall rank among the teams of its season and game (equal
-# points share a rank), whether its season is a replay, its league count and races scored.
+# Every team of a user, whether its season is a replay, its league count and races scored.
 TEAMS_SQL = """
 SELECT t.id, t.name, t.season_id AS season, t.game, t.points,
-       (SELECT COUNT(*) FROM teams o
-         WHERE o.season_id = t.season_id AND o.game = t.game AND o.points > t.points)::int + 1
-           AS rank,
-       (SELECT COUNT(*) FROM teams o
-         WHERE o.season_id = t.season_id AND o.game = t.game)::int AS teams,
        EXISTS (SELECT 1 FROM replays r WHERE r.season_id = t.season_id) AS replay,
        (SELECT COUNT(*) FROM team_race_scores s WHERE s.team_id = t.id)::int AS races,
        (SELECT COUNT(*) FROM league_members m WHERE m.team_id = t.id)::int AS leagues
 FROM teams t
 WHERE t.owner_id = $1
 ORDER BY t.season_id DESC, t.points DESC, t.id
+"""
+
+# A team's overall rank among the teams of its season and game (equal points share a rank),
+# counted in PostgreSQL: only for a season without a standing (webapp.leaderboards.standing).
+RANK_SQL = """
+SELECT (SELECT COUNT(*) FROM teams o
+         WHERE o.season_id = t.season_id AND o.game = t.game AND o.points > t.points)::int + 1
+           AS rank,
+       (SELECT COUNT(*) FROM teams o
+         WHERE o.season_id = t.season_id AND o.game = t.game)::int AS teams
+FROM teams t WHERE t.id = $1
 """
 
 # The leagues a user's teams are in; private ones only for the user's own page.
@@ -96,9 +102,25 @@ async def find_player(*, username: str | None = None, user_id: int | None = None
     return user
 
 
+async def _ranked(row: dict[str, Any]) -> ProfileTeam:
+    """Return a profile team with its rank, read from its season's standing when it has one."""
+    standing = await read_standing(season=row["season"], game=row["game"])
+    # A team's points are its running total after the season's last scored race.
+    last = max(map(int, standing), default=None) if standing else None
+    placed = (
+        rank_after(standing, round_=last, total=row["points"])
+        if standing is not None and last is not None
+        else None
+    )
+    if placed is None:
+        [counted] = await _rows(RANK_SQL, [row["id"]])
+        placed = (counted["rank"], counted["teams"])
+    return ProfileTeam(**row, rank=placed[0], teams=placed[1])
+
+
 async def player_profile(*, user: User, own: bool = False) -> Profile:
     """Return a player's profile; `own` adds the names of their private leagues."""
-    teams = [ProfileTeam(**row) for row in await _rows(TEAMS_SQL, [user.id])]
+    teams = [await _ranked(row) for row in await _rows(TEAMS_SQL, [user.id])]
     leagues = await _rows(LEAGUES_SQL, [user.id])
     history = []
     for season in sorted({t.season for t in teams}, reverse=True):

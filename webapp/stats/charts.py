@@ -61,16 +61,21 @@ def points_chart(*, ident: str, name: str, data: dict[str, Any]) -> ChartView | 
     )
 
 
-def rank_chart(*, ident: str, name: str, data: dict[str, Any]) -> ChartView | None:
-    """Return the line of a team's overall rank after each race, first place on top."""
-    labels, ranks = data["labels"], data["ranks"]
-    if not ranks:
-        return None
-    summary = (
-        f"{name} ranks {ranks[-1]} of {data['teams'][-1]} after {labels[-1]}; "
-        f"best {min(ranks)}, worst {max(ranks)}."
-    )
-    title = f"{name}: overall rank after each race"
+def _one_line(
+    *,
+    ident: str,
+    name: str,
+    what: str,
+    summary: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    unit: str,
+    columns: list[str],
+    rows: list[list[str]],
+    invert: bool = False,
+) -> ChartView:
+    """Return the chart of one asset's or team's line over the season (`what` names it)."""
+    title = f"{name}: {what}"
     return ChartView(
         ident=ident,
         title=title,
@@ -80,10 +85,32 @@ def rank_chart(*, ident: str, name: str, data: dict[str, Any]) -> ChartView | No
             title=title,
             desc=summary,
             labels=labels,
-            series=[Line(name, ranks, mine=True)],
-            unit="rank",
-            invert=True,
+            series=[Line(name, list(values), mine=True)],
+            unit=unit,
+            invert=invert,
         ),
+        columns=columns,
+        rows=rows,
+    )
+
+
+def rank_chart(*, ident: str, name: str, data: dict[str, Any]) -> ChartView | None:
+    """Return the line of a team's overall rank after each race, first place on top."""
+    labels, ranks = data["labels"], data["ranks"]
+    if not ranks:
+        return None
+    return _one_line(
+        ident=ident,
+        name=name,
+        what="overall rank after each race",
+        summary=(
+            f"{name} ranks {ranks[-1]} of {data['teams'][-1]} after {labels[-1]}; "
+            f"best {min(ranks)}, worst {max(ranks)}."
+        ),
+        labels=labels,
+        values=ranks,
+        unit="rank",
+        invert=True,
         columns=["Race", "Rank", "Teams", "Total points"],
         rows=_table(labels, ranks, data["teams"], data["totals"]),
     )
@@ -99,22 +126,19 @@ def price_chart(*, ident: str, name: str, data: dict[str, Any]) -> ChartView | N
     game = data.get("price_game")
     flat = len({start, *prices}) == 1
     where = f" in the {game} game" if game else ""
-    summary = f"{name} costs {number(prices[-1])}{where}" + (
-        " and has cost the same all season." if flat else f", from {number(start)} at the start."
-    )
-    title = f"{name}: price per race"
-    return ChartView(
+    return _one_line(
         ident=ident,
-        title=title,
-        summary=summary,
-        svg=line_chart(
-            ident=ident,
-            title=title,
-            desc=summary,
-            labels=labels,
-            series=[Line(name, prices, mine=True)],
-            unit="price",
+        name=name,
+        what="price per race",
+        summary=f"{name} costs {number(prices[-1])}{where}"
+        + (
+            " and has cost the same all season."
+            if flat
+            else f", from {number(start)} at the start."
         ),
+        labels=labels,
+        values=prices,
+        unit="price",
         columns=["Race", "Price"],
         rows=_table(labels, prices),
     )
