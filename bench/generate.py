@@ -10,6 +10,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from webapp.catalogue.loader import load_season
+from webapp.games.model import Market
 
 USERS_SQL = """
 INSERT INTO users (email, username, display_name, password_hash, is_admin, created_at, updated_at)
@@ -66,6 +67,23 @@ SELECT l.id, x.constructor_id, 15.0
 FROM lineups l
 JOIN pairs p ON p.n = (hashint4(l.id + 104729) & 2147483647) % 45
 CROSS JOIN LATERAL (VALUES (p.a), (p.b)) AS x(constructor_id)
+"""
+# A game with a market: every lineup is saved for the race; three teams in ten made a paid
+# transfer (4 in with 3 free: one penalty), and one team in ten plays a chip (the game's
+# chips in turn, by a hash of the team's id).
+MARKET_SQL = """
+UPDATE lineups l
+SET race_id = $1, bank = 0, free_transfers = $2,
+    transfers = CASE WHEN (hashint4(l.team_id + 31337) & 2147483647) % 10 < 3 THEN $2 + 1
+                     ELSE 0 END,
+    penalty_points = CASE WHEN (hashint4(l.team_id + 31337) & 2147483647) % 10 < 3 THEN $3
+                          ELSE 0 END
+"""
+CHIPS_SQL = """
+INSERT INTO team_chips (team_id, race_id, chip, played_at)
+SELECT t.id, $1, ($2::text[])[1 + (hashint4(t.id + 7) & 2147483647) % cardinality($2::text[])],
+       now()
+FROM teams t WHERE (hashint4(t.id + 1299709) & 2147483647) % 10 = 0
 """
 CAPTAINS_SQL = """
 UPDATE lineups l SET captain_id = ld.driver_id
@@ -158,7 +176,12 @@ class Generated:
 
 
 async def generate(
-    *, teams: int, league_size: int, game: str = "classic", constructors: int = 0
+    *,
+    teams: int,
+    league_size: int,
+    game: str = "classic",
+    constructors: int = 0,
+    market: Market | None = None,
 ) -> Generated:
     """Fill an empty, migrated database with a season, `teams` teams of `game` and a weekend."""
     started = time.perf_counter()
@@ -181,6 +204,10 @@ async def generate(
         if constructors:
             await tx.execute_query(LINEUP_CONSTRUCTORS_SQL, [season])
         await tx.execute_query(CAPTAINS_SQL)
+        if market is not None:
+            rules = market.transfers
+            await tx.execute_query(MARKET_SQL, [race_id, rules.free_per_race, rules.penalty_points])
+            await tx.execute_query(CHIPS_SQL, [race_id, [c.name for c in market.chips]])
         await tx.execute_query(RESULTS_SQL, [race_id, season])
         await tx.execute_query(SESSIONS_SQL, [race_id, season])
         await tx.execute_query(DRIVER_OF_THE_DAY_SQL, [race_id, season])

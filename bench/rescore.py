@@ -87,43 +87,66 @@ ra AS (
 ),
 drv AS MATERIALIZED (
     SELECT d.id,
-           COALESCE((SELECT sum(points) FROM q WHERE q.driver_id = d.id), 0)
-           + COALESCE((SELECT sum(points) FROM sp WHERE sp.driver_id = d.id), 0)
-           + COALESCE((SELECT sum(points + dotd) FROM ra WHERE ra.driver_id = d.id), 0) AS points
+           COALESCE((SELECT sum(points) FROM q WHERE q.driver_id = d.id), 0) AS qp,
+           COALESCE((SELECT sum(points) FROM sp WHERE sp.driver_id = d.id), 0) AS spp,
+           COALESCE((SELECT sum(points + dotd) FROM ra WHERE ra.driver_id = d.id), 0) AS rap
     FROM drivers d JOIN r ON d.season_id = r.season_id
 ),
 con AS MATERIALIZED (
     SELECT c.id,
-           COALESCE((SELECT sum(points) FROM q WHERE q.constructor_id = c.id), 0)
-           + COALESCE((SELECT sum(points) FROM sp WHERE sp.constructor_id = c.id), 0)
-           + COALESCE((SELECT sum(points) FROM ra WHERE ra.constructor_id = c.id), 0)
-           + COALESCE((SELECT CASE WHEN count(*) FILTER (WHERE reached = 3) >= 2 THEN 10
-                                   WHEN count(*) FILTER (WHERE reached = 3) = 1 THEN 5
-                                   WHEN count(*) FILTER (WHERE reached = 2) >= 2 THEN 3
-                                   WHEN count(*) FILTER (WHERE reached = 2) = 1 THEN 1
-                                   ELSE -1 END
-                       FROM q WHERE q.constructor_id = c.id HAVING count(*) > 0), 0) AS points
+           COALESCE((SELECT sum(points) FROM q WHERE q.constructor_id = c.id), 0) AS qp,
+           COALESCE((SELECT sum(points) FROM sp WHERE sp.constructor_id = c.id), 0) AS spp,
+           COALESCE((SELECT sum(points) FROM ra WHERE ra.constructor_id = c.id), 0) AS rap,
+           COALESCE((SELECT CASE WHEN count(*) FILTER (WHERE reached = 3) >= 2 THEN 10
+                                 WHEN count(*) FILTER (WHERE reached = 3) = 1 THEN 5
+                                 WHEN count(*) FILTER (WHERE reached = 2) >= 2 THEN 3
+                                 WHEN count(*) FILTER (WHERE reached = 2) = 1 THEN 1
+                                 ELSE -1 END
+                     FROM q WHERE q.constructor_id = c.id HAVING count(*) > 0), 0) AS bonus
     FROM constructors c JOIN r ON c.season_id = r.season_id
 ),
+-- The chips, spelled out: Extra Boost x3, Wildcard and Limitless drop the penalty,
+-- No Negative zeroes negative lines, Autopilot doubles the best driver.
 c AS (
-    SELECT DISTINCT ON (l.team_id) l.team_id, l.id AS lineup_id, l.captain_id
+    SELECT DISTINCT ON (l.team_id) l.team_id, l.id AS lineup_id, l.captain_id, ch.chip,
+           CASE WHEN l.race_id = r.id AND ch.chip IS DISTINCT FROM 'wildcard'
+                 AND ch.chip IS DISTINCT FROM 'limitless' THEN l.penalty_points
+                ELSE 0 END AS penalty
     FROM lineups l JOIN teams t ON t.id = l.team_id
     JOIN r ON t.season_id = r.season_id AND l.saved_at < r.lock_at
+    LEFT JOIN team_chips ch ON ch.team_id = l.team_id AND ch.race_id = r.id
     WHERE t.game = 'grand_prix'
     ORDER BY l.team_id, l.saved_at DESC, l.id DESC
+),
+ap AS (
+    SELECT DISTINCT ON (c.lineup_id) c.lineup_id, ld.driver_id
+    FROM c JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id JOIN drv ON drv.id = ld.driver_id
+    WHERE c.chip = 'autopilot'
+    ORDER BY c.lineup_id, drv.qp + drv.spp + drv.rap DESC, ld.driver_id = c.captain_id DESC,
+             ld.driver_id
 )
 INSERT INTO team_race_scores
     (team_id, race_id, scoring_system, lineup_id, points, result_version, updated_at)
 SELECT c.team_id, r.id, 'grand_prix', c.lineup_id,
-       (COALESCE(ds.points, 0) + COALESCE(cs.points, 0))::int, r.results_version, now()
+       (COALESCE(ds.points, 0) + COALESCE(cs.points, 0) + c.penalty)::int, r.results_version,
+       now()
 FROM c CROSS JOIN r
 LEFT JOIN (SELECT ld.lineup_id,
-                  sum(drv.points * CASE WHEN ld.driver_id = c.captain_id THEN 2 ELSE 1 END)
-                      AS points
+                  sum(CASE WHEN c.chip = 'no_negative'
+                           THEN GREATEST(drv.qp, 0) + GREATEST(drv.spp, 0) + GREATEST(drv.rap, 0)
+                           ELSE drv.qp + drv.spp + drv.rap END
+                      * CASE WHEN ld.driver_id = COALESCE(ap.driver_id, c.captain_id)
+                             THEN CASE WHEN c.chip = 'extra_boost' THEN 3 ELSE 2 END
+                             ELSE 1 END) AS points
            FROM c JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
+           LEFT JOIN ap ON ap.lineup_id = c.lineup_id
            JOIN drv ON drv.id = ld.driver_id GROUP BY ld.lineup_id) ds
   ON ds.lineup_id = c.lineup_id
-LEFT JOIN (SELECT lc.lineup_id, sum(con.points) AS points
+LEFT JOIN (SELECT lc.lineup_id,
+                  sum(CASE WHEN c.chip = 'no_negative'
+                           THEN GREATEST(con.qp, 0) + GREATEST(con.spp, 0)
+                                + GREATEST(con.rap, 0) + GREATEST(con.bonus, 0)
+                           ELSE con.qp + con.spp + con.rap + con.bonus END) AS points
            FROM c JOIN lineup_constructors lc ON lc.lineup_id = c.lineup_id
            JOIN con ON con.id = lc.constructor_id GROUP BY lc.lineup_id) cs
   ON cs.lineup_id = c.lineup_id
@@ -138,6 +161,10 @@ SELECT count(*) AS n FROM (
     WHERE t.game = $2
     ORDER BY l.team_id, l.saved_at DESC, l.id DESC
 ) c
+"""
+MARKET_MIX_SQL = """
+SELECT (SELECT count(*) FROM team_chips WHERE race_id = $1) AS chips,
+       (SELECT count(DISTINCT team_id) FROM lineups WHERE penalty_points <> 0) AS paid
 """
 BASELINES = {"classic": BASELINE_SQL, "grand_prix": GRAND_PRIX_BASELINE_SQL}
 # Lineups hold constructors in these games.
@@ -158,10 +185,11 @@ WHERE s.race_id = $1 AND s.points <> (
      AND e.driver_id = ld.driver_id AND e.captain = (ld.driver_id = l.captain_id)
     WHERE ld.lineup_id = l.id)
 """,
+    # Without a chip the lines are the stored ones; the penalty is a line of its own.
     "grand_prix": """
 SELECT count(*) AS bad FROM team_race_scores s
 JOIN lineups l ON l.id = s.lineup_id
-WHERE s.race_id = $1 AND s.points <> (
+WHERE s.race_id = $1 AND s.chip IS NULL AND s.points - s.penalty_points <> (
     SELECT COALESCE(sum(e.points), 0) FROM lineup_drivers ld
     JOIN race_asset_scores e ON e.race_id = s.race_id AND e.scoring_system = s.scoring_system
      AND e.driver_id = ld.driver_id AND e.captain = (ld.driver_id = l.captain_id)
@@ -217,9 +245,16 @@ async def run(teams: int, game: str) -> list[list[object]]:
         league_size=min(teams, 10_000),
         game=game,
         constructors=CONSTRUCTORS.get(game, 0),
+        market=played.market,
     )
     race = made.race_id
     print(f"{game}: generated {teams:,} teams, {made.lineups:,} lineups in {made.seconds:.1f} s")
+    if played.market is not None:
+        market = await conn.execute_query_dict(MARKET_MIX_SQL, [race])
+        print(
+            f"{game}: {market[0]['chips']:,} teams play a chip,"
+            f" {market[0]['paid']:,} made a paid transfer"
+        )
     rows: list[list[object]] = []
 
     def row(what: str, seconds: float, note: str = "") -> None:
@@ -268,6 +303,20 @@ async def run(teams: int, game: str) -> list[list[object]]:
     row("baseline again (warm)", warm_s, "")
     ratio = first_s / min(base_s, warm_s)
     row("first scoring ÷ the faster baseline", first_s, f"{ratio:.2f} x baseline")
+    if played.market is not None:
+        # The same teams with no chip and no penalty, scored afresh: what the market costs.
+        for sql in (
+            "TRUNCATE team_race_scores",
+            "TRUNCATE team_chips",
+            "UPDATE teams SET points = 0",
+            "UPDATE lineups SET penalty_points = 0",
+            "VACUUM ANALYZE",
+            "CHECKPOINT",
+        ):
+            await conn.execute_script(sql)
+        _, plain_s = await timed(rescore)
+        row("first scoring with no chip and no penalty", plain_s, "")
+        row("first scoring ÷ the one without", first_s, f"{first_s / plain_s:.2f} x")
     print(f"season totals equal the sum of race scores: {'yes' if bad == 0 else f'NO ({bad})'}")
     print(f"every breakdown adds up to its score: {'yes' if wrong == 0 else f'NO ({wrong})'}")
     if got != expected or bad or wrong:

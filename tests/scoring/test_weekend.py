@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from webapp.games import registry
 from webapp.games.grand_prix import GRAND_PRIX
 from webapp.games.model import (
+    Chip,
     ConstructorRules,
     Game,
     QualifyingBonus,
@@ -40,6 +41,7 @@ from webapp.models import (
     Season,
     SessionResult,
     Team,
+    TeamChip,
     TeamRaceScore,
     User,
 )
@@ -398,3 +400,81 @@ async def test_a_cancelled_weekend_scores_nothing(weekends: Season2024) -> None:
     assert await TeamRaceScore.filter(race=baku).count() == 0
     weekends.fixtures = weekends.fixtures[:2]
     await assert_agrees(weekends, GRAND_PRIX)
+
+
+async def test_chips_and_penalties_agree_with_the_reference(weekends: Season2024) -> None:
+    """Random chips and transfer penalties on the 240 Grand Prix teams, held to the reference."""
+    assert GRAND_PRIX.market is not None
+    rng = random.Random(15)  # noqa: S311  (a fixed seed, not a secret)
+    races = [f.race for f in weekends.fixtures]
+    teams = [t for t, g in weekends.games.items() if g == "grand_prix"]
+    played: dict[tuple[int, int], Chip] = {}
+    for team_id in teams:
+        for race in races:
+            if rng.random() < 0.3:
+                chip = rng.choice(GRAND_PRIX.market.chips)
+                await TeamChip.create(
+                    team_id=team_id, race_id=race.id, chip=chip.name, played_at=race.lock_at
+                )
+                played[(team_id, race.id)] = chip
+    # Each save is for the first race locking after it, some with a penalty (as saving stores).
+    saved: dict[int, list[tuple[datetime, int | None, int, Lineup]]] = {}
+    for team_id in teams:
+        rows = await LineupRow.filter(team_id=team_id).order_by("saved_at", "id")
+        for row, (saved_at, lineup) in zip(rows, weekends.lineups[team_id], strict=True):
+            race = next((r for r in races if r.lock_at > saved_at), None)
+            penalty = rng.choice((0, 0, -10, -20))
+            row.race_id, row.penalty_points = (race.id if race else None), penalty
+            await row.save(update_fields=["race_id", "penalty_points"])
+            ids = weekends.drivers
+            # Listed by driver id: the auto-captain's tie-break, as the statement's.
+            by_id = Lineup(
+                tuple(sorted(lineup.drivers, key=lambda d: ids[d].id)),
+                lineup.captain,
+                lineup.constructors,
+            )
+            saved.setdefault(team_id, []).append((saved_at, row.race_id, penalty, by_id))
+    for fixture in weekends.fixtures:
+        await store_version(weekends, fixture, 1)
+    await rescore_all(weekends)
+    game = GRAND_PRIX.as_dict()
+    checked = 0
+    for team_id in teams:
+        reverting = {r for (t, r), c in played.items() if t == team_id and c.reverts_after_race}
+        shown = {
+            s.race.id: s
+            for s in await weekend_scores(
+                team_id=team_id, system="grand_prix", now=LATER, game=game
+            )
+        }
+        total = 0
+        for fixture in weekends.fixtures:
+            race = fixture.race
+            counted = [
+                s
+                for s in saved[team_id]
+                if s[0] < race.lock_at and not (s[1] in reverting and s[1] != race.id)
+            ]
+            if not counted:
+                assert race.id not in shown
+                continue
+            _, for_race, penalty, lineup = counted[-1]
+            chip = played.get((team_id, race.id))
+            want = score_team(
+                GRAND_PRIX,
+                fixture.weekend(),
+                lineup,
+                chip=chip,
+                penalty=penalty if for_race == race.id else 0,
+            )
+            got = shown[race.id]
+            assert (got.points, got.penalty_points, got.chip) == (
+                want.points,
+                want.penalty,
+                chip.name if chip else None,
+            )
+            assert sum(a.points for a in got.assets) + got.penalty_points == got.points
+            total += want.points
+            checked += 1
+        assert (await Team.get(id=team_id)).points == total
+    assert checked > 400 and len(played) > 150

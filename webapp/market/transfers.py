@@ -116,6 +116,8 @@ class Plan:
     penalty_points: int
     # The penalty the next race would count, chips applied.
     penalty_counted: int
+    # The prices paid: each asset's current price in the game.
+    prices: AssetPrices
 
 
 def market_of(game: Game) -> Market:
@@ -237,8 +239,16 @@ def plan_save(
     race_id = state.race.id if state.race else None
     if state.current is None or state.first_lineup_free:
         # Before the team's first locked race the lineup is bought afresh from the bank.
-        bank = market.bank - cost(prices, driver_ids=driver_ids, constructor_ids=constructor_ids)
+        spent = cost(prices, driver_ids=driver_ids, constructor_ids=constructor_ids)
+        bank = market.bank - spent
         transfers, free, penalty = 0, None, 0
+        if bank < 0 and not state.no_budget:
+            # The roster's budget rule, at the game's current prices.
+            raise AppError(
+                "over_budget",
+                f"Lineup costs {spent:.1f}, budget is {market.bank:.1f}",
+                field="driver_ids",
+            )
     else:
         current = state.current
         bank = bank_after(
@@ -268,6 +278,7 @@ def plan_save(
         free_transfers=free,
         penalty_points=penalty,
         penalty_counted=0 if state.unlimited else penalty,
+        prices=prices,
     )
 
 

@@ -108,6 +108,8 @@ async def builder_context(
     market: dict[str, Any] | None = None
     if detail is not None and played.market is not None:
         market = await _market_context(detail=detail, picked=picked, cars=cars, form=form)
+        # The bank, not the roster's budget, limits a market team's changes.
+        problems = [p for p in problems if p.code != "over_budget"]
     return {
         "market": market,
         "season": season,

@@ -144,6 +144,7 @@ async def create_team(
             driver_ids=driver_ids,
             constructor_ids=constructor_ids,
             captain_id=captain_id,
+            bank_checked=played.market is not None,
         )
         saved_at = now or gameclock.now()
         team = await Team.create(
@@ -216,8 +217,8 @@ async def update_team(
                 driver_ids=picked,
                 constructor_ids=cars,
                 captain_id=captain,
-                # After its first locked race a market team buys and sells through its bank.
-                bank_checked=state is not None and (not state.first_lineup_free or state.no_budget),
+                # A market team buys and sells at the game's prices, through its bank.
+                bank_checked=state is not None,
             )
             plan = None
             if state is not None:
@@ -441,7 +442,9 @@ async def _save_lineup(
                     lineup_id=lineup.id,
                     driver_id=i,
                     is_captain=i == captain_id,
-                    price=drivers[i].price,
+                    price=plan.prices.drivers.get(i, drivers[i].price)
+                    if plan
+                    else drivers[i].price,
                 )
                 for i in driver_ids
             ]
@@ -450,7 +453,13 @@ async def _save_lineup(
             priced = constructors or {}
             await LineupConstructor.bulk_create(
                 [
-                    LineupConstructor(lineup_id=lineup.id, constructor_id=i, price=priced[i].price)
+                    LineupConstructor(
+                        lineup_id=lineup.id,
+                        constructor_id=i,
+                        price=plan.prices.constructors.get(i, priced[i].price)
+                        if plan
+                        else priced[i].price,
+                    )
                     for i in constructor_ids
                 ]
             )
