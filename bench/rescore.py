@@ -21,8 +21,8 @@ from webapp.scoring.rescore import RescoreResult
 # (no change detection, no season totals, no parameters).
 BASELINE_SQL = """
 INSERT INTO team_race_scores
-    (team_id, race_id, scoring_system, lineup_id, points, result_version, updated_at)
-SELECT c.team_id, r.id, 'classic', c.lineup_id, SUM(x.points)::int, r.results_version, now()
+    (team_id, race_id, scoring_system, lineup_id, points, updated_at)
+SELECT c.team_id, r.id, 'classic', c.lineup_id, SUM(x.points)::int, now()
 FROM races r
 JOIN (
     SELECT DISTINCT ON (l.team_id) l.team_id, l.id AS lineup_id, l.captain_id
@@ -126,10 +126,9 @@ ap AS (
              ld.driver_id
 )
 INSERT INTO team_race_scores
-    (team_id, race_id, scoring_system, lineup_id, points, result_version, updated_at)
+    (team_id, race_id, scoring_system, lineup_id, points, updated_at)
 SELECT c.team_id, r.id, 'grand_prix', c.lineup_id,
-       (COALESCE(ds.points, 0) + COALESCE(cs.points, 0) + c.penalty)::int, r.results_version,
-       now()
+       (COALESCE(ds.points, 0) + COALESCE(cs.points, 0) + c.penalty)::int, now()
 FROM c CROSS JOIN r
 LEFT JOIN (SELECT ld.lineup_id,
                   sum(CASE WHEN c.chip = 'no_negative'

@@ -417,25 +417,32 @@ class LeagueMember(Model):
 
 
 class TeamRaceScore(Model):
+    """A team's points for a race: derived data, rewritten by rescoring, a million per race.
+
+    None of its references has a database constraint: checking them cost a lookup per row
+    written, more than half of a first scoring's time. Only rescoring writes these rows,
+    from teams, races and lineups it reads in the same statement under the race's lock; the
+    triggers of migration 0011 delete a deleted team's or race's scores, as a cascade would.
+    A lineup is only deleted with its team.
+    """
+
     id = fields.IntField(primary_key=True)
     team: fields.ForeignKeyRelation[Team] = fields.ForeignKeyField(
-        "models.Team", related_name="race_scores", on_delete=fields.CASCADE
+        "models.Team", related_name="race_scores", on_delete=fields.CASCADE, db_constraint=False
     )
     team_id: int
     race: fields.ForeignKeyRelation[Race] = fields.ForeignKeyField(
-        "models.Race", related_name="team_scores", on_delete=fields.CASCADE
+        "models.Race", related_name="team_scores", on_delete=fields.CASCADE, db_constraint=False
     )
     race_id: int
     scoring_system = fields.CharField(max_length=20, default="classic")
-    # No database constraint: checking it cost a lookup per row written (a million per
-    # first scoring of a big season) and guarded nothing the team's does not. A lineup is
-    # only deleted with its team, whose scores go with it.
     lineup: fields.ForeignKeyRelation[Lineup] = fields.ForeignKeyField(
         "models.Lineup", related_name="scores", on_delete=fields.CASCADE, db_constraint=False
     )
     lineup_id: int
     points = fields.IntField()
-    result_version = fields.IntField()
+    # No results version per row: a correction then rewrites only the teams whose points
+    # moved. The race's breakdown lines record the version its scores were worked out from.
     # A market game's extras, in `points` already: the transfer penalty, the chip played
     # and the captain whose multiplier counted (the best driver under an auto-captain chip).
     penalty_points = fields.IntField(default=0, db_default=0)

@@ -64,7 +64,6 @@ async def test_the_market_in_the_builder_on_a_phone(
         scoring_system="grand_prix",
         lineup_id=lineup.id,
         points=12,
-        result_version=1,
     )
     await page.goto(f"{site}/teams/{team.id}")
     status = page.locator("#lineup-status")

@@ -36,7 +36,7 @@ async def score(race: Race, team: Team, points: int) -> None:
         team_id=team.id,
         race_id=race.id,
         scoring_system=GP,
-        defaults={"lineup_id": lineup.id, "points": points, "result_version": 1},
+        defaults={"lineup_id": lineup.id, "points": points},
     )
     team.points = sum(
         await TeamRaceScore.filter(team_id=team.id, scoring_system=GP).values_list(

@@ -167,7 +167,7 @@ async def test_restart_clears_the_run_and_keeps_teams_with_their_latest_lineup(
     race.status, race.results_version = RaceStatus.FINAL, 1
     await race.save()
     old = await Lineup.get(team_id=team.id)
-    await TeamRaceScore.create(team=team, race=race, lineup=old, points=42, result_version=1)
+    await TeamRaceScore.create(team=team, race=race, lineup=old, points=42)
     await AssetPrice.create(
         game="grand_prix", season_id=2024, race=race, driver=driver, price=Decimal("9.9")
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from webapp.models import (
     Race,
+    RaceDriverScore,
     RaceResult,
     ResultVersion,
     SessionResult,
@@ -104,7 +105,10 @@ async def test_a_qualifying_only_correction_makes_a_new_version_and_rescores(
     feed.serve_fixture(RESULTS, "2025/1/results.json")
     feed.serve(QUALIFYING, qualifying_doc())
     await poll(race_one, feed_client)
-    assert {s.result_version for s in await TeamRaceScore.filter(race_id=race_one.id)} == {1}
+    assert await TeamRaceScore.filter(race_id=race_one.id).count() == 3
+    assert set(
+        await RaceDriverScore.filter(race_id=race_one.id).values_list("result_version", flat=True)
+    ) == {1}
 
     corrected = qualifying_doc()
     lines = corrected["MRData"]["RaceTable"]["Races"][0]["QualifyingResults"]
@@ -120,8 +124,10 @@ async def test_a_qualifying_only_correction_makes_a_new_version_and_rescores(
     assert (await session_rows(race_one, 2, "qualifying"))["russell"]["reached"] == 3
     # The race's rows come along unchanged in the new version, and every team is rescored.
     assert await RaceResult.filter(race_id=race_one.id, version=2).count() == 20
-    scores = await TeamRaceScore.filter(race_id=race_one.id)
-    assert len(scores) == 3 and {s.result_version for s in scores} == {2}
+    assert await TeamRaceScore.filter(race_id=race_one.id).count() == 3
+    assert set(
+        await RaceDriverScore.filter(race_id=race_one.id).values_list("result_version", flat=True)
+    ) == {2}
 
     again = await poll(race_one, feed_client, after=timedelta(hours=4))
     assert (again.outcome, again.version) == ("unchanged", 2)

@@ -15,7 +15,14 @@ from tests.scoring.factories import (
     World,
 )
 from webapp.errors import AppError
-from webapp.models import Driver, Race, RaceStatus, Team, TeamRaceScore
+from webapp.models import (
+    Driver,
+    Race,
+    RaceDriverScore,
+    RaceStatus,
+    Team,
+    TeamRaceScore,
+)
 from webapp.pipeline import rescore_race
 from webapp.scoring.queries import team_scores
 from webapp.scoring.rescore import ScoreChange, rescore_scores
@@ -226,8 +233,11 @@ async def test_changed_result_reports_old_and_new_points(season: dict) -> None:
         ScoreChange(season["delta"].id, owners[season["delta"].id], 55, 43),
     ]
     assert await season_points(season["alpha"], season["bravo"], season["delta"]) == [93, 64, 43]
-    row = await TeamRaceScore.get(race=season["belgium"], team=season["alpha"])
-    assert row.result_version == 2
+    # The race's breakdown lines are those of the corrected results.
+    versions = await RaceDriverScore.filter(race=season["belgium"]).values_list(
+        "result_version", flat=True
+    )
+    assert set(versions) == {2}
 
 
 async def test_moving_the_lock_earlier_changes_which_lineup_counts(season: dict) -> None:
@@ -332,3 +342,42 @@ async def test_classic_rescoring_leaves_other_games_teams_alone(season: dict) ->
     assert await race_points(season["belgium"]) == {"Alpha": 44, "Bravo": 86, "Delta": 55}
     assert await TeamRaceScore.filter(team=other, scoring_system="classic").count() == 0
     assert await season_points(other, season["bravo"]) == [0, 86]
+
+
+async def test_deleting_a_team_or_a_race_deletes_its_scores(season: dict) -> None:
+    # Scores keep no foreign keys (each cost a lookup per row written); triggers cascade.
+    await rescore_race(race_id=season["belgium"].id)
+    await rescore_race(race_id=season["singapore"].id)
+    assert await TeamRaceScore.filter(team=season["alpha"]).count() == 2
+    await Team.filter(id=season["alpha"].id).delete()
+    assert await TeamRaceScore.filter(team_id=season["alpha"].id).count() == 0
+    assert await TeamRaceScore.filter(race=season["belgium"]).count() == 2  # Bravo, Delta
+    await Race.filter(id=season["belgium"].id).delete()
+    assert await TeamRaceScore.filter(race_id=season["belgium"].id).count() == 0
+    assert await TeamRaceScore.filter(race=season["singapore"]).count() == 3
+
+
+async def test_a_correction_rewrites_only_the_scores_it_moves(season: dict) -> None:
+    await rescore_race(race_id=season["belgium"].id)
+    before = {
+        row.team_id: row.updated_at for row in await TeamRaceScore.filter(race=season["belgium"])
+    }
+    # The fastest lap moves from the disqualified Russell (it scored nothing) to Ocon.
+    fastest = {"RUS": None, "OCO": 1}
+    corrected = [
+        (code, text, status, fastest.get(code, rank)) for code, text, status, rank in BELGIUM
+    ]
+    await season["world"].results(season["belgium"], corrected)
+    result = await rescore_race(race_id=season["belgium"].id)
+    after = {
+        row.team_id: row.updated_at for row in await TeamRaceScore.filter(race=season["belgium"])
+    }
+    # Only Delta holds Ocon: 55 + 5.
+    assert [(c.team_id, c.old_points, c.new_points) for c in result.changes] == [
+        (season["delta"].id, 55, 60)
+    ]
+    assert [change.team_id for change in result.changes] == [season["delta"].id]
+    assert sorted(result.touched_team_ids) == [season["delta"].id]
+    assert after[season["alpha"].id] == before[season["alpha"].id]
+    assert after[season["bravo"].id] == before[season["bravo"].id]
+    assert after[season["delta"].id] > before[season["delta"].id]

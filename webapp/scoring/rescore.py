@@ -15,15 +15,68 @@ from webapp.scoring.systems import DEFAULT_SYSTEM, ScoringSystem, get_system
 
 # Namespaces of the two-key advisory locks; any fixed pair of 32-bit ints would do.
 LOCK_RACE = zlib.crc32(b"paddock.rescore.race") & 0x7FFFFFFF
-# Lineups are keyed by two 63-bit masks of driver positions in the season.
-MAX_DRIVERS = 126
 LOCK_SEASON_TOTALS = zlib.crc32(b"paddock.rescore.season-totals") & 0x7FFFFFFF
+
+# The end of every game's rescoring statement: the CTE before it, `scored`, holds
+# (team_id, owner_id, lineup_id, points, penalty_points, chip, captain_id) for every team
+# of the game with a lineup that counts (the last three are a market game's: 0 and NULLs
+# elsewhere); $1 is the race and $2 the game. It writes what changed and returns the changes.
+SCORES_TAIL = """
+old AS (
+    SELECT id, team_id, lineup_id, points, penalty_points, chip, captain_id
+    FROM team_race_scores WHERE race_id = $1 AND scoring_system = $2
+),
+-- Only new, different and vanished scores go on: unchanged rows are never touched.
+diff AS (
+    SELECT COALESCE(sc.team_id, o.team_id) AS team_id, sc.owner_id, sc.lineup_id,
+           o.id AS score_id, o.points AS old_points, sc.points AS new_points,
+           sc.penalty_points, sc.chip, sc.captain_id
+    FROM scored sc FULL JOIN old o ON o.team_id = sc.team_id
+    WHERE sc.team_id IS NULL OR o.team_id IS NULL
+       OR (o.lineup_id, o.points, o.penalty_points, o.chip, o.captain_id)
+          IS DISTINCT FROM (sc.lineup_id, sc.points, sc.penalty_points, sc.chip, sc.captain_id)
+),
+-- New rows are plain inserts: overlapping runs queue on the advisory lock, so no other
+-- run can add the same row meanwhile (ON CONFLICT would cost a speculative insert each).
+inserted AS (
+    INSERT INTO team_race_scores
+        (team_id, race_id, scoring_system, lineup_id, points, penalty_points, chip, captain_id,
+         updated_at)
+    SELECT d.team_id, $1, $2, d.lineup_id, d.new_points, d.penalty_points, d.chip,
+           d.captain_id, now()
+    FROM diff d
+    WHERE d.old_points IS NULL AND d.new_points IS NOT NULL
+),
+updated AS (
+    UPDATE team_race_scores s
+    SET lineup_id = d.lineup_id, points = d.new_points, penalty_points = d.penalty_points,
+        chip = d.chip, captain_id = d.captain_id, updated_at = now()
+    FROM diff d
+    -- By primary key: the plan stays a keyed lookup however few rows the planner expects.
+    WHERE d.old_points IS NOT NULL AND d.new_points IS NOT NULL AND s.id = d.score_id
+),
+removed AS (
+    DELETE FROM team_race_scores s USING diff d
+    WHERE d.new_points IS NULL AND s.id = d.score_id
+),
+-- A team plays one game, so its season points are the sum of this game's race scores.
+totals AS (
+    UPDATE teams t
+    SET points = t.points + COALESCE(d.new_points, 0) - COALESCE(d.old_points, 0)
+    FROM diff d
+    WHERE t.id = d.team_id AND COALESCE(d.new_points, 0) <> COALESCE(d.old_points, 0)
+)
+-- Owners come with the lineups; only teams whose score vanished need looking up.
+SELECT d.team_id,
+       COALESCE(d.owner_id, (SELECT t.owner_id FROM teams t WHERE t.id = d.team_id)),
+       d.old_points, d.new_points
+FROM diff d
+"""
 
 # One statement does the whole job. Its parameters carry the scoring system:
 # $1 race id, $2 system name, $3/$4 position table, $5 fastest-lap bonus, $6 rank that
-# earns it, $7 positionTexts that void it, $8 classified pattern, $9 captain multiplier,
-# $10 whether this system's totals are the season points kept on teams.
-RESCORE_SQL = """
+# earns it, $7 positionTexts that void it, $8 classified pattern, $9 captain multiplier.
+_RESCORE_HEAD = """
 WITH race AS (
     SELECT r.id, r.season_id, r.lock_at, r.results_version
     FROM races r
@@ -53,22 +106,18 @@ chosen AS (
     WHERE t.game = $2
     ORDER BY l.team_id, l.saved_at DESC, l.id DESC
 ),
--- Bit positions for the season's drivers: a lineup becomes two bigint masks plus its captain.
-driver_index AS MATERIALIZED (
-    SELECT d.id AS driver_id, (row_number() OVER (ORDER BY d.id) - 1)::int AS idx
-    FROM drivers d JOIN race ON d.season_id = race.season_id
-),
 -- Every driver as a non-captain and as a captain: a few dozen rows, kept for breakdowns.
 entries AS MATERIALIZED (
-    SELECT di.driver_id, c.captain,
+    SELECT d.id AS driver_id, c.captain,
            COALESCE(ds.position_points, 0) AS position_points,
            COALESCE(ds.bonus_points, 0) AS bonus_points,
            CASE WHEN c.captain THEN $9::int ELSE 1 END AS multiplier,
            (COALESCE(ds.position_points, 0) + COALESCE(ds.bonus_points, 0))
                * CASE WHEN c.captain THEN $9::int ELSE 1 END AS points
-    FROM driver_index di
+    FROM drivers d
+    JOIN race ON d.season_id = race.season_id
     CROSS JOIN (VALUES (false), (true)) AS c(captain)
-    LEFT JOIN driver_scores ds ON ds.driver_id = di.driver_id
+    LEFT JOIN driver_scores ds ON ds.driver_id = d.id
 ),
 stored_entries AS (
     INSERT INTO race_driver_scores
@@ -78,76 +127,17 @@ stored_entries AS (
            e.bonus_points, e.multiplier, e.points
     FROM entries e CROSS JOIN race
 ),
-lineup_keys AS (
-    SELECT c.team_id, c.owner_id, c.lineup_id, c.captain_id,
-           bit_or(CASE WHEN di.idx < 63 THEN 1::bigint << di.idx ELSE 0 END) AS mask_lo,
-           bit_or(CASE WHEN di.idx >= 63 THEN 1::bigint << (di.idx - 63) ELSE 0 END) AS mask_hi
+-- Each lineup's drivers against the few dozen entries: one hash join and one aggregate.
+scored AS (
+    SELECT c.team_id, c.owner_id, c.lineup_id, SUM(e.points)::int AS points,
+           0 AS penalty_points, NULL::varchar AS chip, NULL::int AS captain_id
     FROM chosen c
     JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
-    JOIN driver_index di ON di.driver_id = ld.driver_id
-    GROUP BY c.team_id, c.owner_id, c.lineup_id, c.captain_id
+    JOIN entries e ON e.driver_id = ld.driver_id AND e.captain = (ld.driver_id = c.captain_id)
+    GROUP BY c.team_id, c.owner_id, c.lineup_id
 ),
--- Many teams share a lineup: its points are worked out once per distinct one.
-compositions AS (
-    SELECT k.mask_lo, k.mask_hi, k.captain_id, SUM(e.points)::int AS points
-    FROM (SELECT DISTINCT mask_lo, mask_hi, captain_id FROM lineup_keys) k
-    JOIN driver_index di
-      ON CASE WHEN di.idx < 63 THEN (k.mask_lo >> di.idx) & 1
-              ELSE (k.mask_hi >> (di.idx - 63)) & 1 END = 1
-    JOIN entries e ON e.driver_id = di.driver_id AND e.captain = (di.driver_id = k.captain_id)
-    GROUP BY k.mask_lo, k.mask_hi, k.captain_id
-),
-scored AS (
-    SELECT k.team_id, k.owner_id, k.lineup_id, co.points
-    FROM lineup_keys k JOIN compositions co USING (mask_lo, mask_hi, captain_id)
-),
-old AS (
-    SELECT id, team_id, lineup_id, points, result_version
-    FROM team_race_scores WHERE race_id = $1 AND scoring_system = $2
-),
--- Only new, different and vanished scores go on: unchanged rows are never touched.
-diff AS (
-    SELECT COALESCE(sc.team_id, o.team_id) AS team_id, sc.owner_id, sc.lineup_id,
-           o.id AS score_id, o.points AS old_points, sc.points AS new_points
-    FROM scored sc FULL JOIN old o ON o.team_id = sc.team_id
-    WHERE sc.team_id IS NULL OR o.team_id IS NULL
-       OR (o.lineup_id, o.points, o.result_version)
-          IS DISTINCT FROM (sc.lineup_id, sc.points, (SELECT results_version FROM race))
-),
--- New rows are plain inserts: overlapping runs queue on the advisory lock, so no other
--- run can add the same row meanwhile (ON CONFLICT would cost a speculative insert each).
-inserted AS (
-    INSERT INTO team_race_scores
-        (team_id, race_id, scoring_system, lineup_id, points, result_version, updated_at)
-    SELECT d.team_id, race.id, $2, d.lineup_id, d.new_points, race.results_version, now()
-    FROM diff d CROSS JOIN race
-    WHERE d.old_points IS NULL AND d.new_points IS NOT NULL
-),
-updated AS (
-    UPDATE team_race_scores s
-    SET lineup_id = d.lineup_id, points = d.new_points, result_version = race.results_version,
-        updated_at = now()
-    FROM diff d CROSS JOIN race
-    -- By primary key: the plan stays a keyed lookup however few rows the planner expects.
-    WHERE d.old_points IS NOT NULL AND d.new_points IS NOT NULL AND s.id = d.score_id
-),
-removed AS (
-    DELETE FROM team_race_scores s USING diff d
-    WHERE d.new_points IS NULL AND s.id = d.score_id
-),
-totals AS (
-    UPDATE teams t
-    SET points = t.points + COALESCE(d.new_points, 0) - COALESCE(d.old_points, 0)
-    FROM diff d
-    WHERE $10 AND t.id = d.team_id
-      AND COALESCE(d.new_points, 0) <> COALESCE(d.old_points, 0)
-)
--- Owners come with the lineups; only teams whose score vanished need looking up.
-SELECT d.team_id,
-       COALESCE(d.owner_id, (SELECT t.owner_id FROM teams t WHERE t.id = d.team_id)),
-       d.old_points, d.new_points
-FROM diff d
 """
+RESCORE_SQL = _RESCORE_HEAD + SCORES_TAIL
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,13 +177,10 @@ def rescore_params(race_id: int, system: ScoringSystem) -> list[object]:
         sorted(system.bonus_void_texts),
         system.classified_pattern,
         system.captain_multiplier,
-        system.name == DEFAULT_SYSTEM,
     ]
 
 
-async def begin_rescoring(
-    conn: BaseDBAsyncClient, *, race_id: int, system: str, totals: bool
-) -> int:
+async def begin_rescoring(conn: BaseDBAsyncClient, *, race_id: int, system: str) -> int:
     """Take rescoring's locks for a race and system in `conn`'s transaction; return the season."""
     # The race row first, as storing results does, so the two never wait on each other
     # in opposite orders; NO KEY UPDATE still lets score rows reference the race.
@@ -209,10 +196,9 @@ async def begin_rescoring(
         "SELECT pg_advisory_xact_lock($1, $2)",
         [LOCK_RACE, zlib.crc32(f"{system}:{race_id}".encode()) & 0x7FFFFFFF],
     )
-    if totals:
-        await conn.execute_query_dict(
-            "SELECT pg_advisory_xact_lock($1, $2)", [LOCK_SEASON_TOTALS, season]
-        )
+    await conn.execute_query_dict(
+        "SELECT pg_advisory_xact_lock($1, $2)", [LOCK_SEASON_TOTALS, season]
+    )
     # A big batch statement: sort and hash in memory, and skip JIT compilation.
     await conn.execute_script("SET LOCAL work_mem = '256MB'; SET LOCAL jit = off")
     return season
@@ -236,18 +222,7 @@ async def rescore_scores(*, race_id: int, system: str = DEFAULT_SYSTEM) -> Resco
     """Rewrite every score of `system`'s teams for a race in one transaction; leave boards alone."""
     scoring = get_system(system)
     async with in_transaction() as conn:
-        season = await begin_rescoring(
-            conn, race_id=race_id, system=scoring.name, totals=scoring.name == DEFAULT_SYSTEM
-        )
-        drivers = await conn.execute_query_dict(
-            "SELECT count(*) AS n FROM drivers WHERE season_id = $1", [season]
-        )
-        if int(drivers[0]["n"]) > MAX_DRIVERS:
-            raise AppError(
-                "too_many_drivers",
-                f"Season {season} has more than {MAX_DRIVERS} drivers; rescoring supports "
-                f"up to {MAX_DRIVERS}",
-            )
+        season = await begin_rescoring(conn, race_id=race_id, system=scoring.name)
         # The statement writes the race's driver entries afresh (its parts cannot delete
         # and insert the same keys).
         await conn.execute_query(

@@ -14,7 +14,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from webapp.scoring.rescore import RescoreResult, begin_rescoring, rescore_result
+from webapp.scoring.rescore import SCORES_TAIL, RescoreResult, begin_rescoring, rescore_result
 
 # $1 race id, $2 the game's name (teams.game and scoring_system), $3 its scoring as JSON,
 # $4 the results version to score (null: the one that counts). Every asset's lines: the
@@ -314,56 +314,8 @@ stored_lines AS (
            l.sprint, l.race, l.bonus, 0, l.qualifying + l.sprint + l.race + l.bonus
     FROM constructor_lines l CROSS JOIN race
 ),
-old AS (
-    SELECT id, team_id, lineup_id, points, result_version, penalty_points, chip, captain_id
-    FROM team_race_scores WHERE race_id = $1 AND scoring_system = $2
-),
--- Only new, different and vanished scores go on: unchanged rows are never touched.
-diff AS (
-    SELECT COALESCE(sc.team_id, o.team_id) AS team_id, sc.owner_id, sc.lineup_id,
-           o.id AS score_id, o.points AS old_points, sc.points AS new_points,
-           sc.penalty_points, sc.chip, sc.captain_id
-    FROM scored sc FULL JOIN old o ON o.team_id = sc.team_id
-    WHERE sc.team_id IS NULL OR o.team_id IS NULL
-       OR (o.lineup_id, o.points, o.result_version, o.penalty_points, o.chip, o.captain_id)
-          IS DISTINCT FROM (sc.lineup_id, sc.points, (SELECT results_version FROM race),
-                            sc.penalty_points, sc.chip, sc.captain_id)
-),
--- Plain inserts: overlapping runs queue on the advisory lock (as classic's do).
-inserted AS (
-    INSERT INTO team_race_scores
-        (team_id, race_id, scoring_system, lineup_id, points, result_version, penalty_points,
-         chip, captain_id, updated_at)
-    SELECT d.team_id, race.id, $2, d.lineup_id, d.new_points, race.results_version,
-           d.penalty_points, d.chip, d.captain_id, now()
-    FROM diff d CROSS JOIN race
-    WHERE d.old_points IS NULL AND d.new_points IS NOT NULL
-),
-updated AS (
-    UPDATE team_race_scores s
-    SET lineup_id = d.lineup_id, points = d.new_points, result_version = race.results_version,
-        penalty_points = d.penalty_points, chip = d.chip, captain_id = d.captain_id,
-        updated_at = now()
-    FROM diff d CROSS JOIN race
-    WHERE d.old_points IS NOT NULL AND d.new_points IS NOT NULL AND s.id = d.score_id
-),
-removed AS (
-    DELETE FROM team_race_scores s USING diff d
-    WHERE d.new_points IS NULL AND s.id = d.score_id
-),
--- A team plays one game, so its season points are the sum of this game's race scores.
-totals AS (
-    UPDATE teams t
-    SET points = t.points + COALESCE(d.new_points, 0) - COALESCE(d.old_points, 0)
-    FROM diff d
-    WHERE t.id = d.team_id AND COALESCE(d.new_points, 0) <> COALESCE(d.old_points, 0)
-)
-SELECT d.team_id,
-       COALESCE(d.owner_id, (SELECT t.owner_id FROM teams t WHERE t.id = d.team_id)),
-       d.old_points, d.new_points
-FROM diff d
 """
-WEEKEND_SQL = LINES_SQL + TEAMS_TAIL + STORE_TAIL
+WEEKEND_SQL = LINES_SQL + TEAMS_TAIL + STORE_TAIL + SCORES_TAIL
 
 # Some teams' ($6) points under one version, read only: what rescoring would store.
 VERSION_TEAMS_TAIL = """
@@ -381,7 +333,7 @@ async def rescore_weekend(
 ) -> RescoreResult:
     """Rewrite every score of `system`'s teams for a race weekend in one transaction."""
     async with in_transaction() as conn:
-        season = await begin_rescoring(conn, race_id=race_id, system=system, totals=True)
+        season = await begin_rescoring(conn, race_id=race_id, system=system)
         # The statement writes the race's lines afresh (its parts cannot delete and insert
         # the same rows).
         await conn.execute_query(
