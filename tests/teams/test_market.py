@@ -76,7 +76,6 @@ class Market:
             scoring_system="grand_prix",
             lineup_id=lineup.id,
             points=10,
-            result_version=1,
         )
 
 
