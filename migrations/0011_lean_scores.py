@@ -6,10 +6,7 @@ from tortoise import fields
 # Faster scoring (issue 14): team_race_scores loses its foreign-key constraints on teams and
 # races (each row written paid two lookups, more than half of a first scoring's time) and its
 # per-row results version (a correction rewrote every row to bump it). Statement-level
-# triggers delete a deleted team's or race's scores instead, as the cascades did. Teams
-# leave half of each page free: every scoring adds to each team's season points, and
-# with room on its page the new row version needs no index entries (a HOT update: 4-6x
-# faster updates of every team, measured at 300,000 teams).
+# triggers delete a deleted team's or race's scores instead, as the cascades did.
 
 FORGET_SCORES = """
 CREATE FUNCTION team_race_scores_forget_{what}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -59,5 +56,4 @@ class Migration(migrations.Migration):
             + FORGET_SCORES_REVERSE.format(what="races", table="races"),
         ),
         ops.RemoveField(model_name='TeamRaceScore', name='result_version'),
-        ops.RunSQL("ALTER TABLE teams SET (fillfactor = 50)", "ALTER TABLE teams RESET (fillfactor)"),
     ]
