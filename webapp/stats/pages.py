@@ -87,6 +87,7 @@ async def versions(race_id: int) -> str:
         old=version_arg("from"),
         new=version_arg("to"),
         user_id=user.id if user else None,
+        timeline=timeline,
     )
     return await render_template(
         "stats/versions.html", race=timeline.race, timeline=timeline, diff=diff, user=user

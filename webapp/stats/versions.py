@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tortoise import connections
+
+from webapp import cache
 from webapp.errors import AppError
 from webapp.games import registry
 from webapp.games.model import Game
@@ -42,6 +45,7 @@ SESSION_COMPARED = {
     "sprint": ("position_text", "grid", "fastest_lap_rank", "constructor"),
 }
 SESSIONS = ("qualifying", "sprint", "race")
+DIFFS = cache.Namespace("diff", ttl=3600)
 FIELD_NAMES = {
     "position_text": "position",
     "status": "status",
@@ -181,6 +185,26 @@ def pick_versions(
 Row = RaceResult | SessionResult
 
 
+# One version's rows of every session, as a player's teams score them (no names needed).
+LIGHT_ROWS_SQL = """
+SELECT 'race' AS session, driver_id, constructor_id, position_text, fastest_lap_rank
+FROM race_results WHERE race_id = $1 AND version = $2
+UNION ALL
+SELECT session, driver_id, constructor_id, position_text, fastest_lap_rank
+FROM session_results WHERE race_id = $1 AND version = $2
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LightRow:
+    """What scoring a lineup reads of a driver's row in one session."""
+
+    driver_id: int
+    constructor_id: int
+    position_text: str | None
+    fastest_lap_rank: int | None
+
+
 def _row_values(row: Row | None, compared: tuple[str, ...]) -> dict[str, Any] | None:
     if row is None:
         return None
@@ -217,7 +241,7 @@ def driver_changes(
 
 
 def driver_points(
-    system: ScoringSystem, rows: dict[int, Row], *, driver_id: int, captain: bool
+    system: ScoringSystem, rows: dict[int, Any], *, driver_id: int, captain: bool
 ) -> int:
     """Return one lineup driver's race points under a registered system against some rows."""
     row = rows.get(driver_id)
@@ -235,10 +259,11 @@ class VersionRows:
     """One version's rows of each session, by driver id."""
 
     version: int
-    sessions: dict[str, dict[int, Row]]
+    # ORM rows for a diff, light ones for scoring a player's teams.
+    sessions: dict[str, dict[int, Any]]
 
     @property
-    def race(self) -> dict[int, Row]:
+    def race(self) -> dict[int, Any]:
         """Return the race's rows."""
         return self.sessions["race"]
 
@@ -246,12 +271,22 @@ class VersionRows:
         """Return the constructor a driver's rows name in this version, if any."""
         for rows in self.sessions.values():
             if driver_id in rows:
-                return rows[driver_id].constructor_id
+                return int(rows[driver_id].constructor_id)
         return None
 
 
+async def _light_rows(race_id: int, version: int) -> VersionRows:
+    sessions: dict[str, dict[int, Any]] = {name: {} for name in SESSIONS}
+    rows = await connections.get("default").execute_query_dict(LIGHT_ROWS_SQL, [race_id, version])
+    for r in rows:
+        sessions[r["session"]][r["driver_id"]] = LightRow(
+            r["driver_id"], r["constructor_id"], r["position_text"], r["fastest_lap_rank"]
+        )
+    return VersionRows(version, sessions)
+
+
 async def _rows(race_id: int, version: int) -> VersionRows:
-    sessions: dict[str, dict[int, Row]] = {name: {} for name in SESSIONS}
+    sessions: dict[str, dict[int, Any]] = {name: {} for name in SESSIONS}
     for r in await RaceResult.filter(race_id=race_id, version=version).select_related(
         "driver", "constructor"
     ):
@@ -263,47 +298,78 @@ async def _rows(race_id: int, version: int) -> VersionRows:
     return VersionRows(version, sessions)
 
 
+async def _changes(*, race: Race, old: int, new: int) -> list[list[Any]]:
+    """Return [driver id, [[session, field, old, new], ...]] per changed driver, in order."""
+
+    async def build() -> list[list[Any]]:
+        old_rows, new_rows = await _rows(race.id, old), await _rows(race.id, new)
+        changed: dict[int, list[FieldChange]] = {}
+        # In the weekend's order: qualifying, then the sprint, then the race.
+        for session in SESSIONS:
+            found = driver_changes(
+                old_rows.sessions[session], new_rows.sessions[session], session=session
+            )
+            for driver_id, fields in found.items():
+                changed.setdefault(driver_id, []).extend(fields)
+
+        def order(driver_id: int) -> tuple[int, int]:
+            row = new_rows.race.get(driver_id) or old_rows.race.get(driver_id)
+            return (getattr(row, "position_order", 999) if row else 999, driver_id)
+
+        return [
+            [d, [[c.session, c.name, c.old, c.new] for c in changed[d]]]
+            for d in sorted(changed, key=order)
+        ]
+
+    # A version's rows never change; a rescoring (a new version, a replay started over)
+    # moves the board generation, so a number reused by a new replay is not read stale.
+    value: list[list[Any]] = await cache.cached(
+        key=DIFFS.key(race.id, old, new), build=build, gens=[cache.board_generation(race.season_id)]
+    )
+    return value
+
+
 async def compare_versions(
-    *, race_id: int, old: int | None = None, new: int | None = None, user_id: int | None = None
+    *,
+    race_id: int,
+    old: int | None = None,
+    new: int | None = None,
+    user_id: int | None = None,
+    timeline: Timeline | None = None,
 ) -> VersionDiff | None:
     """Return what changed between two versions (None with fewer than two), and for my teams."""
-    timeline = await race_timeline(race_id=race_id)
+    timeline = timeline or await race_timeline(race_id=race_id)
     pair = pick_versions(timeline, old=old, new=new)
     if pair is None:
         return None
     old, new = pair
-    old_rows, new_rows = await _rows(race_id, old), await _rows(race_id, new)
-    changed: dict[int, list[FieldChange]] = {}
-    by_session: dict[str, set[int]] = {}
-    # In the weekend's order: qualifying, then the sprint, then the race.
-    for session in SESSIONS:
-        found = driver_changes(
-            old_rows.sessions[session], new_rows.sessions[session], session=session
-        )
-        by_session[session] = set(found)
-        for driver_id, fields in found.items():
-            changed.setdefault(driver_id, []).extend(fields)
+    entries = await _changes(race=timeline.race, old=old, new=new)
+    changed = {
+        int(d): [FieldChange(name, a, b, session=session) for session, name, a, b in fields]
+        for d, fields in entries
+    }
     drivers = {
         d.id: d for d in await Driver.filter(id__in=list(changed)).select_related("constructor")
     }
-
-    def order(driver_id: int) -> tuple[int, int]:
-        row = new_rows.race.get(driver_id) or old_rows.race.get(driver_id)
-        return (getattr(row, "position_order", 999) if row else 999, driver_id)
-
     diff = VersionDiff(
         race=timeline.race,
         old=old,
         new=new,
-        drivers=[DriverChange(drivers[d], changed[d]) for d in sorted(changed, key=order)],
+        drivers=[DriverChange(drivers[int(d)], changed[int(d)]) for d, _ in entries],
     )
     if user_id is not None:
+        by_session = {
+            session: {
+                d for d, fields in changed.items() if any(c.session == session for c in fields)
+            }
+            for session in SESSIONS
+        }
         diff.teams.extend(
             await team_changes(
                 race_id=race_id,
                 user_id=user_id,
-                old_rows=old_rows,
-                new_rows=new_rows,
+                old_rows=await _light_rows(race_id, old),
+                new_rows=await _light_rows(race_id, new),
                 changed=by_session,
             )
         )
