@@ -26,7 +26,7 @@ from bench.reads import SECRET, find_subjects
 from bench.saturation import Target, find_pages, session_cookie, targets
 
 ROUNDS = 5
-Asgi = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+Asgi = Callable[..., Awaitable[None]]
 
 
 def scope(path: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -109,7 +109,9 @@ async def main(
     get_settings.cache_clear()
     app = create_app()
     # The access log is written as in production, to nowhere: its cost stays in.
-    logging.getLogger().handlers[0].setStream(io.StringIO())
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(io.StringIO())
     await app.startup()
     await bare.startup()
     try:
@@ -148,6 +150,7 @@ if __name__ == "__main__":
     # Each in a loop of its own, as the ORM's context is bound to the loop that opened it.
     subjects = asyncio.run(find_subjects())
     cookie = asyncio.run(session_cookie(subjects.user_id))
+    pages = asyncio.run(find_pages(subjects))
     pages = asyncio.run(find_pages(subjects))
     asyncio.run(
         main(

@@ -240,6 +240,7 @@ def row(name: str, result: Result, bare: Result) -> list[object]:
         f"{result.rate / bare.rate:.2f}",
         f"{result.p50_ms:.1f}",
         f"{result.p99_ms:.1f}",
+        f"{bare.p99_ms:.1f}",
         result.non_2xx,
         f"{result.timeouts} / {result.socket_errors}",
         f"{result.cpu_ms:.2f} / {bare.cpu_ms:.2f}",
@@ -277,7 +278,7 @@ def main(*, seconds: int, warmup: int, connections: int, only: str = "") -> None
     )
     print_table(
         [
-            "URL", "req/s", "bare req/s", "ratio", "p50 ms", "p99 ms", "non-2xx",
+            "URL", "req/s", "bare req/s", "ratio", "p50 ms", "p99 ms", "bare p99 ms", "non-2xx",
             "timeouts / socket errors", "CPU ms/req (bare)",
         ],
         rows,
