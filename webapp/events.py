@@ -4,7 +4,8 @@ Every channel carries the Redis database number after `paddock:` (pub/sub ignore
 database numbers, so tests and deployments sharing a server stay apart). Messages are
 small JSON on purpose: listeners re-read what they show.
 - `paddock:{db}:race:{race_id}`: `results` when a race's results get a new version.
-- `paddock:{db}:season:{year}`: `scores` when team points of the season changed.
+- `paddock:{db}:season:{year}`: `scores` when team points of one game of the season
+  changed (one event per game; an event naming no game is classic's).
 - `paddock:{db}:user:{user_id}`: `notifications` when the user got `count` new ones,
   `read` when the user read them on another page.
 - `paddock:{db}:league:{league_id}`: `members` when the league's teams changed.
@@ -53,6 +54,8 @@ class ScoresEvent(TypedDict):
     type: Literal[Event.SCORES]
     season: int
     race_id: int
+    # Events published before they named a game are the default (classic) game's.
+    game: str
 
 
 class NotificationsEvent(TypedDict):
@@ -103,6 +106,11 @@ def league_channel(league_id: int) -> str:
 def control_channel() -> str:
     """Return the channel every hub listens on from the start, so its connection exists."""
     return channel(Channel.LIVE, "control")
+
+
+def scores_event(season: int, race_id: int, game: str) -> ScoresEvent:
+    """Return the event telling boards of `game` that its points of a race changed."""
+    return {"type": Event.SCORES, "season": season, "race_id": race_id, "game": game}
 
 
 def notifications_event(user_id: int, count: int) -> NotificationsEvent:

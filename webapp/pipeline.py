@@ -139,7 +139,7 @@ async def race_status_changed(*, race: Race, previous: RaceStatus) -> None:
         season=race.season_id,
         version=race.results_version,
         status=str(race.status),
-        scores_changed=False,
+        changed_games=(),
         notified=[],
     )
 
@@ -159,6 +159,7 @@ async def _boards_and_publish(
         season=first.season,
         version=version,
         status=status,
-        scores_changed=any(r.changes or r.removed_team_ids for r in rescores),
+        # Each game whose points moved, so only that game's live boards redraw.
+        changed_games=[r.system for r in rescores if r.changes or r.removed_team_ids],
         notified=notified,
     )

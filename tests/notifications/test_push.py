@@ -282,7 +282,7 @@ async def test_new_notifications_are_pushed_at_once_not_at_the_next_sweep(
         season=2024,
         version=2,
         status="provisional",
-        scores_changed=True,
+        changed_games=["classic"],
         notified=await create_notifications([changed(alice, "rc:2")]),
     )
     assert await sent_tasks(redis) == ["paddock.send_pushes"] * 2

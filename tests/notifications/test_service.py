@@ -105,20 +105,22 @@ async def test_results_are_announced_on_race_season_and_user_channels(redis: Red
         season=2025,
         version=2,
         status="provisional",
-        scores_changed=True,
+        changed_games=["classic", "grand_prix"],
         notified=[note, note],
     )
 
-    received = {}
-    for _ in range(3):
+    received: dict[str, list[dict]] = {}
+    for _ in range(4):
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
         assert message is not None
-        received[message["channel"]] = json.loads(message["data"])
+        received.setdefault(message["channel"], []).append(json.loads(message["data"]))
     await pubsub.aclose()
+    scores = {"type": "scores", "season": 2025, "race_id": 9}
     assert received == {
-        race_channel(9): {"type": "results", "race_id": 9, "version": 2, "status": "provisional"},
-        season_channel(2025): {"type": "scores", "season": 2025, "race_id": 9},
-        user_channel(20): {"type": "notifications", "user_id": 20, "count": 2},
+        race_channel(9): [{"type": "results", "race_id": 9, "version": 2, "status": "provisional"}],
+        # One per game whose points changed, naming it.
+        season_channel(2025): [scores | {"game": "classic"}, scores | {"game": "grand_prix"}],
+        user_channel(20): [{"type": "notifications", "user_id": 20, "count": 2}],
     }
 
 

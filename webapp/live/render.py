@@ -10,6 +10,7 @@ from typing import Any
 
 from quart import Quart
 
+from webapp import games
 from webapp.events import Event
 from webapp.leaderboards.queries import Leaderboard, league_leaderboard, overall_leaderboard
 from webapp.live.hub import Renderer, Topic
@@ -37,8 +38,9 @@ def board_wants(topic: Topic, event: dict[str, Any]) -> bool:
         return topic.kind == "league" and event.get("league_id") == topic.ident
     if kind != Event.SCORES or event.get("season") != topic.season:
         return False
-    # An event naming its scoring system moves only that game's boards.
-    if event.get("system", topic.game) != topic.game:
+    # Each game's rescoring announces itself: other games' boards stay as they are. An
+    # event naming no game (from a process older than the field) is the default game's.
+    if event.get("game", games.DEFAULT_GAME) != topic.game:
         return False
     return topic.kind != "race" or event.get("race_id") == topic.ident
 

@@ -16,10 +16,10 @@ from tortoise import connections
 from webapp.events import (
     Event,
     ResultsEvent,
-    ScoresEvent,
     encode,
     notifications_event,
     race_channel,
+    scores_event,
     season_channel,
     user_channel,
 )
@@ -140,10 +140,10 @@ async def publish_results(
     season: int,
     version: int,
     status: str,
-    scores_changed: bool,
+    changed_games: Sequence[str],
     notified: Sequence[NewNotification],
 ) -> None:
-    """Announce a new result version, changed standings and each user's new notifications."""
+    """Announce a new result version, each game whose standings changed, and new notifications."""
     redis = get_redis()
     counts: dict[int, int] = {}
     for item in notified:
@@ -156,9 +156,9 @@ async def publish_results(
             "status": status,
         }
         pipe.publish(race_channel(race_id), encode(race_event))
-        if scores_changed:
-            season_event: ScoresEvent = {"type": Event.SCORES, "season": season, "race_id": race_id}
-            pipe.publish(season_channel(season), encode(season_event))
+        # One per game, so each game's live boards redraw for their own game's points only.
+        for game in changed_games:
+            pipe.publish(season_channel(season), encode(scores_event(season, race_id, game)))
         for user_id, count in sorted(counts.items()):
             pipe.publish(user_channel(user_id), encode(notifications_event(user_id, count)))
         await pipe.execute()
