@@ -11,7 +11,8 @@ from quart.typing import TestClientProtocol
 from tests.scoring.factories import BELGIUM, BELGIUM_LOCK, World
 from tests.stats.conftest import Corrected
 from webapp.errors import AppError
-from webapp.models import Notification, RaceStatus, TeamRaceScore, User
+from webapp.models import Notification, RaceResult, RaceStatus, TeamRaceScore, User
+from webapp.pipeline import rescore_race
 from webapp.stats.versions import compare_versions, race_timeline
 
 
@@ -83,6 +84,23 @@ async def test_one_version_has_nothing_to_compare(world: World) -> None:
     with pytest.raises(AppError) as error:
         await race_timeline(race_id=race.id + 100)
     assert error.value.status == 404
+
+
+async def test_a_rewritten_version_is_compared_afresh_after_its_rescoring(
+    corrected: Corrected,
+) -> None:
+    first = await compare_versions(race_id=corrected.race.id)
+    assert first is not None and "ZHO" not in {i.driver.code for i in first.drivers}
+    # A replay started over stores version 2 anew, differently (Zhou now classified 12th).
+    zhou = corrected.world.drivers["ZHO"].id
+    await RaceResult.filter(race_id=corrected.race.id, version=2, driver_id=zhou).update(
+        position_text="12", status="Finished"
+    )
+    await rescore_race(race_id=corrected.race.id)
+    again = await compare_versions(race_id=corrected.race.id)
+    assert again is not None
+    changes = {i.driver.code: {c.name: (c.old, c.new) for c in i.changes} for i in again.drivers}
+    assert changes["ZHO"]["position_text"][1] == "12"
 
 
 async def test_versions_api_lists_and_compares(
