@@ -373,11 +373,17 @@ async def ownership(
             counts[row["kind"]][str(row["id"])] = row["teams"]
         return counts
 
-    counts = await cache.cached(
-        key=CHARTS.key("ownership", season, game),
-        build=build,
-        gens=[cache.board_generation(season), cache.RACES],
-    )
+    async def read() -> dict[str, dict[str, int]]:
+        value: dict[str, dict[str, int]] = await cache.cached(
+            key=CHARTS.key("ownership", season, game),
+            build=build,
+            gens=[cache.board_generation(season), cache.RACES],
+        )
+        return value
+
+    # One pass over the season's lineups (seconds at 100,000 teams) serves every driver and
+    # constructor page: after a rescoring they all miss together, and one of them fills it.
+    counts: dict[str, dict[str, int]] = await cache.once(("chart-ownership", season, game), read)
     kind, ident = (
         ("driver", driver_id) if driver_id is not None else ("constructor", constructor_id)
     )
