@@ -1,18 +1,20 @@
-"""In Chromium on a 375 px wide screen: a player switches to Grand Prix and builds a team."""
+"""In Chromium at 375 px: a player switches to Grand Prix, builds a team and reads a race."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.steps import CHROMIUM, register, submit
-from tests.live.scenario import CHEAP
+from tests.live.scenario import CHEAP, race_one
 from tests.live.servers import running_web
 from webapp.models import Driver, LineupConstructor, Team
 
+SHOTS = Path(__file__).resolve().parent.parent.parent / ".paddock" / "screenshots"
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)",
@@ -55,4 +57,18 @@ async def test_a_grand_prix_team_on_a_phone(
     assert team.game == "grand_prix"
     assert await LineupConstructor.filter(lineup__team_id=team.id).count() == 2
     await expect(page.get_by_role("link", name="Grand Prix", exact=True)).to_be_visible()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+
+    # The race page switches between the games' tables, and fits the phone either way.
+    race = await race_one(season)
+    await page.goto(f"{site}/races/{race.id}")
+    await page.get_by_role("navigation", name="Game").get_by_role("link", name="Grand Prix").click()
+    await page.wait_for_url(re.compile(rf"/races/{race.id}\?game=grand_prix"))
+    await expect(page.get_by_role("heading", name="Grand Prix teams in this race")).to_be_visible()
+    await expect(page.locator('.game-switch [aria-current="page"]')).to_have_text("Grand Prix")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / "race-grand-prix-375.png"), full_page=True)
+    await page.get_by_role("navigation", name="Game").get_by_role("link", name="Classic").click()
+    await expect(page.get_by_role("heading", name="Classic teams in this race")).to_be_visible()
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -139,6 +139,11 @@ def board_topic(game: str) -> str:
     return "leaderboard" if game == games.DEFAULT_GAME else f"leaderboard:{game}"
 
 
+def race_topic(race_id: int, game: str) -> str:
+    """Return the live topic of a game's race board: `race:{id}` is classic's."""
+    return f"race:{race_id}" if game == games.DEFAULT_GAME else f"race:{race_id}:{game}"
+
+
 @pages.get("/leaderboard")
 async def leaderboard() -> Response:
     """Show a game's overall table of the season, a page at a time, with my teams picked out."""

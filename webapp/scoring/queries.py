@@ -273,3 +273,39 @@ def _line(kind: str, entry: RaceAssetScore) -> AssetLine:
         driver=entry.driver,
         constructor=entry.constructor,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRaceBreakdown:
+    """One of a player's teams and its score for one race, with each asset's share."""
+
+    team: Team
+    score: RaceScore | WeekendScore
+
+
+async def owner_race_breakdowns(
+    *,
+    race: Race,
+    owner_id: int,
+    system: str,
+    game: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> list[TeamRaceBreakdown]:
+    """Return a player's teams of `system` scored in a race, each with its breakdown for it.
+
+    `game` (the game's rules as plain data) asks for a per-session breakdown; without it
+    the breakdown is the scoring system's per driver (classic).
+    """
+    teams = await Team.filter(owner_id=owner_id, season_id=race.season_id, game=system).order_by(
+        "id"
+    )
+    found: list[TeamRaceBreakdown] = []
+    for team in teams:
+        # A player has a handful of teams: their whole score lists cost no more than a filter.
+        scores: list[RaceScore] | list[WeekendScore]
+        if game is None:
+            scores = await team_scores(team_id=team.id, system=system, now=now)
+        else:
+            scores = await weekend_scores(team_id=team.id, system=system, now=now, game=game)
+        found += [TeamRaceBreakdown(team, s) for s in scores if s.race.id == race.id]
+    return found

@@ -16,11 +16,16 @@ from webapp.fragments import render_block
 from webapp.games import registry
 from webapp.games.rescoring import per_session
 from webapp.leaderboards.bodies import Wanted, read_body
-from webapp.leaderboards.pages import HtmlBoard, page_args, wants_fragment
+from webapp.leaderboards.pages import HtmlBoard, page_args, race_topic, wants_fragment
 from webapp.models import RaceResult, Team
 from webapp.running import configured_season, season_now
 from webapp.schemas import ApiModel, Page
-from webapp.scoring.queries import driver_points, team_scores, weekend_scores
+from webapp.scoring.queries import (
+    driver_points,
+    owner_race_breakdowns,
+    team_scores,
+    weekend_scores,
+)
 
 api = Blueprint("scoring_api", __name__)
 pages = Blueprint("scoring_pages", __name__)
@@ -137,24 +142,28 @@ async def races(query_args: SeasonArgs) -> str:
 
 @pages.get("/races/<int:race_id>")
 async def race(race_id: int) -> str:
-    """Show a race: its counting results and the teams' points for it."""
+    """Show a race: its counting results and one game's table of the teams' points for it."""
+    game = registry.get(request.args.get("game", registry.DEFAULT_GAME)[:40])
     found = await get_race(race_id=race_id)
     results = (
         await RaceResult.filter(race_id=race_id, version=found.results_version)
         .select_related("driver", "constructor")
         .order_by("position_order")
     )
-    fantasy = await driver_points(race=found)
+    # A game scored per session has no single figure per driver: its points are per team.
+    session_rules = game.as_dict() if per_session(game) else None
+    fantasy = None if session_rules else await driver_points(race=found, system=game.name)
     offset, limit = page_args(request.args)
     user = await current_user()
+    topic = race_topic(race_id, game.name)
     # Live rows are the first page; other pages stay as read.
-    body_id = f"lb-body-race-{race_id}" if offset == 0 else "lb-body-page"
+    body_id = "lb-body-" + topic.replace(":", "-") if offset == 0 else "lb-body-page"
     fmt = HtmlBoard(path=f"/races/{race_id}", target="race-board", body_id=body_id)
     board_html = None
     try:
         board = await read_body(
             fmt,
-            Wanted(race_id=race_id, offset=offset, limit=limit),
+            Wanted(race_id=race_id, offset=offset, limit=limit, game=game.name),
             user_id=user.id if user else None,
             configured_season=configured_season(),
         )
@@ -166,9 +175,18 @@ async def race(race_id: int) -> str:
         "race": found,
         "results": results,
         "fantasy": fantasy,
+        "game": game,
+        "games": registry.all(),
         "board_html": board_html,
-        "live_topics": [f"race:{race_id}"] if board_html and offset == 0 else [],
+        "live_topics": [topic] if board_html and offset == 0 else [],
     }
     if wants_fragment() and board_html:
         return await render_block("scoring/race.html", "board", **context)
+    context["mine"] = (
+        await owner_race_breakdowns(
+            race=found, owner_id=user.id, system=game.name, game=session_rules
+        )
+        if user
+        else []
+    )
     return await render_template("scoring/race.html", **context)
