@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -16,6 +17,7 @@ from webapp.catalogue.queries import list_drivers
 from webapp.clock import app_now
 from webapp.errors import AppError
 from webapp.fragments import render_block
+from webapp.games.roster import ConstructorInfo
 from webapp.market.chips import cancel_chip, chip_states, play_chip
 from webapp.models import Constructor, Driver, League
 from webapp.responses import redirect_to
@@ -23,7 +25,7 @@ from webapp.running import configured_season, season_now
 from webapp.teams import rules, service
 from webapp.teams.deadline import Deadline, next_deadline
 from webapp.teams.locks import locked_lineups
-from webapp.teams.rules import RuleError
+from webapp.teams.rules import DriverInfo, RuleError
 from webapp.teams.service import TeamDetail
 
 pages = Blueprint("teams_pages", __name__)
@@ -72,9 +74,10 @@ async def builder_context(
     else:
         played = games.get((form.get("game") if form else None) or game or games.DEFAULT_GAME)
     drivers = await list_drivers(season=season)
-    infos = await service.season_drivers(season=season)
+    # The prices shown are the ones a save is charged: a market game's current ones.
+    infos = await service.season_drivers(season=season, game=played)
     with_cars = played.roster.constructors > 0
-    cons = await service.season_constructors(season=season) if with_cars else {}
+    cons = await service.season_constructors(season=season, game=played) if with_cars else {}
     field_errors: dict[str, str] = {}
     if form is None:
         picked = [d.id for d in detail.drivers] if detail else []
@@ -116,8 +119,12 @@ async def builder_context(
         "detail": detail,
         "game": played,
         "games": games.all(),
-        "groups": _by_constructor(drivers),
-        "constructors": await _on_offer(season) if with_cars else [],
+        "groups": _by_constructor(drivers, infos),
+        "constructors": (
+            _on_offer(await Constructor.filter(season_id=season), cons) if with_cars else []
+        ),
+        "driver_prices": {i: info.price for i, info in infos.items()},
+        "constructor_prices": {i: info.price for i, info in cons.items()},
         "picked": set(picked),
         "picked_constructors": set(cars),
         "captain_id": captain,
@@ -174,11 +181,12 @@ async def _market_context(
     }
 
 
-async def _on_offer(season: int) -> list[Constructor]:
-    """Return the constructors a lineup can buy (priced ones), dearest first."""
-    return await Constructor.filter(season_id=season, price__isnull=False).order_by(
-        "-price", "name"
-    )
+def _on_offer(
+    constructors: list[Constructor], priced: Mapping[int, ConstructorInfo]
+) -> list[Constructor]:
+    """Return the constructors a lineup can buy (priced ones), dearest first at shown prices."""
+    offered = [c for c in constructors if c.id in priced]
+    return sorted(offered, key=lambda c: (-priced[c.id].price, c.name))
 
 
 async def render_builder(status: int = 200, **context: Any) -> Response:
@@ -301,9 +309,14 @@ async def _leagues_of(team_id: int, *, private: bool) -> list[League]:
     return await (query if private else query.filter(is_public=True)).order_by("name")
 
 
-def _by_constructor(drivers: list[Driver]) -> list[tuple[str, list[Driver]]]:
+def _by_constructor(
+    drivers: list[Driver], priced: Mapping[int, DriverInfo]
+) -> list[tuple[str, list[Driver]]]:
     def team_name(d: Driver) -> str:
         return d.constructor.name if d.constructor else "No constructor"
 
-    ordered = sorted(drivers, key=lambda d: (team_name(d), -d.price, d.last_name))
+    def price(d: Driver) -> Decimal:
+        return priced[d.id].price if d.id in priced else Decimal(d.price)
+
+    ordered = sorted(drivers, key=lambda d: (team_name(d), -price(d), d.last_name))
     return [(name, list(group)) for name, group in groupby(ordered, key=team_name)]

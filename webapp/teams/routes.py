@@ -132,8 +132,8 @@ class TeamList(ApiModel):
     total: int
 
 
-def team_driver_out(driver: Driver) -> TeamDriverOut:
-    """Shape a lineup driver (constructor loaded) for the API."""
+def team_driver_out(driver: Driver, price: Decimal | None = None) -> TeamDriverOut:
+    """Shape a lineup driver (constructor loaded) for the API, at `price` if given."""
     return TeamDriverOut(
         id=driver.id,
         ref=driver.ref,
@@ -141,16 +141,29 @@ def team_driver_out(driver: Driver) -> TeamDriverOut:
         first_name=driver.first_name,
         last_name=driver.last_name,
         constructor=constructor_ref(driver.constructor),
-        price=Decimal(driver.price),
+        price=price if price is not None else Decimal(driver.price),
     )
 
 
-def team_constructor_out(constructor: Constructor) -> TeamConstructorOut:
-    """Shape a lineup constructor for the API."""
-    price = Decimal(constructor.price) if constructor.price is not None else None
+def team_constructor_out(
+    constructor: Constructor, price: Decimal | None = None
+) -> TeamConstructorOut:
+    """Shape a lineup constructor for the API, at `price` if given."""
+    if price is None and constructor.price is not None:
+        price = Decimal(constructor.price)
     return TeamConstructorOut(
         id=constructor.id, ref=constructor.ref, name=constructor.name, price=price
     )
+
+
+def lineup_driver(detail: TeamDetail, driver: Driver) -> TeamDriverOut:
+    """Shape a lineup driver at its price today in the team's game."""
+    return team_driver_out(driver, detail.price_of("drivers", driver))
+
+
+def lineup_constructor(detail: TeamDetail, constructor: Constructor) -> TeamConstructorOut:
+    """Shape a lineup constructor at its price today in the team's game."""
+    return team_constructor_out(constructor, detail.price_of("constructors", constructor))
 
 
 def team_out(detail: TeamDetail, *, viewer_id: int | None) -> TeamOut:
@@ -164,8 +177,8 @@ def team_out(detail: TeamDetail, *, viewer_id: int | None) -> TeamOut:
         game=team.game,
         owner=OwnerRef(id=team.owner.id, username=team.owner.username),
         points=team.points,
-        drivers=[team_driver_out(d) for d in detail.drivers] if mine else None,
-        constructors=[team_constructor_out(c) for c in detail.constructors] if mine else None,
+        drivers=[lineup_driver(detail, d) for d in detail.drivers] if mine else None,
+        constructors=[lineup_constructor(detail, c) for c in detail.constructors] if mine else None,
         captain_id=detail.captain_id if mine else None,
         budget_used=detail.budget_used if mine else None,
         budget_left=detail.budget_left if mine else None,
@@ -249,8 +262,8 @@ def lineup_out(view: service.LineupView) -> LineupOut:
     return LineupOut(
         team_id=detail.team.id,
         game=detail.team.game,
-        drivers=[team_driver_out(d) for d in detail.drivers],
-        constructors=[team_constructor_out(c) for c in detail.constructors],
+        drivers=[lineup_driver(detail, d) for d in detail.drivers],
+        constructors=[lineup_constructor(detail, c) for c in detail.constructors],
         captain_id=detail.captain_id,
         budget_used=detail.budget_used,
         budget_left=detail.budget_left,

@@ -18,6 +18,7 @@ from webapp.errors import AppError
 from webapp.games.roster import ConstructorInfo
 from webapp.leaderboards.refresh import add_team_to_boards
 from webapp.market.bank import cost
+from webapp.market.prices import AssetPrices, current_prices
 from webapp.market.transfers import MarketState, Plan, is_locked, market_state, plan_save
 from webapp.models import (
     Constructor,
@@ -44,6 +45,15 @@ class TeamDetail:
     captain_id: int | None
     budget_used: Decimal
     constructors: list[Constructor] = field(default_factory=list)
+    # Each lineup asset's price today in the team's game, by kind ("drivers", "constructors").
+    prices: dict[str, dict[int, Decimal]] = field(default_factory=dict)
+
+    def price_of(self, kind: str, asset: Driver | Constructor) -> Decimal | None:
+        """Return an asset's price today in the team's game (its starting one if none)."""
+        known = self.prices.get(kind, {})
+        if asset.id in known:
+            return known[asset.id]
+        return Decimal(asset.price) if asset.price is not None else None
 
     @property
     def game(self) -> games.Game:
@@ -56,27 +66,43 @@ class TeamDetail:
         return self.game.roster.budget - self.budget_used
 
 
-async def season_drivers(*, season: int) -> dict[int, DriverInfo]:
-    """Return the rules' view of every driver of a season, by id."""
+async def game_prices(*, game: games.Game | None, season: int) -> AssetPrices | None:
+    """Return the current prices of a game with a market; None: the starting prices hold."""
+    if game is None or game.market is None:
+        return None
+    return await current_prices(game=game.name, season_id=season)
+
+
+async def season_drivers(*, season: int, game: games.Game | None = None) -> dict[int, DriverInfo]:
+    """Return the rules' view of every driver of a season at `game`'s current prices, by id."""
     rows = await Driver.filter(season_id=season).select_related("constructor")
+    # A market game buys at its moved prices: what the bank charges is what the rules see.
+    moved = await game_prices(game=game, season=season)
     return {
         d.id: DriverInfo(
             id=d.id,
             name=f"{d.first_name} {d.last_name}",
             constructor_id=d.constructor.id if d.constructor else None,
             constructor_name=d.constructor.name if d.constructor else "",
-            price=Decimal(d.price),
+            price=moved.drivers.get(d.id, Decimal(d.price)) if moved else Decimal(d.price),
         )
         for d in rows
     }
 
 
-async def season_constructors(*, season: int) -> dict[int, ConstructorInfo]:
-    """Return the rules' view of every priced constructor of a season, by id."""
+async def season_constructors(
+    *, season: int, game: games.Game | None = None
+) -> dict[int, ConstructorInfo]:
+    """Return the rules' view of every priced constructor at `game`'s current prices, by id."""
     # An unpriced constructor cannot be bought: the rules see it as not on offer.
     rows = await Constructor.filter(season_id=season)
+    moved = await game_prices(game=game, season=season)
     return {
-        c.id: ConstructorInfo(id=c.id, name=c.name, price=Decimal(c.price))
+        c.id: ConstructorInfo(
+            id=c.id,
+            name=c.name,
+            price=moved.constructors.get(c.id, Decimal(c.price)) if moved else Decimal(c.price),
+        )
         for c in rows
         if c.price is not None
     }
@@ -95,8 +121,10 @@ async def check_pick(
 
     With `bank_checked` the market's bank limits the pick instead of the roster's budget.
     """
-    drivers = await season_drivers(season=season)
-    constructors = await season_constructors(season=season) if game.roster.constructors else {}
+    drivers = await season_drivers(season=season, game=game)
+    constructors = (
+        await season_constructors(season=season, game=game) if game.roster.constructors else {}
+    )
     problems = rules.roster_problems(
         game=game,
         driver_ids=driver_ids,
@@ -259,21 +287,36 @@ async def team_detail(*, team: Team) -> TeamDetail:
     if lineup is None:
         return TeamDetail(team=team, drivers=[], captain_id=None, budget_used=Decimal("0.0"))
     ids = [e.driver_id for e in lineup.drivers]
-    drivers = await Driver.filter(id__in=ids).select_related("constructor").order_by("-price", "id")
-    used = sum((Decimal(d.price) for d in drivers), Decimal("0.0"))
+    # A market game's lineup is worth its current prices, the ones its bank buys and sells at.
+    moved = await game_prices(game=games.get(team.game), season=team.season_id)
+    drivers = await Driver.filter(id__in=ids).select_related("constructor")
+    driver_prices = {
+        d.id: moved.drivers.get(d.id, Decimal(d.price)) if moved else Decimal(d.price)
+        for d in drivers
+    }
+    drivers = sorted(drivers, key=lambda d: (-driver_prices[d.id], d.id))
+    used = sum(driver_prices.values(), Decimal("0.0"))
     cars: list[Constructor] = []
+    car_prices: dict[int, Decimal] = {}
     if lineup.constructors:
         cars = list(
-            await Constructor.filter(
-                id__in=[e.constructor_id for e in lineup.constructors]
-            ).order_by("-price", "id")
+            await Constructor.filter(id__in=[e.constructor_id for e in lineup.constructors])
         )
         # Today's price, or the one paid when an admin has since taken it away.
         paid = {e.constructor_id: Decimal(e.price) for e in lineup.constructors}
-        used += sum((Decimal(c.price) if c.price else paid[c.id] for c in cars), Decimal("0.0"))
+        for c in cars:
+            start = Decimal(c.price) if c.price else paid[c.id]
+            car_prices[c.id] = moved.constructors.get(c.id, start) if moved else start
+        cars.sort(key=lambda c: (-car_prices[c.id], c.id))
+        used += sum(car_prices.values(), Decimal("0.0"))
     captain_id: int = lineup.captain_id
     return TeamDetail(
-        team=team, drivers=list(drivers), captain_id=captain_id, budget_used=used, constructors=cars
+        team=team,
+        drivers=list(drivers),
+        captain_id=captain_id,
+        budget_used=used,
+        constructors=cars,
+        prices={"drivers": driver_prices, "constructors": car_prices},
     )
 
 
