@@ -9,13 +9,13 @@ counted, its chip and the transfer penalty worked out by hand below.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
+from tests.market.bundled import LATER, bundled
 from webapp.catalogue.loader import load_season
 from webapp.games.grand_prix import GRAND_PRIX
 from webapp.games.model import Chip
@@ -33,35 +33,12 @@ from webapp.models import (
     User,
 )
 from webapp.pipeline import store_results
-from webapp.replay import ergast
-from webapp.results import feed_models as fm
-from webapp.results.rows import ResultSet, from_feed
 from webapp.scoring.queries import weekend_scores
 from webapp.settings import ROOT
 from webapp.teams.service import create_team, lineup_view, update_team
 
-LATER = datetime(2030, 1, 1, tzinfo=UTC)
-PAGE = ergast.Window(limit=100)
 assert GRAND_PRIX.market is not None
 CHIPS = {c.name: c for c in GRAND_PRIX.market.chips}
-
-
-def _race(payload: dict[str, Any]) -> fm.FeedRace | None:
-    races = fm.RaceEnvelope.model_validate(payload).MRData.RaceTable.Races
-    return races[0] if races else None
-
-
-def bundled(round_: int) -> ResultSet:
-    """Return a 2024 round's race, qualifying and sprint as the feed gives them."""
-    race = _race(
-        ergast.results(
-            season=2024, round=round_, now=LATER, final_after=timedelta(0), url="", page=PAGE
-        )
-    )
-    assert race is not None
-    qualifying = _race(ergast.qualifying(season=2024, round=round_, now=LATER, url="", page=PAGE))
-    sprint = _race(ergast.sprint(season=2024, round=round_, now=LATER, url="", page=PAGE))
-    return from_feed(race, qualifying=qualifying, sprint=sprint)
 
 
 async def stored_weekend(race: Race) -> Weekend:
