@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from quart import Quart
 
 BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 30.0
@@ -140,3 +143,28 @@ async def running_web(env: dict[str, str] | None = None) -> AsyncIterator[str]:
         yield base
     finally:
         process.stop()
+
+
+@asynccontextmanager
+async def serving(app: Quart) -> AsyncIterator[str]:
+    """Serve `app` with Hypercorn in this event loop on 127.0.0.1 for the block; yield its URL."""
+    config = Config()
+    port = free_port()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    config.errorlog = None
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(200):
+                try:
+                    if (await http.get(f"{base}/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+        yield base
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)

@@ -3,14 +3,11 @@ and a replay of 2024 whose real time the test moves by hand."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 from quart import Quart
 from redis.asyncio import Redis
 
@@ -21,7 +18,7 @@ from webapp.replay.routes import PREFIX
 from webapp.results.feed import FeedClient
 from webapp.settings import Settings
 
-from ..live.servers import free_port
+from ..live.servers import serving
 
 BEGAN = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 
@@ -43,28 +40,8 @@ async def replay_url(app: Quart, migrated: Settings) -> AsyncIterator[str]:
     from webapp.app import create_app
 
     served = create_app(migrated)
-    config = Config()
-    port = free_port()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    config.errorlog = None
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(served, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-    base = f"http://127.0.0.1:{port}"
-    try:
-        import httpx
-
-        async with httpx.AsyncClient() as http:
-            for _ in range(200):
-                try:
-                    if (await http.get(f"{base}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
+    async with serving(served) as base:
         yield f"{base}{PREFIX}"
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
 
 
 @pytest.fixture

@@ -13,15 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 from quart import Quart
 from quart.typing import TestClientProtocol
 
 from webapp.models import Driver, Lineup, Race, Team, TeamChip, TeamRaceScore, User
 from webapp.settings import Settings
 
-from ..live.servers import free_port
+from ..live.servers import serving
 
 Headers = Callable[[User], dict[str, str]]
 MakeUser = Callable[..., Awaitable[User]]
@@ -310,26 +308,8 @@ async def served(migrated: Settings, market: Market) -> AsyncIterator[str]:
     app = create_app(migrated)
     at = market.races[0].lock_at - timedelta(hours=1)
     app.config["CLOCK"] = lambda: at
-    config = Config()
-    port = free_port()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    config.errorlog = None
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(200):
-                try:
-                    if (await http.get(f"{base}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
+    async with serving(app) as base:
         yield base
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
 
 
 @pytest.mark.parametrize("repeat", range(3))
