@@ -13,6 +13,7 @@ from webapp.clock import app_now
 from webapp.leaderboards.bodies import Wanted, read_body
 from webapp.leaderboards.pages import HtmlBoard
 from webapp.live.render import board_body_id
+from webapp.market.prices import market_prices
 from webapp.running import configured_season, season_now
 
 pages = Blueprint("home_pages", __name__)
@@ -73,4 +74,6 @@ async def home() -> str:
         live_topics=["leaderboard"],
         races=await queries.list_races(season=season),
         drivers=await queries.list_drivers(season=season),
+        # Each game with a market charges its own current price beside the classic one.
+        markets=await market_prices(season_id=season),
     )

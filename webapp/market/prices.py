@@ -133,3 +133,29 @@ async def market_histories(*, season_id: int) -> dict[str, AssetHistories]:
         for game in registry.all()
         if game.market is not None
     }
+
+
+@dataclass(frozen=True, slots=True)
+class GamePrices:
+    """One market game's current prices of a season, to show beside the classic price."""
+
+    game: str
+    title: str
+    prices: AssetPrices
+
+    def driver(self, driver_id: int) -> Decimal | None:
+        """Return a driver's current price in this game (None: unknown to the season)."""
+        return self.prices.drivers.get(driver_id)
+
+    def constructor(self, constructor_id: int) -> Decimal | None:
+        """Return a constructor's current price in this game (None: never priced)."""
+        return self.prices.constructors.get(constructor_id)
+
+
+async def market_prices(*, season_id: int) -> list[GamePrices]:
+    """Return the current prices of a season in every game with a market, in the games' order."""
+    return [
+        GamePrices(game.name, game.title, await current_prices(game=game.name, season_id=season_id))
+        for game in registry.all()
+        if game.market is not None
+    ]

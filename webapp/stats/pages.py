@@ -10,6 +10,7 @@ from quart_schema import hide
 from webapp import games
 from webapp.auth.current import current_user
 from webapp.errors import AppError
+from webapp.market.prices import market_prices
 from webapp.models import Constructor, Driver, League, Team, User
 from webapp.stats import charts
 from webapp.stats.charts import ChartView
@@ -150,6 +151,7 @@ async def driver_page(driver_id: int) -> str:
     user = await current_user()
     season: int = driver.season_id
     data = await driver_series(driver_id=driver.id)
+    markets = await market_prices(season_id=season)
     name = f"{driver.first_name} {driver.last_name}"
     team = driver.constructor
     return await render_template(
@@ -166,6 +168,8 @@ async def driver_page(driver_id: int) -> str:
             if part
         ),
         price=driver.price,
+        market_prices=[(m.title, m.driver(driver.id)) for m in markets],
+        markets=markets,
         data=data,
         charts=_asset_charts(f"driver-{driver.id}", name, data),
         owned=await _ownership_by_game(user, season, driver_id=driver.id),
@@ -184,11 +188,14 @@ async def constructor_page(constructor_id: int) -> str:
     user = await current_user()
     season: int = team.season_id
     data = await constructor_series(constructor_id=team.id)
+    markets = await market_prices(season_id=season)
     return await render_template(
         "stats/asset.html",
         name=team.name,
         subtitle=f"Constructor · season {season}",
         price=team.price,
+        market_prices=[(m.title, m.constructor(team.id)) for m in markets],
+        markets=markets,
         data=data,
         charts=_asset_charts(f"constructor-{team.id}", team.name, data),
         owned=await _ownership_by_game(user, season, constructor_id=team.id),
