@@ -89,7 +89,13 @@ async def cpu_per_request(app: Asgi, path: str, headers: dict[str, str], n: int)
 
 
 async def main(
-    *, n: int, profile: str | None, sort: str, dump: str | None, chosen: list[Target]
+    *,
+    n: int,
+    profile: str | None,
+    sort: str,
+    dump: str | None,
+    chosen: list[Target],
+    edge: bool = True,
 ) -> None:
     """Measure each URL of the saturation benchmark, and the bare app, in CPU ms/request."""
     from bench.bare import app as bare
@@ -112,6 +118,8 @@ async def main(
     handler = logging.getLogger().handlers[0]
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(io.StringIO())
+    # Without the edge, every request is what the route costs: a kept page's renewal.
+    app.extensions["ready_reads"].enabled = edge
     await app.startup()
     await bare.startup()
     try:
@@ -146,6 +154,11 @@ if __name__ == "__main__":
     parser.add_argument("--profile", help="name of one URL to profile (as the table names it)")
     parser.add_argument("--sort", default="tottime", help="the profile's order (pstats keys)")
     parser.add_argument("--dump", help="also write the profile to this file (for pstats)")
+    parser.add_argument(
+        "--no-edge",
+        action="store_true",
+        help="send every request to its Quart route (no ready bytes at the edge)",
+    )
     args = parser.parse_args()
     # Each in a loop of its own, as the ORM's context is bound to the loop that opened it.
     subjects = asyncio.run(find_subjects())
@@ -159,5 +172,6 @@ if __name__ == "__main__":
             sort=args.sort,
             dump=args.dump,
             chosen=targets(subjects, pages, cookie),
+            edge=not args.no_edge,
         )
     )

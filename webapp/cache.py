@@ -122,11 +122,16 @@ async def generation(gen: Generation) -> int:
     return int(value or 0)
 
 
-async def bump(*gens: Generation) -> None:
-    """Start a new generation of each of `gens`; call after the change has committed."""
+def drop_local(*gens: Generation) -> None:
+    """Drop this process's local values that depend on `gens` (bumped in Redis just now)."""
     for local in _LOCALS:
         if local.depends_on & {gen.name for gen in gens}:
             local.clear()
+
+
+async def bump(*gens: Generation) -> None:
+    """Start a new generation of each of `gens`; call after the change has committed."""
+    drop_local(*gens)
     try:
         async with get_redis().pipeline(transaction=False) as pipe:
             for gen in gens:
@@ -150,6 +155,27 @@ async def cached(
     value = await build()
     await store([(key, stamp, json.dumps(value, separators=(",", ":")).encode())])
     return value
+
+
+async def stamped(
+    *, key: Key, build: Callable[[], Awaitable[bytes]], gens: Sequence[Generation]
+) -> bytes:
+    """Return the bytes kept under `key` for the current `gens`, built once on a miss."""
+    found = await lookup(gens, [key])
+    stamp = ".".join(map(str, found.numbers))
+    payload = found.fresh(0, stamp)
+    if payload is not None:
+        return payload
+
+    async def fill() -> bytes:
+        data = await build()
+        # Under the stamp read before the build: never newer than what the bytes show.
+        await store([(key, stamp, data)])
+        return data
+
+    # A busy page misses for every reader at once after a bump: one of them renders it.
+    built: bytes = await once((key.redis_key, stamp), fill)
+    return built
 
 
 @dataclass(frozen=True, slots=True)

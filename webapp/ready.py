@@ -1,9 +1,10 @@
 """The hottest reads answered from ready bytes at the ASGI edge, ahead of Quart's machinery.
 
 A deadline or chequered-flag rush is thousands of the same few reads: `/health` from the
-load balancers and the anonymous board pages of the API. Their bodies are ready bytes
-(`webapp.leaderboards.bodies`), so what Quart adds per request (request context, hooks,
-session, response object) was most of their cost. This layer answers them from the raw
+load balancers, the anonymous board pages of the API, and anonymous readers of the board
+and statistics pages (kept whole by their routes, see `webapp.pagecache`). Their bodies
+are ready bytes (`webapp.leaderboards.bodies`), so what Quart adds per request (request
+context, hooks, session, response object) was most of their cost. This layer answers them from the raw
 ASGI scope, byte for byte as the Quart routes do (tests compare the two), inside
 `security.RequestEdge`, which still logs, counts and dresses every answer.
 
@@ -34,9 +35,9 @@ from webapp.auth.ratelimit import API_COUNTED, client_address, counted
 from webapp.compression import MIN_BYTES, choose_encoding, compress
 from webapp.converters import MAX_ID
 from webapp.leaderboards.bodies import Body, Wanted, ready_body
-from webapp.leaderboards.pages import CSRF_SLOT, READY_PAGES
 from webapp.leaderboards.routes import JSON_BOARD
 from webapp.observability import exchange_var
+from webapp.pagecache import CSRF_SLOT, READY_PAGES
 from webapp.schemas import MAX_LIMIT
 from webapp.security import RequestEdge
 from webapp.settings import Settings
@@ -64,6 +65,18 @@ _NOT_MODIFIED_TYPE = (b"content-type", b"text/html; charset=utf-8")
 _HTML = _NOT_MODIFIED_TYPE
 _PAGE_VARY = (b"vary", b"HX-Request, Accept-Encoding, Cookie")
 PAGE_RULE = "/leaderboard"
+_ID = "[1-9][0-9]{0,9}"
+# Pages an anonymous reader may get as the last one did (their route keeps them, see
+# webapp.pagecache), with the route's rule each stands for in logs and metrics.
+PAGE_RULES = [
+    (re.compile(PAGE_RULE), PAGE_RULE),
+    (re.compile(f"/teams/{_ID}"), "/teams/<int:team_id>"),
+    (re.compile(f"/drivers/{_ID}"), "/drivers/<int:driver_id>"),
+    (re.compile(f"/constructors/{_ID}"), "/constructors/<int:constructor_id>"),
+    (re.compile(f"/leagues/{_ID}"), "/leagues/<int:league_id>"),
+    (re.compile(f"/races/{_ID}/versions"), "/races/<int:race_id>/versions"),
+    (re.compile("/players/[A-Za-z0-9_.-]{1,30}"), "/players/<username>"),
+]
 REFRESHING = "paddock.ready_page"
 COMPRESSED_KEPT = 256
 
@@ -165,8 +178,9 @@ class ReadyReads:
             self._route("/health")
             headers = [_JSON, (b"content-length", str(len(HEALTH)).encode()), _VARY]
             return 200, headers, HEALTH
-        if path == PAGE_RULE:
-            return self._page(scope)
+        for pattern, rule in PAGE_RULES:
+            if pattern.fullmatch(path):
+                return self._page(scope, rule)
         if path == BOARD_RULE:
             return await self._board(scope, league_id=None)
         if path.startswith("/api/v1/leagues/") and (found := _LEAGUE_PATH.fullmatch(path)):
@@ -216,7 +230,7 @@ class ReadyReads:
         self._route(LEAGUE_RULE if league_id else BOARD_RULE)
         return self._send_body(scope, body)
 
-    def _page(self, scope: HTTPScope) -> Answer | None:
+    def _page(self, scope: HTTPScope, rule: str) -> Answer | None:
         """Answer an anonymous reader with the page the last one got, and their own token."""
         if _header(scope, b"origin") or _header(scope, b"authorization") is not None:
             return None
@@ -241,7 +255,7 @@ class ReadyReads:
             page = page.replace(CSRF_SLOT, token.encode())
             if not held:
                 cookie = self.sessions.cookie({CSRF_KEY: token})
-        self._route(PAGE_RULE)
+        self._route(rule)
         return _send_page(scope, page, cookie)
 
     def _route(self, rule: str) -> None:

@@ -12,8 +12,8 @@ from quart import Quart
 from quart.typing import TestClientProtocol
 from redis.asyncio import Redis
 
-from webapp.leaderboards.pages import READY_PAGES
 from webapp.leaderboards.refresh import add_team_to_boards
+from webapp.pagecache import READY_PAGES
 from webapp.pipeline import rescore_race
 from webapp.ready import READY_READS, ReadyReads
 from webapp.teams.service import update_team

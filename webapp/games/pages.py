@@ -7,7 +7,7 @@ from quart_schema import hide
 
 from webapp import games
 from webapp.fragments import render_block
-from webapp.leaderboards.pages import wants_fragment
+from webapp.pagecache import wants_fragment
 
 pages = Blueprint("games_pages", __name__)
 

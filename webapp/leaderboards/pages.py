@@ -3,40 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from hashlib import blake2b
 from urllib.parse import urlencode
 
 from markupsafe import Markup
-from quart import Blueprint, Response, g, render_template, request, session
+from quart import Blueprint, Response, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from webapp import cache, games
-from webapp.auth.current import CSRF_KEY, current_user
+from webapp import games
+from webapp.auth.current import current_user
 from webapp.fragments import render_block
 from webapp.leaderboards.bodies import Wanted, read_body
 from webapp.leaderboards.queries import Leaderboard
+from webapp.pagecache import page_response, remember_anonymous_page, wants_fragment
 from webapp.running import configured_season
 
 pages = Blueprint("leaderboards_pages", __name__)
-# Anonymous readers' pages, by (path, query, fragment), with CSRF_SLOT for their token: a
-# second at most (the layout's deadline, banners and feed line move), and dropped at once
-# when this process bumps a board, a league, the races or the seasons.
-READY_PAGES = cache.Local(
-    "ready-page",
-    seconds=1,
-    depends_on=[cache.Generation("board"), cache.Generation("league"), cache.RACES, cache.SEASONS],
-    maxsize=256,
-)
-# Jinja escapes `<` in anything it renders: these bytes can only be the slot.
-CSRF_SLOT = b"<csrf-token>"
 PAGE_SIZE = 50
 SHARED_TEMPLATE = "leaderboards/_shared.html"
 MINE_TEMPLATE = "leaderboards/_mine.html"
-
-
-def wants_fragment() -> bool:
-    """Tell whether htmx asked for a piece of the page (not a boosted whole-page load)."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
 
 
 def page_args(args: MultiDict[str, str]) -> tuple[int, int]:
@@ -121,19 +105,6 @@ class HtmlBoard:
         return html + shared
 
 
-def page_response(html: str) -> Response:
-    """Answer with a page, or 304 when the browser holds these very bytes."""
-    data = html.encode()
-    etag = blake2b(data, digest_size=12).hexdigest()
-    if request.if_none_match.contains_weak(etag):
-        response = Response(status=304)
-    else:
-        response = Response(data, content_type="text/html; charset=utf-8")
-    response.set_etag(etag)
-    response.vary.add("HX-Request")
-    return response
-
-
 def board_topic(game: str) -> str:
     """Return the live topic of a game's overall board: `leaderboard` is classic's."""
     return "leaderboard" if game == games.DEFAULT_GAME else f"leaderboard:{game}"
@@ -175,16 +146,3 @@ async def leaderboard() -> Response:
         html = await render_template("leaderboards/index.html", **context)
     remember_anonymous_page(html, fragment=fragment)
     return page_response(html)
-
-
-def remember_anonymous_page(html: str, *, fragment: bool) -> None:
-    """Keep the page an anonymous reader got, their CSRF token taken out, for the edge."""
-    # What varies between anonymous readers of the same URL is only the token: the edge
-    # (webapp.ready) answers the next ones with this page and a token of their own.
-    if g.get("current_user") is not None or set(session.keys()) - {CSRF_KEY}:
-        return
-    token = session.get(CSRF_KEY)
-    page = html.encode()
-    if token:
-        page = page.replace(str(token).encode(), CSRF_SLOT)
-    READY_PAGES.put((request.path, request.query_string, fragment), page)

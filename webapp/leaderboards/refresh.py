@@ -133,6 +133,8 @@ async def _publish_meta(redis: Redis, *, season: int, system: str, races: list[i
         pipe.hset(meta_key(season), f"races:{system}", json.dumps(races))
         pipe.incr(cache.board_generation(season).redis_key)
         await pipe.execute()
+    # Bumped inside the transaction above: this process's kept pages go at once too.
+    cache.drop_local(cache.board_generation(season))
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,7 @@ async def add_team_to_boards(*, team_id: int) -> None:
         # Cached pages count the teams: after the board moves, so do their stamps.
         pipe.incr(cache.board_generation(season).redis_key)
         await pipe.execute()
+    cache.drop_local(cache.board_generation(season))
 
 
 async def league_membership_changed(*, league_id: int) -> None:

@@ -14,10 +14,11 @@ from webapp.converters import MAX_ID
 from webapp.errors import AppError
 from webapp.fragments import render_block
 from webapp.leaderboards.bodies import Wanted, read_body
-from webapp.leaderboards.pages import HtmlBoard, page_args, page_response
+from webapp.leaderboards.pages import HtmlBoard, page_args
 from webapp.leagues import service
 from webapp.leagues.service import MAX_TEAMS_DEFAULT
 from webapp.models import League, LeagueMember, Team, User
+from webapp.pagecache import anonymous_page, page_response
 from webapp.responses import redirect_to
 from webapp.running import configured_season, season_now
 from webapp.teams.pages import wants_fragment
@@ -131,10 +132,11 @@ async def league_page(league_id: int) -> Response:
     user = await current_user()
     league = await service.get_league(league_id=league_id, viewer=user)
     context = await _league_context(league, user)
+    answer = anonymous_page if user is None else page_response
     if wants_fragment():
-        return page_response(await render_block("leagues/league.html", "board", **context))
+        return answer(await render_block("leagues/league.html", "board", **context))
     context.update(values={}, errors={})
-    return page_response(await render_template("leagues/league.html", **context))
+    return answer(await render_template("leagues/league.html", **context))
 
 
 @pages.post("/leagues/<int:league_id>/join")

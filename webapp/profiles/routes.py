@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, render_template
+from quart import Blueprint, Response, render_template
 from quart_schema import hide, validate_response
 
 from webapp.auth.current import current_user
+from webapp.pagecache import anonymous_page, page_response
 from webapp.profiles.service import find_player, player_profile
 from webapp.schemas import ApiModel
 
@@ -51,11 +52,12 @@ async def profile(user_id: int) -> PlayerProfileOut:
 
 @pages.get("/players/<username>")
 @hide
-async def player_page(username: str) -> str:
+async def player_page(username: str) -> Response:
     """Show a player's profile; to the player, their history with private leagues too."""
     player = await find_player(username=username[:30])
     viewer = await current_user()
     own = viewer is not None and viewer.id == player.id
-    return await render_template(
+    html = await render_template(
         "profiles/player.html", profile=await player_profile(user=player, own=own), own=own
     )
+    return anonymous_page(html) if viewer is None else page_response(html)

@@ -16,8 +16,9 @@ from webapp.fragments import render_block
 from webapp.games import registry
 from webapp.games.rescoring import per_session
 from webapp.leaderboards.bodies import Wanted, read_body
-from webapp.leaderboards.pages import HtmlBoard, page_args, race_topic, wants_fragment
+from webapp.leaderboards.pages import HtmlBoard, page_args, race_topic
 from webapp.models import RaceResult, Team
+from webapp.pagecache import wants_fragment
 from webapp.running import configured_season, season_now
 from webapp.schemas import ApiModel, Page
 from webapp.scoring.queries import (

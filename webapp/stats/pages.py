@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from markupsafe import Markup
 from quart import Blueprint, Response, render_template, request
 from quart_schema import hide
 
-from webapp import games
+from webapp import cache, games
 from webapp.auth.current import current_user
 from webapp.errors import AppError
 from webapp.market.prices import market_prices
 from webapp.models import Constructor, Driver, League, Team, User
+from webapp.pagecache import PARTS, anonymous_page, page_response, shared_html
 from webapp.stats import charts
 from webapp.stats.charts import ChartView
 from webapp.stats.series import (
@@ -59,27 +62,46 @@ async def _charts() -> dict[str, Any]:
         ]
         return [chart for chart in made if chart is not None]
 
-    async def league_chart(league: League, user: User | None) -> ChartView | None:
+    async def league_chart(league: League, mine: set[int]) -> ChartView | None:
         data = await league_series(league_id=league.id)
-        mine: set[int] = set()
-        if user is not None:
-            teams = Team.filter(owner_id=user.id, memberships__league_id=league.id)
-            mine = {team.id for team in await teams.only("id")}
-            shown = {t["team_id"] for t in data["teams"]}
-            if mine - shown:
-                # The reader's teams are drawn even when they are not among the leaders.
-                extra = await league_series(league_id=league.id, team_ids=sorted(mine - shown))
-                data = {**data, "teams": data["teams"] + extra["teams"]}
+        shown = {t["team_id"] for t in data["teams"]}
+        if mine - shown:
+            # The reader's teams are drawn even when they are not among the leaders.
+            extra = await league_series(league_id=league.id, team_ids=sorted(mine - shown))
+            data = {**data, "teams": data["teams"] + extra["teams"]}
         return charts.league_chart(
             ident=f"league-{league.id}", name=league.name, data=data, mine=mine
         )
 
-    return {"team_charts": team_charts, "league_chart": league_chart}
+    async def league_charts(league: League, user: User | None) -> Markup:
+        mine: set[int] = set()
+        if user is not None:
+            teams = Team.filter(owner_id=user.id, memberships__league_id=league.id)
+            mine = {team.id for team in await teams.only("id")}
+        template = "stats/_league_charts.html"
+        if mine:
+            chart = await league_chart(league, mine)
+            # Rendered by our templates, every value escaped by Jinja: safe as it stands.
+            return Markup(await render_template(template, league=league, chart=chart))  # noqa: S704  # nosec B704
+
+        async def context() -> dict[str, Any]:
+            return {"league": league, "chart": await league_chart(league, set())}
+
+        # Drawn once per generation for everyone with no team of their own in it.
+        season: int = league.season_id
+        return await shared_html(
+            PARTS.key("league", league.id),
+            [cache.board_generation(season), cache.league_generation(league.id)],
+            template,
+            context,
+        )
+
+    return {"team_charts": team_charts, "league_charts": league_charts}
 
 
 @pages.get("/races/<int:race_id>/versions")
 @hide
-async def versions(race_id: int) -> str:
+async def versions(race_id: int) -> Response:
     """Show every version of a race's results and what changed between two of them."""
     user = await current_user()
     timeline = await race_timeline(race_id=race_id)
@@ -90,9 +112,10 @@ async def versions(race_id: int) -> str:
         user_id=user.id if user else None,
         timeline=timeline,
     )
-    return await render_template(
+    html = await render_template(
         "stats/versions.html", race=timeline.race, timeline=timeline, diff=diff, user=user
     )
+    return anonymous_page(html) if user is None else page_response(html)
 
 
 async def _my_leagues(user: User | None, season: int, game: str) -> list[int]:
@@ -129,7 +152,31 @@ async def _ownership_by_game(
     return owned
 
 
-def _asset_charts(ident: str, name: str, data: dict[str, Any]) -> dict[str, ChartView | None]:
+async def _asset_charts(
+    kind: str,
+    ident: int,
+    *,
+    name: str,
+    season: int,
+    series: Callable[[], Awaitable[dict[str, Any]]],
+) -> Markup:
+    """Return a driver's or constructor's charts, drawn once per generation of their data."""
+
+    async def context() -> dict[str, Any]:
+        # Read again under the stamp being filled: a bump since the page's read shows.
+        data = await series()
+        return {"data": data, "charts": _asset_views(f"{kind}-{ident}", name, data)}
+
+    # The generations of `data` (webapp.stats.series): a rescoring, a price, a rename.
+    return await shared_html(
+        PARTS.key(kind, ident),
+        [cache.board_generation(season), cache.DRIVERS],
+        "stats/_asset_charts.html",
+        context,
+    )
+
+
+def _asset_views(ident: str, name: str, data: dict[str, Any]) -> dict[str, ChartView | None]:
     last = {key: data[key][-FORM_RACES:] for key in ("labels", "points", "races")}
     return {
         "points": charts.points_chart(ident=f"{ident}-points", name=name, data=data),
@@ -143,7 +190,7 @@ def _asset_charts(ident: str, name: str, data: dict[str, Any]) -> dict[str, Char
 
 @pages.get("/drivers/<int:driver_id>")
 @hide
-async def driver_page(driver_id: int) -> str:
+async def driver_page(driver_id: int) -> Response:
     """Show a driver: points per race, form, price and who holds them."""
     driver = await Driver.get_or_none(id=driver_id).select_related("constructor")
     if driver is None:
@@ -154,7 +201,7 @@ async def driver_page(driver_id: int) -> str:
     markets = await market_prices(season_id=season)
     name = f"{driver.first_name} {driver.last_name}"
     team = driver.constructor
-    return await render_template(
+    html = await render_template(
         "stats/asset.html",
         name=name,
         subtitle=" · ".join(
@@ -171,16 +218,23 @@ async def driver_page(driver_id: int) -> str:
         market_prices=[(m.title, m.driver(driver.id)) for m in markets],
         markets=markets,
         data=data,
-        charts=_asset_charts(f"driver-{driver.id}", name, data),
+        asset_charts=await _asset_charts(
+            "driver",
+            driver.id,
+            name=name,
+            season=season,
+            series=lambda: driver_series(driver_id=driver.id),
+        ),
         owned=await _ownership_by_game(user, season, driver_id=driver.id),
         drivers=[],
         constructor=team,
     )
+    return anonymous_page(html) if user is None else page_response(html)
 
 
 @pages.get("/constructors/<int:constructor_id>")
 @hide
-async def constructor_page(constructor_id: int) -> str:
+async def constructor_page(constructor_id: int) -> Response:
     """Show a constructor: its drivers' points per race, form, price and who holds it."""
     team = await Constructor.get_or_none(id=constructor_id)
     if team is None:
@@ -189,7 +243,7 @@ async def constructor_page(constructor_id: int) -> str:
     season: int = team.season_id
     data = await constructor_series(constructor_id=team.id)
     markets = await market_prices(season_id=season)
-    return await render_template(
+    html = await render_template(
         "stats/asset.html",
         name=team.name,
         subtitle=f"Constructor · season {season}",
@@ -197,10 +251,17 @@ async def constructor_page(constructor_id: int) -> str:
         market_prices=[(m.title, m.constructor(team.id)) for m in markets],
         markets=markets,
         data=data,
-        charts=_asset_charts(f"constructor-{team.id}", team.name, data),
+        asset_charts=await _asset_charts(
+            "constructor",
+            team.id,
+            name=team.name,
+            season=season,
+            series=lambda: constructor_series(constructor_id=team.id),
+        ),
         owned=await _ownership_by_game(user, season, constructor_id=team.id),
         drivers=await Driver.filter(constructor_id=team.id).order_by("last_name"),
     )
+    return anonymous_page(html) if user is None else page_response(html)
 
 
 def team_arg(name: str) -> int | None:

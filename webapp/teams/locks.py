@@ -8,10 +8,14 @@ from datetime import datetime
 from tortoise.query_utils import Prefetch
 from tortoise.transactions import in_transaction
 
-from webapp import gameclock, games
+from webapp import cache, gameclock, games
 from webapp.market.transfers import is_locked
 from webapp.models import Lineup, LineupConstructor, LineupDriver, Race, RaceStatus, Team, TeamChip
 from webapp.teams.service import latest_lineup
+
+# Each season's races' (status, lock time): which have locked at a moment, for the keys of
+# what a team page keeps. A reschedule or cancellation here drops it at once.
+SEASON_LOCKS = cache.Local("season-locks", seconds=5.0, depends_on=[cache.RACES])
 
 
 @dataclass
@@ -81,6 +85,19 @@ async def locked_lineups(*, team: Team, now: datetime | None = None) -> list[Loc
         if counted:
             shown.append(LockedLineup(race=race, lineup=counted[-1]))
     return shown
+
+
+async def locked_race_count(*, season: int, now: datetime) -> int:
+    """Return how many of a season's races have locked at `now` (as `is_locked` tells)."""
+    races: list[tuple[str, datetime]] | None = SEASON_LOCKS.get(season)
+    if races is None:
+        rows = await Race.filter(season_id=season).values_list("status", "lock_at")
+        races = [(str(status), lock_at) for status, lock_at in rows]
+        SEASON_LOCKS.put(season, races)
+    return sum(
+        status != RaceStatus.CANCELLED and (status != RaceStatus.SCHEDULED or lock_at <= now)
+        for status, lock_at in races
+    )
 
 
 async def lock_due_races(*, now: datetime | None = None) -> list[Race]:

@@ -7,11 +7,12 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
+from markupsafe import Markup
 from quart import Blueprint, Response, current_app, render_template, request
 from quart_schema import hide
 from werkzeug.datastructures import MultiDict
 
-from webapp import games
+from webapp import cache, games
 from webapp.auth.current import current_user, require_user
 from webapp.catalogue.queries import list_drivers
 from webapp.clock import app_now
@@ -19,12 +20,13 @@ from webapp.errors import AppError
 from webapp.fragments import render_block
 from webapp.games.roster import ConstructorInfo
 from webapp.market.chips import cancel_chip, chip_states, play_chip
-from webapp.models import Constructor, Driver, League
+from webapp.models import Constructor, Driver, League, Team
+from webapp.pagecache import PARTS, anonymous_page, page_response, shared_html
 from webapp.responses import redirect_to
 from webapp.running import configured_season, season_now
 from webapp.teams import rules, service
 from webapp.teams.deadline import Deadline, next_deadline
-from webapp.teams.locks import locked_lineups
+from webapp.teams.locks import locked_lineups, locked_race_count
 from webapp.teams.rules import DriverInfo, RuleError
 from webapp.teams.service import TeamDetail
 
@@ -195,7 +197,7 @@ async def render_builder(status: int = 200, **context: Any) -> Response:
     if wants_fragment() and request.method == "POST":
         return Response(await render_block(TEMPLATE, "lineup_status", **context))
     if context.get("detail") is not None:
-        context["history"] = await locked_lineups(team=context["detail"].team, now=app_now())
+        context["team_record"] = await team_record(context["detail"].team)
         context["leagues"] = await _leagues_of(context["detail"].team.id, private=True)
     return Response(await render_template(TEMPLATE, **context), status=status)
 
@@ -251,7 +253,8 @@ async def team_page(team_id: int) -> Response:
         if request.method == "POST":
             await require_user()
             raise AppError.forbidden("This team is not yours")
-        return Response(await render_template("teams/team.html", **await _public(detail)))
+        html = await render_template("teams/team.html", **await _public(detail))
+        return anonymous_page(html) if user is None else page_response(html)
     if request.method == "GET":
         return await render_builder(**await builder_context(form=None, detail=detail))
     form = await request.form
@@ -298,9 +301,27 @@ async def _public(detail: TeamDetail) -> dict[str, Any]:
     return {
         "team": detail.team,
         "game": detail.game,
-        "history": await locked_lineups(team=detail.team, now=app_now()),
+        "team_record": await team_record(detail.team),
         "leagues": await _leagues_of(detail.team.id, private=False),
     }
+
+
+async def team_record(team: Team) -> Markup:
+    """Return a team's lineups of locked races, charts and scores, kept per generation."""
+    now = app_now()
+    season: int = team.season_id
+    # A race locking shows its lineup and score: the count of locked races is in the key.
+    locked = await locked_race_count(season=season, now=now)
+
+    async def context() -> dict[str, Any]:
+        return {"team": team, "history": await locked_lineups(team=team, now=now)}
+
+    return await shared_html(
+        PARTS.key("team", team.id, locked),
+        [cache.board_generation(season), cache.RACES, cache.DRIVERS],
+        "teams/_team_record.html",
+        context,
+    )
 
 
 async def _leagues_of(team_id: int, *, private: bool) -> list[League]:
