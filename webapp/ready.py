@@ -4,9 +4,9 @@ A deadline or chequered-flag rush is thousands of the same few reads: `/health` 
 load balancers, the anonymous board pages of the API, and anonymous readers of the board
 and statistics pages (kept whole by their routes, see `webapp.pagecache`). Their bodies
 are ready bytes (`webapp.leaderboards.bodies`), so what Quart adds per request (request
-context, hooks, session, response object) was most of their cost. This layer answers them from the raw
-ASGI scope, byte for byte as the Quart routes do (tests compare the two), inside
-`security.RequestEdge`, which still logs, counts and dresses every answer.
+context, hooks, session, response object) was most of their cost. This layer answers them
+from the raw ASGI scope, byte for byte as the Quart routes do (tests compare the two),
+inside `security.RequestEdge`, which still logs, counts and dresses every answer.
 
 Whatever it is not sure of goes on to Quart unchanged: another method, a caller with a
 credential (bearer token or session cookie), an `Origin` (CORS), a query it does not
