@@ -529,6 +529,30 @@ class RaceAssetScore(Model):
         )
 
 
+class AssetOwnership(Model):
+    """How many of a game's teams held each asset in the lineups that scored its latest race.
+
+    Derived data, written only by webapp/leaderboards/ownership.py (the results pipeline's
+    boards stage and the nightly rebuild), read by the driver and constructor pages: one row
+    per season and game, with the lineups counted and each asset's holders by id. No foreign
+    keys: every build replaces its row.
+    """
+
+    id = fields.IntField(primary_key=True)
+    season_id = fields.IntField()
+    game = fields.CharField(max_length=20)
+    # The race whose scored lineups were counted, and how many there were.
+    race_id = fields.IntField()
+    teams = fields.IntField()
+    # {"<driver id>": holders}, {"<constructor id>": holders}; an asset no one holds is absent.
+    drivers: dict[str, int] = fields.JSONField(default=dict)
+    constructors: dict[str, int] = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "asset_ownership"
+        unique_together = (("season_id", "game"),)
+
+
 class AssetPrice(Model):
     """An asset's price in a game with a market, set once after a race's results were first stored.
 

@@ -45,7 +45,6 @@ from webapp.stats.versions import compare_versions
 
 LOCK = datetime(2024, 4, 20, 6, 0, tzinfo=UTC)
 EARLY = LOCK - timedelta(days=2)
-AFTER = LOCK + timedelta(days=3)
 MINE = Lineup(
     drivers=("hamilton", "norris", "russell", "zhou", "sargeant"),
     captain="hamilton",
@@ -272,23 +271,22 @@ async def test_ownership_is_counted_per_game(shanghai: Shanghai) -> None:
         constructor_id=mercedes,
         game="grand_prix",
         league_ids=[shanghai.league.id],
-        now=AFTER,
     )
     assert (grand_prix["holding"], grand_prix["teams"], grand_prix["share"]) == (2, 2, 100.0)
     assert [(lg["holding"], lg["teams"]) for lg in grand_prix["leagues"]] == [(2, 2)]
     # Red Bull's drivers are Bob's, but a Grand Prix team holds a constructor by picking it.
     red_bull = shanghai.constructor("red_bull").id
-    held = await ownership(season=season, constructor_id=red_bull, game="grand_prix", now=AFTER)
+    held = await ownership(season=season, constructor_id=red_bull, game="grand_prix")
     assert (held["holding"], held["teams"]) == (1, 2)
     ferrari = shanghai.constructor("ferrari").id
     # Bob fields Leclerc but not Ferrari; Alice picked Ferrari without a Ferrari driver.
-    by_pick = await ownership(season=season, constructor_id=ferrari, game="grand_prix", now=AFTER)
+    by_pick = await ownership(season=season, constructor_id=ferrari, game="grand_prix")
     assert (by_pick["holding"], by_pick["teams"]) == (1, 2)
     # In the classic game a constructor is held through its drivers: Alice's Hamilton.
-    classic = await ownership(season=season, constructor_id=mercedes, game="classic", now=AFTER)
+    classic = await ownership(season=season, constructor_id=mercedes, game="classic")
     assert (classic["holding"], classic["teams"]) == (1, 1)
     hamilton = await ownership(
-        season=season, driver_id=shanghai.driver("hamilton").id, game="grand_prix", now=AFTER
+        season=season, driver_id=shanghai.driver("hamilton").id, game="grand_prix"
     )
     assert (hamilton["holding"], hamilton["share"]) == (1, 50.0)
 

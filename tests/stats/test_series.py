@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from tests.scoring.factories import BELGIUM_LOCK, SINGAPORE_LOCK
 from tests.stats.conftest import ROAD, Season2
 from webapp import cache
 from webapp.errors import AppError
@@ -21,11 +18,8 @@ from webapp.stats.series import (
     form,
     head_to_head,
     league_series,
-    ownership,
     team_series,
 )
-
-AFTER = SINGAPORE_LOCK + timedelta(days=1)
 
 
 async def test_team_points_and_overall_rank_after_each_race(two_races: Season2) -> None:
@@ -127,41 +121,3 @@ async def test_driver_and_constructor_points_form_and_flat_price(two_races: Seas
     # Belgium: HAM 25 + RUS 0; Singapore: RUS 12 + HAM 8. No constructor price yet: no line.
     assert (team["points"], team["prices"]) == ([25, 20], [])
     assert form([1, 2, 3, 4]) == 3.0 and form([]) is None
-
-
-async def test_ownership_counts_lineups_of_the_latest_locked_race(two_races: Season2) -> None:
-    season, drivers = two_races.world.season.year, two_races.world.drivers
-    zhou = await ownership(
-        season=season,
-        driver_id=drivers["ZHO"].id,
-        league_ids=[two_races.friends.id],
-        now=AFTER,
-    )
-    assert (zhou["holding"], zhou["teams"], zhou["share"]) == (2, 3, 66.7)
-    assert zhou["leagues"] == [
-        {
-            "league_id": two_races.friends.id,
-            "name": "Friends",
-            "teams": 2,
-            "holding": 1,
-            "share": 50.0,
-        }
-    ]
-    ferrari = drivers["LEC"].constructor_id  # type: ignore[attr-defined]
-    held = await ownership(season=season, constructor_id=ferrari, now=AFTER)
-    assert (held["holding"], held["teams"]) == (1, 3)
-
-
-async def test_ownership_never_shows_a_lineup_before_its_deadline(two_races: Season2) -> None:
-    season, world = two_races.world.season.year, two_races.world
-    # Between the locks, Belgium's lineups count: Gamma had none, Beta's first one had HUL.
-    between = BELGIUM_LOCK + timedelta(days=3)
-    hulk = await ownership(season=season, driver_id=world.drivers["HUL"].id, now=between)
-    assert (hulk["holding"], hulk["teams"]) == (1, 2)
-    await cache.bump(cache.RACES)
-    # A lineup saved after the last lock is no one's business yet.
-    await world.lineup(
-        two_races.alpha, ["VER", "HAM", "PIA", "ZHO", "RIC"], captain="VER", saved_at=AFTER
-    )
-    verstappen = await ownership(season=season, driver_id=world.drivers["VER"].id, now=AFTER)
-    assert (verstappen["holding"], verstappen["teams"]) == (1, 3)

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from webapp import cache, games
 from webapp.leaderboards.boards import Scope, encode, marker, meta_key
 from webapp.leaderboards.build import build_board, scored_races
+from webapp.leaderboards.ownership import build_ownership, has_ownership
 from webapp.leaderboards.standing import build_standing, standing_key
 from webapp.redis import get_redis
 
@@ -124,6 +125,9 @@ async def refresh_after_rescore(result: RescoreResult) -> None:
         kept = same_races and not result.touched_team_ids
         if not (kept and await redis.exists(standing_key(season, system).redis_key)):
             await build_standing(season=season, game=system)
+        # Ownership likewise: counted from the score rows of the season's latest scored race.
+        if not (kept and await has_ownership(season=season, game=system)):
+            await build_ownership(season=season, game=system)
         await _publish_meta(redis, season=season, system=system, races=races)
 
 
@@ -158,6 +162,7 @@ async def rebuild_leaderboards(*, season: int) -> RebuildReport:
             for race_id in races:
                 await build_board(redis, Scope(season, game.name, race_id=race_id), races)
             await build_standing(season=season, game=game.name)
+            await build_ownership(season=season, game=game.name)
             races_count = max(races_count, len(races))
             await _publish_meta(redis, season=season, system=game.name, races=races)
     return RebuildReport(season=season, teams=teams, races=races_count)

@@ -3,19 +3,20 @@
 Every function here answers what a chart draws: points per race, a rank after each race,
 cumulative points, a price, an ownership share. Values built from scores are cached under
 the season's board generation (bumped by every rescoring, new team and rename, like the
-tables), league ones also under the league's generation; see docs/stats.md.
+tables), league ones also under the league's generation; see docs/stats.md. Ownership over
+a game is read from the row the results pipeline keeps; a league's is cached like the rest.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from tortoise import connections
 
-from webapp import cache, gameclock, games
+from webapp import cache, games
 from webapp.errors import AppError
 from webapp.games import registry
+from webapp.leaderboards.ownership import count_league
 from webapp.leaderboards.standing import rank_after, read_standing
 from webapp.market.prices import PricePoint, market_histories, price_at
 from webapp.models import Constructor, Driver, League, Team
@@ -90,64 +91,17 @@ GROUP BY r.id, r.round, r.name
 ORDER BY r.round
 """
 
-# $1 season, $2 game, $3 now, $4 whether the game picks constructors. `counting` is the
-# lineup of every team of the game that counts for the season's latest locked race, public
-# once locked, so shares never reveal a lineup before its deadline. `held` is each counting
-# team's drivers, and its constructors: picked ones in a game that picks them, else those
-# of its drivers. Both ownership queries below read these.
-HELD_SQL = """
-WITH latest AS (
-    SELECT lock_at FROM races
-    WHERE season_id = $1 AND status <> 'cancelled' AND lock_at <= $3
-    ORDER BY lock_at DESC LIMIT 1
-),
-counting AS (
-    SELECT DISTINCT ON (l.team_id) l.team_id, l.id AS lineup_id
-    FROM lineups l JOIN teams t ON t.id = l.team_id CROSS JOIN latest
-    WHERE t.season_id = $1 AND t.game = $2 AND l.saved_at < latest.lock_at
-    ORDER BY l.team_id, l.saved_at DESC, l.id DESC
-),
-held AS (
-    SELECT c.team_id, ld.driver_id, NULL::int AS constructor_id
-    FROM counting c JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
-    UNION ALL
-    SELECT c.team_id, NULL, d.constructor_id
-    FROM counting c
-    JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
-    JOIN drivers d ON d.id = ld.driver_id
-    WHERE NOT $4::boolean
-    UNION ALL
-    SELECT c.team_id, NULL, lc.constructor_id
-    FROM counting c JOIN lineup_constructors lc ON lc.lineup_id = c.lineup_id
-    WHERE $4::boolean
-)
+# The counts the results pipeline keeps (webapp/leaderboards/ownership.py), one row read by
+# its key: $1 season, $2 game, $3 whether the asset is a driver, $4 its id. How many lineups
+# counted, how many held the asset, and the race they scored.
+OWNERSHIP_SQL = """
+SELECT o.teams,
+       COALESCE((CASE WHEN $3::boolean THEN o.drivers ELSE o.constructors END
+                 ->> ($4::int)::text)::int, 0) AS holding,
+       o.race_id, r.name AS race_name, r.round
+FROM asset_ownership o LEFT JOIN races r ON r.id = o.race_id
+WHERE o.season_id = $1 AND o.game = $2
 """
-
-# How many counting lineups hold each driver and each constructor, and how many there are.
-OWNERSHIP_TAIL = """
-SELECT 'driver' AS kind, driver_id AS id, COUNT(DISTINCT team_id)::int AS teams
-FROM held WHERE driver_id IS NOT NULL GROUP BY driver_id
-UNION ALL
-SELECT 'constructor', constructor_id, COUNT(DISTINCT team_id)::int
-FROM held WHERE constructor_id IS NOT NULL GROUP BY constructor_id
-UNION ALL
-SELECT 'all', 0, COUNT(*)::int FROM counting
-"""
-OWNERSHIP_SQL = HELD_SQL + OWNERSHIP_TAIL
-
-# The same counts within each of some leagues ($5), for one driver ($6) or constructor ($7).
-LEAGUE_OWNERSHIP_TAIL = """
-SELECT m.league_id, COUNT(DISTINCT c.team_id)::int AS teams,
-       COUNT(DISTINCT h.team_id) FILTER (
-           WHERE h.driver_id = $6::int OR h.constructor_id = $7::int
-       )::int AS holding
-FROM counting c
-JOIN league_members m ON m.team_id = c.team_id
-LEFT JOIN held h ON h.team_id = c.team_id
-WHERE m.league_id = ANY($5::int[])
-GROUP BY m.league_id
-"""
-LEAGUE_OWNERSHIP_SQL = HELD_SQL + LEAGUE_OWNERSHIP_TAIL
 
 
 async def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -361,67 +315,73 @@ async def ownership(
     constructor_id: int | None = None,
     league_ids: list[int] | None = None,
     game: str = DEFAULT_SYSTEM,
-    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Return the share of the game's teams holding a driver or constructor, and per league."""
-    now = now or gameclock.now()
-    picks = games.get(game).roster.constructors > 0
+    """Return the share of the game's teams holding a driver or constructor, and per league.
 
-    async def build() -> dict[str, Any]:
-        counts: dict[str, dict[str, int]] = {"driver": {}, "constructor": {}, "all": {}}
-        for row in await _rows(OWNERSHIP_SQL, [season, game, now, picks]):
-            counts[row["kind"]][str(row["id"])] = row["teams"]
-        return counts
-
-    async def read() -> dict[str, dict[str, int]]:
-        value: dict[str, dict[str, int]] = await cache.cached(
-            key=CHARTS.key("ownership", season, game),
-            build=build,
-            gens=[cache.board_generation(season), cache.RACES],
-        )
-        return value
-
-    # One pass over the season's lineups (seconds at 100,000 teams) serves every driver and
-    # constructor page: after a rescoring they all miss together, and one of them fills it.
-    counts: dict[str, dict[str, int]] = await cache.once(("chart-ownership", season, game), read)
-    kind, ident = (
-        ("driver", driver_id) if driver_id is not None else ("constructor", constructor_id)
-    )
-    teams = int(counts["all"].get("0", 0))
-    holding = int(counts[kind].get(str(ident), 0))
+    Overall, the counts the results pipeline built from the lineups that scored the season's
+    latest scored race (`race`, None before any): a read never counts the game's lineups.
+    """
+    games.get(game)
+    is_driver = driver_id is not None
+    ident = driver_id if is_driver else constructor_id
+    rows = await _rows(OWNERSHIP_SQL, [season, game, is_driver, ident])
+    if not rows:
+        return {"teams": 0, "holding": 0, "share": 0.0, "race": None, "leagues": []}
+    row = rows[0]
+    teams, holding = int(row["teams"]), int(row["holding"])
+    race = {"id": row["race_id"], "name": row["race_name"], "round": row["round"]}
     result: dict[str, Any] = {
         "teams": teams,
         "holding": holding,
         "share": share(holding, teams),
+        "race": race,
         "leagues": [],
     }
-    if league_ids:
-        rows = await _rows(
-            LEAGUE_OWNERSHIP_SQL,
-            [
-                season,
-                game,
-                now,
-                picks,
-                league_ids,
-                driver_id,
-                constructor_id if driver_id is None else None,
-            ],
-        )
-        names = dict(await League.filter(id__in=league_ids).values_list("id", "name"))
-        by_league = {row["league_id"]: row for row in rows}
-        for league_id in sorted(league_ids, key=lambda i: (str(names.get(i, "")), i)):
-            row = by_league.get(league_id, {"teams": 0, "holding": 0})
+    wanted = sorted(set(league_ids or []))
+    if wanted:
+        names = dict(await League.filter(id__in=wanted).values_list("id", "name"))
+        kind = "drivers" if is_driver else "constructors"
+        for league_id in sorted(wanted, key=lambda i: (str(names.get(i, "")), i)):
+            counts = await _league_counts(
+                season=season, league_id=league_id, game=game, race_id=race["id"]
+            )
+            in_league = counts["teams"].get("0", 0)
+            held = counts[kind].get(str(ident), 0)
             result["leagues"].append(
                 {
                     "league_id": league_id,
                     "name": names.get(league_id, ""),
-                    "teams": row["teams"],
-                    "holding": row["holding"],
-                    "share": share(row["holding"], row["teams"]),
+                    "teams": in_league,
+                    "holding": held,
+                    "share": share(held, in_league),
                 }
             )
     return result
+
+
+async def _league_counts(
+    *, season: int, league_id: int, game: str, race_id: int
+) -> dict[str, dict[str, int]]:
+    """Return a league's ownership counts of a race, counted by index on a miss."""
+
+    async def build() -> dict[str, dict[str, int]]:
+        return await count_league(league_id=league_id, game=game, race_id=race_id)
+
+    # Every asset of the league at once: one count serves each driver and constructor page
+    # its members read until a rescoring (board) or a join or leave (league) moves it.
+    async def read() -> dict[str, dict[str, int]]:
+        value: dict[str, dict[str, int]] = await cache.cached(
+            key=CHARTS.key("ownership", league_id, game, race_id),
+            build=build,
+            gens=[cache.board_generation(season), cache.league_generation(league_id)],
+        )
+        return value
+
+    # A big league's readers miss together after a rescoring: one of them counts it.
+    counts: dict[str, dict[str, int]] = await cache.once(
+        ("chart-ownership", league_id, game, race_id), read
+    )
+    return counts
 
 
 def _system(game: str) -> str:
