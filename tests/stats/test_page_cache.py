@@ -90,9 +90,15 @@ async def test_a_correction_shows_on_the_team_page_at_once(
     assert first_race in await text(app.test_client(), url)  # kept: the edge answered
     assert first_race in await text(visitor, url)
     assert served("/teams/<int:team_id>") == before + 1
+    versions = f"/races/{two_races.belgium.id}/versions"
+    for client in (app.test_client(), visitor):
+        assert 'id="diff"' not in await text(client, versions)  # one version: nothing to compare
     # The stewards' call reversed: Russell (Alpha's captain) keeps his win.
     await two_races.world.results(two_races.belgium, ROAD)
     await rescore_race(race_id=two_races.belgium.id)
+    for client in (app.test_client(), visitor):
+        html = await text(client, versions)
+        assert "Version 1 → version 2" in html and "<span>version 2" in html
     owner = app.test_client()
     await login(owner, two_races.alice)
     for client in (app.test_client(), visitor, owner):

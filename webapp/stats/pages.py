@@ -112,8 +112,30 @@ async def versions(race_id: int) -> Response:
         user_id=user.id if user else None,
         timeline=timeline,
     )
+    race = timeline.race
+    season: int = race.season_id
+
+    async def context() -> dict[str, Any]:
+        return {"race": race, "timeline": timeline, "diff": diff}
+
+    # What the versions and the compared pair are is in the key; the rows of a version never
+    # change, and a rescoring (a new version, a replay started over) moves the board.
+    pair = (diff.old, diff.new) if diff is not None else (0, 0)
+    shared = await shared_html(
+        PARTS.key(
+            "versions", race.id, race.status, race.results_version, len(timeline.entries), *pair
+        ),
+        [cache.board_generation(season), cache.RACES],
+        "stats/_versions_shared.html",
+        context,
+    )
     html = await render_template(
-        "stats/versions.html", race=timeline.race, timeline=timeline, diff=diff, user=user
+        "stats/versions.html",
+        race=race,
+        timeline=timeline,
+        diff=diff,
+        user=user,
+        versions_shared=shared,
     )
     return anonymous_page(html) if user is None else page_response(html)
 
