@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -13,7 +14,8 @@ from tests.stats.conftest import Corrected
 from webapp.errors import AppError
 from webapp.models import Notification, RaceResult, RaceStatus, TeamRaceScore, User
 from webapp.pipeline import rescore_race
-from webapp.stats.versions import compare_versions, race_timeline
+from webapp.redis import get_redis
+from webapp.stats.versions import TEAM_DIFFS, compare_versions, race_timeline
 
 
 async def test_timeline_labels_each_version_and_the_final_call(corrected: Corrected) -> None:
@@ -135,3 +137,31 @@ async def test_versions_api_lists_and_compares(
     assert (await unknown.get_json())["error"]["details"] == {
         "fields": {"to": "No version 9 of these results"}
     }
+
+
+async def test_my_teams_part_is_worked_out_once_per_pair_and_team(corrected: Corrected) -> None:
+    race, alice = corrected.race, corrected.alice
+    # A second team of Alice's without a lineup for the race: scored nowhere, listed nowhere.
+    idle = await corrected.world.team("Idle", owner=alice)
+    first = await compare_versions(race_id=race.id, user_id=alice.id)
+    assert first is not None and [t.team_name for t in first.teams] == ["Alpha"]
+    redis = get_redis()
+    kept = await redis.get(TEAM_DIFFS.key(race.id, 1, 2, corrected.alpha.id).redis_key)
+    assert kept is not None
+    stamp, _, payload = kept.partition("\n")
+    assert json.loads(payload) == first.teams[0].dump()
+    assert await redis.get(TEAM_DIFFS.key(race.id, 1, 2, idle.id).redis_key) == stamp + "\nnull"
+    # The next read takes the kept change as it is: shown altered, it was not worked out again.
+    altered = {**json.loads(payload), "after": 999}
+    await redis.set(
+        TEAM_DIFFS.key(race.id, 1, 2, corrected.alpha.id).redis_key,
+        stamp + "\n" + json.dumps(altered),
+    )
+    again = await compare_versions(race_id=race.id, user_id=alice.id)
+    assert again is not None and again.teams[0].after == 999
+    assert again.teams[0].assets == first.teams[0].assets
+    assert [d.code for d in again.teams[0].touched] == [d.code for d in first.teams[0].touched]
+    # A rescoring moves the board generation: the change is worked out again.
+    await rescore_race(race_id=race.id)
+    fresh = await compare_versions(race_id=race.id, user_id=alice.id)
+    assert fresh is not None and fresh.teams[0].dump() == first.teams[0].dump()

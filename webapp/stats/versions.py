@@ -10,6 +10,7 @@ counting version that is exactly what rescoring stored.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,8 @@ SESSION_COMPARED = {
 }
 SESSIONS = ("qualifying", "sprint", "race")
 DIFFS = cache.Namespace("diff", ttl=3600)
+# What a change between two versions did to one team (or null: not scored in the race).
+TEAM_DIFFS = cache.Namespace("diff-team", ttl=3600)
 FIELD_NAMES = {
     "position_text": "position",
     "status": "status",
@@ -118,17 +121,63 @@ class AssetChange:
 
 
 @dataclass(frozen=True, slots=True)
+class AssetRef:
+    """A driver or constructor as a team's change names it."""
+
+    id: int
+    ref: str
+    name: str
+    code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class TeamChange:
     """One of my teams in the race: its touched assets and its points under each version."""
 
     team_id: int
     team_name: str
-    touched: list[Driver]
+    touched: list[AssetRef]
     before: int
     after: int
     game: str = "classic"
-    touched_constructors: list[Constructor] = field(default_factory=list)
+    touched_constructors: list[AssetRef] = field(default_factory=list)
     assets: list[AssetChange] = field(default_factory=list)
+
+    def dump(self) -> dict[str, Any]:
+        """Return the change as JSON-ready data (what the cache keeps)."""
+        return {
+            "team_id": self.team_id,
+            "team_name": self.team_name,
+            "game": self.game,
+            "before": self.before,
+            "after": self.after,
+            "touched": [[r.id, r.ref, r.name, r.code] for r in self.touched],
+            "touched_constructors": [
+                [r.id, r.ref, r.name, r.code] for r in self.touched_constructors
+            ],
+            "assets": [
+                [a.kind, a.id, a.name, a.before, a.after, a.touched, a.captain] for a in self.assets
+            ],
+        }
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> TeamChange:
+        """Return the change `dump` gave."""
+        return cls(
+            team_id=data["team_id"],
+            team_name=data["team_name"],
+            game=data["game"],
+            before=data["before"],
+            after=data["after"],
+            touched=[AssetRef(*r) for r in data["touched"]],
+            touched_constructors=[AssetRef(*r) for r in data["touched_constructors"]],
+            assets=[
+                AssetChange(
+                    kind=kind, id=ident, name=name, before=before, after=after, touched=t, captain=c
+                )
+                for kind, ident, name, before, after, t, c in data["assets"]
+            ],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,38 +414,69 @@ async def compare_versions(
             for session in SESSIONS
         }
         diff.teams.extend(
-            await team_changes(
-                race_id=race_id,
-                user_id=user_id,
-                old_rows=await _light_rows(race_id, old),
-                new_rows=await _light_rows(race_id, new),
-                changed=by_session,
+            await my_team_changes(
+                race=timeline.race, old=old, new=new, user_id=user_id, changed=by_session
             )
         )
     return diff
 
 
+async def my_team_changes(
+    *, race: Race, old: int, new: int, user_id: int, changed: dict[str, set[int]]
+) -> list[TeamChange]:
+    """Return each of the user's teams scored in the race, worked out once per team and pair."""
+    teams = Team.filter(owner_id=user_id, season_id=race.season_id)
+    mine = [team.id for team in await teams.only("id").order_by("id")]
+    if not mine:
+        return []
+    # A version's rows never change, nor does the lineup counting for a locked race: what a
+    # pair did to a team is kept until a rescoring, a new team or a rename moves the board.
+    keys = [TEAM_DIFFS.key(race.id, old, new, team_id) for team_id in mine]
+    found = await cache.lookup([cache.board_generation(race.season_id)], keys)
+    stamp = str(found.numbers[0])
+    kept: dict[int, TeamChange | None] = {}
+    for index, team_id in enumerate(mine):
+        payload = found.fresh(index, stamp)
+        if payload is not None:
+            data = json.loads(payload)
+            kept[team_id] = TeamChange.load(data) if data is not None else None
+    missing = [team_id for team_id in mine if team_id not in kept]
+    if missing:
+        worked = await team_changes(
+            race_id=race.id,
+            team_ids=missing,
+            old_rows=await _light_rows(race.id, old),
+            new_rows=await _light_rows(race.id, new),
+            changed=changed,
+        )
+        by_team: dict[int, TeamChange | None] = {team_id: None for team_id in missing}
+        by_team.update({t.team_id: t for t in worked})
+        kept.update(by_team)
+        await cache.store(
+            (
+                TEAM_DIFFS.key(race.id, old, new, team_id),
+                stamp,
+                json.dumps(t.dump() if t else None, separators=(",", ":")).encode(),
+            )
+            for team_id, t in by_team.items()
+        )
+    return [t for team_id in mine if (t := kept[team_id]) is not None]
+
+
 async def team_changes(
     *,
     race_id: int,
-    user_id: int,
+    team_ids: list[int],
     old_rows: VersionRows,
     new_rows: VersionRows,
     changed: dict[str, set[int]],
 ) -> list[TeamChange]:
-    """Return each of the user's teams scored in the race with its points under both versions."""
+    """Return each of these teams scored in the race with its points under both versions."""
     teams: list[TeamChange] = []
-    # The player's few teams first: the race's scores are looked up by team, not scanned.
-    race = await Race.get(id=race_id)
-    mine = await Team.filter(owner_id=user_id, season_id=race.season_id).values_list(
-        "id", flat=True
-    )
-    if not mine:
-        return []
     for game in registry.all():
         scores = (
             await TeamRaceScore.filter(
-                race_id=race_id, scoring_system=game.name, team_id__in=list(mine)
+                race_id=race_id, scoring_system=game.name, team_id__in=team_ids
             )
             .select_related("team", "lineup")
             .order_by("team_id")
@@ -523,17 +603,25 @@ async def _game_changes(
             TeamChange(
                 team_id=score.team_id,
                 team_name=score.team.name,
-                touched=[drivers[a.id] for a in assets if a.kind == "driver" and a.touched],
+                touched=[_ref(drivers[a.id]) for a in assets if a.kind == "driver" and a.touched],
                 before=totals[old_rows.version].get(score.team_id, sum(a.before for a in assets)),
                 after=totals[new_rows.version].get(score.team_id, sum(a.after for a in assets)),
                 game=game.name,
                 touched_constructors=[
-                    constructors[a.id] for a in assets if a.kind == "constructor" and a.touched
+                    _ref(constructors[a.id])
+                    for a in assets
+                    if a.kind == "constructor" and a.touched
                 ],
                 assets=assets,
             )
         )
     return teams
+
+
+def _ref(asset: Driver | Constructor) -> AssetRef:
+    if isinstance(asset, Driver):
+        return AssetRef(asset.id, asset.ref, asset.code or asset.last_name, asset.code)
+    return AssetRef(asset.id, asset.ref, asset.name)
 
 
 def _invalid(message: str, *, field: str) -> AppError:
