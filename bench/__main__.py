@@ -1,5 +1,6 @@
-"""Run every benchmark in one go: price changes over a season, rescoring (baseline beside it),
-leaderboard reads, reads at saturation (wrk, beside a bare Quart app), live fan-out.
+"""Run every benchmark in one go: price changes over a season, ownership counts, rescoring
+(baseline beside it), leaderboard reads, reads at saturation (wrk, beside a bare Quart app),
+live fan-out.
 
 Each step runs in a process of its own, on a fresh benchmark database for each team count;
 the reads run against the boards the last rescoring left.
@@ -40,6 +41,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=12, help="saturation: seconds per URL")
     parser.add_argument("--skip-live", action="store_true")
     parser.add_argument("--skip-prices", action="store_true")
+    parser.add_argument("--skip-ownership", action="store_true")
     args = parser.parse_args()
     if args.saturation_only:
         run("bench.saturation", "--seconds", str(args.seconds))
@@ -47,6 +49,9 @@ if __name__ == "__main__":
     # First: it starts from a fresh database, and the reads need the boards rescoring leaves.
     if not args.skip_prices:
         run("bench.prices")
+    # Also from a fresh database of its own: before the rescoring the reads run on.
+    if not args.skip_ownership:
+        run("bench.ownership")
     for teams in args.teams or [100_000]:
         run("bench.rescore", "--teams", str(teams))
     if not args.skip_reads:

@@ -11,7 +11,7 @@ from tests.scoring.factories import BELGIUM, BELGIUM_LOCK, SINGAPORE, SINGAPORE_
 from tests.stats.conftest import EARLY, Season2
 from tests.stats.test_chart_pages import html_of
 from webapp.leaderboards.refresh import league_membership_changed, rebuild_leaderboards
-from webapp.models import AssetOwnership, LeagueMember, RaceStatus, User
+from webapp.models import AssetOwnership, LeagueMember, RaceStatus, TeamRaceScore, User
 from webapp.pipeline import rescore_race
 from webapp.stats.series import ownership
 
@@ -143,3 +143,15 @@ async def test_league_counts_follow_a_member_joining(
     await login(client, two_races.alice)
     html = await html_of(client, f"/drivers/{zhou}")
     assert '<td class="num">3</td><td class="num">2</td><td class="num">66.7%</td>' in html
+
+
+async def test_a_season_without_scores_has_no_counts_after_the_rebuild(
+    two_races: Season2,
+) -> None:
+    season, zhou = two_races.world.season.year, two_races.world.drivers["ZHO"].id
+    # A replay started over empties the season's scores, then rebuilds its boards.
+    await TeamRaceScore.filter(race__season_id=season).delete()
+    await rebuild_leaderboards(season=season)
+    assert await stored(season) == {}
+    nothing = await ownership(season=season, driver_id=zhou, league_ids=[two_races.friends.id])
+    assert (nothing["teams"], nothing["race"], nothing["leagues"]) == (0, None, [])
