@@ -85,9 +85,17 @@ SELECT t.id, $1, ($2::text[])[1 + (hashint4(t.id + 7) & 2147483647) % cardinalit
        now()
 FROM teams t WHERE (hashint4(t.id + 1299709) & 2147483647) % 10 = 0
 """
+# Each lineup's captain, and its sorted driver and constructor ids: the copies the entry
+# tables' triggers keep (migration 0013), which generation's replica mode skips.
 CAPTAINS_SQL = """
-UPDATE lineups l SET captain_id = ld.driver_id
-FROM lineup_drivers ld WHERE ld.lineup_id = l.id AND ld.is_captain
+UPDATE lineups l
+SET captain_id = d.captain_id, driver_ids = d.ids, constructor_ids = COALESCE(c.ids, '{}')
+FROM (SELECT lineup_id, array_agg(driver_id ORDER BY driver_id) AS ids,
+             min(driver_id) FILTER (WHERE is_captain) AS captain_id
+      FROM lineup_drivers GROUP BY lineup_id) d
+LEFT JOIN (SELECT lineup_id, array_agg(constructor_id ORDER BY constructor_id) AS ids
+           FROM lineup_constructors GROUP BY lineup_id) c ON c.lineup_id = d.lineup_id
+WHERE d.lineup_id = l.id
 """
 # A finishing order over the first 20 drivers, with the awkward cases of the rules: the
 # winner on the road disqualified with the fastest lap, a classified retirement, and
@@ -193,7 +201,8 @@ async def generate(
     )
     race_id = int(race[0]["id"])
     users = (teams + 2) // 3
-    # Generation only: skip foreign-key triggers, the data is consistent by construction.
+    # Generation only: skip foreign-key and other triggers, the data is consistent by
+    # construction (CAPTAINS_SQL writes what the lineup entries' triggers would).
     async with in_transaction() as tx:
         await tx.execute_script("SET LOCAL session_replication_role = replica")
         await tx.execute_query(USERS_SQL, [users])

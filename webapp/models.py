@@ -11,6 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
+from tortoise.contrib.postgres.fields import ArrayField
+from tortoise.fields.db_defaults import SqlDefault
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
@@ -304,6 +306,11 @@ class Lineup(Model):
     transfers = fields.IntField(default=0, db_default=0)
     free_transfers = fields.IntField(null=True)
     penalty_points = fields.IntField(default=0, db_default=0)
+    # The lineup's driver and constructor ids, sorted: copies of its entries kept by triggers
+    # on lineup_drivers and lineup_constructors (migration 0013), never written by the app,
+    # so scoring reads each lineup's assets from its own row instead of joining millions.
+    driver_ids: list[int] = ArrayField("int", db_default=SqlDefault("'{}'::integer[]"))
+    constructor_ids: list[int] = ArrayField("int", db_default=SqlDefault("'{}'::integer[]"))
     drivers: fields.ReverseRelation[LineupDriver]
     constructors: fields.ReverseRelation[LineupConstructor]
 

@@ -98,7 +98,8 @@ driver_scores AS (
       ON pt.position = CASE WHEN rr.position_text ~ $8 THEN rr.position_text::int END
 ),
 chosen AS (
-    SELECT DISTINCT ON (l.team_id) l.team_id, t.owner_id, l.id AS lineup_id, l.captain_id
+    SELECT DISTINCT ON (l.team_id) l.team_id, t.owner_id, l.id AS lineup_id, l.captain_id,
+           l.driver_ids
     FROM lineups l
     JOIN teams t ON t.id = l.team_id
     JOIN race ON t.season_id = race.season_id AND l.saved_at < race.lock_at
@@ -127,14 +128,29 @@ stored_entries AS (
            e.bonus_points, e.multiplier, e.points
     FROM entries e CROSS JOIN race
 ),
--- Each lineup's drivers against the few dozen entries: one hash join and one aggregate.
+-- The entries' points as arrays indexed by driver id (from the season's lowest; null for an
+-- id with no entry), as a non-captain and as a captain: a team's points are a few array
+-- lookups on its lineup's own driver ids, with no join over every lineup's drivers.
+point_arrays AS MATERIALIZED (
+    SELECT b.first AS base,
+           ARRAY(SELECT e.points FROM generate_series(b.first, b.last) g
+                 LEFT JOIN entries e ON e.driver_id = g AND NOT e.captain ORDER BY g) AS plain,
+           ARRAY(SELECT e.points FROM generate_series(b.first, b.last) g
+                 LEFT JOIN entries e ON e.driver_id = g AND e.captain ORDER BY g) AS captained
+    FROM (SELECT min(driver_id) AS first, max(driver_id) AS last FROM entries) b
+),
+-- A lineup with none of the season's drivers scores nothing (no row), as it never could.
+summed AS (
+    SELECT c.team_id, c.owner_id, c.lineup_id,
+           (SELECT sum(CASE WHEN d = c.captain_id THEN a.captained[d - a.base + 1]
+                            ELSE a.plain[d - a.base + 1] END)
+            FROM unnest(c.driver_ids) d) AS points
+    FROM chosen c CROSS JOIN point_arrays a
+),
 scored AS (
-    SELECT c.team_id, c.owner_id, c.lineup_id, SUM(e.points)::int AS points,
+    SELECT team_id, owner_id, lineup_id, points::int AS points,
            0 AS penalty_points, NULL::varchar AS chip, NULL::int AS captain_id
-    FROM chosen c
-    JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
-    JOIN entries e ON e.driver_id = ld.driver_id AND e.captain = (ld.driver_id = c.captain_id)
-    GROUP BY c.team_id, c.owner_id, c.lineup_id
+    FROM summed WHERE points IS NOT NULL
 ),
 """
 RESCORE_SQL = _RESCORE_HEAD + SCORES_TAIL

@@ -198,8 +198,10 @@ chip_rules AS MATERIALIZED (
          unlimited_transfers boolean, reverts_after_race boolean, no_negative boolean,
          auto_captain boolean)
 ),
--- The chips played for this race, their effects folded per team.
-played AS MATERIALIZED (
+-- The chips played for this race, their effects folded per team. Read once, so the planner
+-- inlines it and joins it with the table's statistics (a materialized CTE has none, and its
+-- guesses would make every later join look millions of times bigger than it is).
+played AS (
     SELECT tc.team_id, min(tc.chip) AS chip, max(cr.captain_multiplier) AS captain_multiplier,
            bool_or(cr.unlimited_transfers) AS unlimited_transfers,
            bool_or(cr.no_negative) AS no_negative, bool_or(cr.auto_captain) AS auto_captain
@@ -213,89 +215,78 @@ reverting AS MATERIALIZED (
     FROM team_chips tc JOIN chip_rules cr ON cr.name = tc.chip
     WHERE cr.reverts_after_race AND tc.race_id <> $1
 ),
--- A lineup saved for this race brings its transfer penalty (stored when it was saved).
-chosen AS (
+-- The race's points of every driver and constructor as arrays indexed by id (from the
+-- season's lowest; null for an id with no line), as they count plainly and under
+-- no_negative (negative session lines 0): a team's points are then a few array lookups,
+-- with no join over every lineup's assets.
+point_arrays AS MATERIALIZED (
+    SELECT d.first AS driver_base, c.first AS constructor_base,
+           ARRAY(SELECT e.qualifying + e.sprint + e.race
+                 FROM generate_series(d.first, d.last) g
+                 LEFT JOIN driver_lines e ON e.driver_id = g AND NOT e.captain ORDER BY g)
+               AS driver_points,
+           ARRAY(SELECT GREATEST(e.qualifying, 0) + GREATEST(e.sprint, 0)
+                        + GREATEST(e.race, 0)
+                 FROM generate_series(d.first, d.last) g
+                 LEFT JOIN driver_lines e ON e.driver_id = g AND NOT e.captain ORDER BY g)
+               AS driver_positive,
+           ARRAY(SELECT e.qualifying + e.sprint + e.race + e.bonus
+                 FROM generate_series(c.first, c.last) g
+                 LEFT JOIN constructor_lines e ON e.constructor_id = g ORDER BY g)
+               AS constructor_points,
+           ARRAY(SELECT GREATEST(e.qualifying, 0) + GREATEST(e.sprint, 0)
+                        + GREATEST(e.race, 0) + GREATEST(e.bonus, 0)
+                 FROM generate_series(c.first, c.last) g
+                 LEFT JOIN constructor_lines e ON e.constructor_id = g ORDER BY g)
+               AS constructor_positive
+    FROM (SELECT min(driver_id) AS first, max(driver_id) AS last FROM driver_lines) d,
+         (SELECT min(constructor_id) AS first, max(constructor_id) AS last
+          FROM constructor_lines) c
+),
+-- Every team's counting lineup (saved last before the lock), with its chip's effects.
+picked AS (
     SELECT DISTINCT ON (l.team_id) l.team_id, t.owner_id, l.id AS lineup_id, l.captain_id,
-           CASE WHEN l.race_id = race.id THEN l.penalty_points ELSE 0 END AS penalty_points
+           l.driver_ids, l.constructor_ids, p.chip, COALESCE(p.auto_captain, false) AS auto_captain,
+           COALESCE(p.captain_multiplier,
+                    (SELECT (j ->> 'captain_multiplier')::int FROM rules)) AS multiplier,
+           COALESCE(p.no_negative, false) AS no_negative,
+           CASE WHEN l.race_id = race.id AND NOT COALESCE(p.unlimited_transfers, false)
+                THEN l.penalty_points ELSE 0 END AS penalty_points
     FROM lineups l
     JOIN teams t ON t.id = l.team_id
     JOIN race ON t.season_id = race.season_id AND l.saved_at < race.lock_at
+    LEFT JOIN played p ON p.team_id = l.team_id
     WHERE t.game = $2
       AND NOT EXISTS (SELECT 1 FROM reverting v
                       WHERE v.team_id = l.team_id AND v.race_id = l.race_id)
     ORDER BY l.team_id, l.saved_at DESC, l.id DESC
 ),
--- Teams with a chip: their multiplier, and whether transfers are free this race.
-plays AS MATERIALIZED (
-    SELECT c.team_id, c.lineup_id, c.captain_id, p.chip, p.no_negative, p.auto_captain,
-           COALESCE(p.captain_multiplier,
-                    (SELECT (j ->> 'captain_multiplier')::int FROM rules)) AS multiplier,
-           CASE WHEN p.unlimited_transfers THEN 0 ELSE c.penalty_points END AS penalty_points
-    FROM chosen c JOIN played p USING (team_id)
-),
--- Under an auto-captain chip the multiplier goes to the lineup's best-scoring driver (a tie
--- keeps the team's captain, then the lowest driver id).
-auto_captains AS (
-    SELECT DISTINCT ON (pl.lineup_id) pl.lineup_id, ld.driver_id
-    FROM plays pl
-    JOIN lineup_drivers ld ON ld.lineup_id = pl.lineup_id
-    JOIN driver_lines e ON e.driver_id = ld.driver_id AND NOT e.captain
-    WHERE pl.auto_captain
-    ORDER BY pl.lineup_id,
-             CASE WHEN pl.no_negative
-                  THEN GREATEST(e.qualifying, 0) + GREATEST(e.sprint, 0) + GREATEST(e.race, 0)
-                  ELSE e.qualifying + e.sprint + e.race END DESC,
-             ld.driver_id = pl.captain_id DESC, ld.driver_id
-),
-chip_teams AS MATERIALIZED (
-    SELECT pl.*, COALESCE(ac.driver_id, pl.captain_id) AS counted_captain
-    FROM plays pl LEFT JOIN auto_captains ac USING (lineup_id)
-),
-driver_sums AS (
-    SELECT ld.lineup_id,
-           sum(e.qualifying + e.sprint + e.race + e.bonus + e.captain_points) AS points
-    FROM chosen c
-    JOIN lineup_drivers ld ON ld.lineup_id = c.lineup_id
-    JOIN driver_lines e ON e.driver_id = ld.driver_id AND e.captain = (ld.driver_id = c.captain_id)
-    WHERE NOT EXISTS (SELECT 1 FROM played p WHERE p.team_id = c.team_id)
-    GROUP BY ld.lineup_id
-),
--- A chip team's drivers: negative session lines at 0 under no_negative, the chip's multiplier.
-chip_driver_sums AS (
-    SELECT ct.lineup_id,
-           sum(CASE WHEN ct.no_negative
-                    THEN GREATEST(e.qualifying, 0) + GREATEST(e.sprint, 0) + GREATEST(e.race, 0)
-                    ELSE e.qualifying + e.sprint + e.race END
-               * CASE WHEN ld.driver_id = ct.counted_captain THEN ct.multiplier ELSE 1 END)
-               AS points
-    FROM chip_teams ct
-    JOIN lineup_drivers ld ON ld.lineup_id = ct.lineup_id
-    JOIN driver_lines e ON e.driver_id = ld.driver_id AND NOT e.captain
-    GROUP BY ct.lineup_id
-),
-constructor_sums AS (
-    SELECT lc.lineup_id,
-           sum(CASE WHEN p.no_negative
-                    THEN GREATEST(e.qualifying, 0) + GREATEST(e.sprint, 0)
-                         + GREATEST(e.race, 0) + GREATEST(e.bonus, 0)
-                    ELSE e.qualifying + e.sprint + e.race + e.bonus END) AS points
-    FROM chosen c
-    JOIN lineup_constructors lc ON lc.lineup_id = c.lineup_id
-    JOIN constructor_lines e ON e.constructor_id = lc.constructor_id
-    LEFT JOIN played p ON p.team_id = c.team_id
-    GROUP BY lc.lineup_id
+-- The captain whose points are multiplied: under an auto-captain chip the lineup's
+-- best-scoring driver (a tie keeps the team's captain, then the lowest driver id).
+captained AS (
+    SELECT k.*, CASE WHEN k.auto_captain THEN COALESCE((
+               SELECT d FROM unnest(k.driver_ids) d
+               WHERE a.driver_points[d - a.driver_base + 1] IS NOT NULL
+               ORDER BY CASE WHEN k.no_negative THEN a.driver_positive[d - a.driver_base + 1]
+                             ELSE a.driver_points[d - a.driver_base + 1] END DESC,
+                        d = k.captain_id DESC, d
+               LIMIT 1), k.captain_id) ELSE k.captain_id END AS counted_captain
+    FROM picked k CROSS JOIN point_arrays a
 ),
 scored AS (
-    SELECT c.team_id, c.owner_id, c.lineup_id,
-           COALESCE(ct.penalty_points, c.penalty_points) AS penalty_points, ct.chip,
-           ct.counted_captain AS captain_id,
-           (COALESCE(ds.points, cds.points, 0) + COALESCE(cs.points, 0)
-            + COALESCE(ct.penalty_points, c.penalty_points))::int AS points
-    FROM chosen c
-    LEFT JOIN driver_sums ds ON ds.lineup_id = c.lineup_id
-    LEFT JOIN chip_teams ct ON ct.lineup_id = c.lineup_id
-    LEFT JOIN chip_driver_sums cds ON cds.lineup_id = c.lineup_id
-    LEFT JOIN constructor_sums cs ON cs.lineup_id = c.lineup_id
+    SELECT k.team_id, k.owner_id, k.lineup_id, k.penalty_points, k.chip,
+           CASE WHEN k.chip IS NOT NULL THEN k.counted_captain END AS captain_id,
+           (COALESCE((SELECT sum(CASE WHEN k.no_negative
+                                      THEN a.driver_positive[d - a.driver_base + 1]
+                                      ELSE a.driver_points[d - a.driver_base + 1] END
+                                 * CASE WHEN d = k.counted_captain THEN k.multiplier ELSE 1 END)
+                      FROM unnest(k.driver_ids) d), 0)
+            + COALESCE((SELECT sum(CASE WHEN k.no_negative
+                                        THEN a.constructor_positive[c - a.constructor_base + 1]
+                                        ELSE a.constructor_points[c - a.constructor_base + 1] END)
+                        FROM unnest(k.constructor_ids) c), 0)
+            + k.penalty_points)::int AS points
+    FROM captained k CROSS JOIN point_arrays a
 )
 """
 
