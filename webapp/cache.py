@@ -325,6 +325,9 @@ class Local:
         self.maxsize = maxsize
         self.clock = clock
         self._values: OrderedDict[object, tuple[float, Any]] = OrderedDict()
+        # How many times every value was dropped at once (a bump): a value built from
+        # reads made before the last drop must not be kept.
+        self.drops = 0
         _LOCALS.add(self)
 
     def get(self, key: object, default: Any = None) -> Any:
@@ -355,6 +358,7 @@ class Local:
     def clear(self) -> None:
         """Forget every value."""
         self._values.clear()
+        self.drops += 1
 
 
 _LOCALS: WeakSet[Local] = WeakSet()

@@ -37,6 +37,8 @@ READY_PAGES = cache.Local(
     ],
     maxsize=512,
 )
+# The scope key where the edge notes `READY_PAGES.drops` as a request goes to its route.
+READY_EPOCH = "paddock.ready_epoch"
 # Jinja escapes `<` in anything it renders: these bytes can only be the slot.
 CSRF_SLOT = b"<csrf-token>"
 # Shared parts of pages, as HTML stamped by the generations of what they show.
@@ -71,7 +73,14 @@ def remember_anonymous_page(html: str, *, fragment: bool) -> None:
     page = html.encode()
     if token:
         page = page.replace(str(token).encode(), CSRF_SLOT)
-    READY_PAGES.put((request.path, request.query_string, fragment), page)
+    # A bump since the request began: what it read may be older than the bump. Kept as
+    # already past its second, it is only the last copy readers get while it is renewed
+    # (refusing it would leave every reader to the route while bumps keep coming).
+    epoch = request.scope.get(READY_EPOCH)
+    bumped = epoch is not None and epoch != READY_PAGES.drops
+    READY_PAGES.put(
+        (request.path, request.query_string, fragment), page, seconds=0 if bumped else None
+    )
 
 
 def anonymous_page(html: str) -> Response:

@@ -15,6 +15,9 @@ recognise, or a body that is not ready (the full route builds it and tells error
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import logging
 import re
 from collections import OrderedDict
@@ -37,7 +40,7 @@ from webapp.converters import MAX_ID
 from webapp.leaderboards.bodies import Body, Wanted, ready_body
 from webapp.leaderboards.routes import JSON_BOARD
 from webapp.observability import exchange_var
-from webapp.pagecache import CSRF_SLOT, READY_PAGES
+from webapp.pagecache import CSRF_SLOT, READY_EPOCH, READY_PAGES
 from webapp.schemas import MAX_LIMIT
 from webapp.security import RequestEdge
 from webapp.settings import Settings
@@ -78,6 +81,9 @@ PAGE_RULES = [
     (re.compile("/players/[A-Za-z0-9_.-]{1,30}"), "/players/<username>"),
 ]
 REFRESHING = "paddock.ready_page"
+RENEWAL_WAIT = 2.0
+# A renewal asks as a first-time reader: no session, no conditional request.
+_NOT_RENEWED = frozenset({b"cookie", b"if-none-match", b"authorization"})
 COMPRESSED_KEPT = 256
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -148,8 +154,12 @@ class ReadyReads:
         self.enabled = True
         self.session_cookie = session_cookie.encode() + b"="
         self.sessions = sessions
-        # Ready pages a reader is renewing through the route right now.
-        self.refreshing: set[object] = set()
+        # Ready pages a reader is renewing through the route right now, set when done.
+        self.refreshing: dict[object, asyncio.Event] = {}
+        # How long the readers of a page a bump dropped wait for its renewal at most.
+        self.renewal_wait = RENEWAL_WAIT
+        # Renewals under way in the background (held: the loop keeps only weak references).
+        self.renewals: set[asyncio.Task[None]] = set()
         # Compressed bodies, by (entity tag, encoding): compressed once, not per reader.
         self.compressed: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
@@ -164,11 +174,15 @@ class ReadyReads:
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body, "more_body": False})
                 return
+        if scope["type"] == "http":
+            scope[READY_EPOCH] = READY_PAGES.drops  # type: ignore[literal-required]
         try:
             await self.app(scope, receive, send)
         finally:
             if (refreshed := scope.get(REFRESHING)) is not None:
-                self.refreshing.discard(refreshed)
+                renewed = self.refreshing.pop(refreshed, None)
+                if renewed is not None:
+                    renewed.set()
 
     async def _answer(self, scope: HTTPScope) -> Answer | None:
         path = scope["path"]
@@ -180,7 +194,7 @@ class ReadyReads:
             return 200, headers, HEALTH
         for pattern, rule in PAGE_RULES:
             if pattern.fullmatch(path):
-                return self._page(scope, rule)
+                return await self._page(scope, rule)
         if path == BOARD_RULE:
             return await self._board(scope, league_id=None)
         if path.startswith("/api/v1/leagues/") and (found := _LEAGUE_PATH.fullmatch(path)):
@@ -230,25 +244,36 @@ class ReadyReads:
         self._route(LEAGUE_RULE if league_id else BOARD_RULE)
         return self._send_body(scope, body)
 
-    def _page(self, scope: HTTPScope, rule: str) -> Answer | None:
+    async def _page(self, scope: HTTPScope, rule: str) -> Answer | None:
         """Answer an anonymous reader with the page the last one got, and their own token."""
         if _header(scope, b"origin") or _header(scope, b"authorization") is not None:
             return None
         boosted = _header(scope, b"hx-boosted")
         fragment = bool(_header(scope, b"hx-request")) and not boosted
-        key = (scope["path"], scope["query_string"], fragment)
-        page = READY_PAGES.get(key)
-        if page is None:
-            # Past its second: one reader goes to the route for a new one while the others
-            # get the last (no bump has dropped it), instead of all rendering it at once.
-            page = READY_PAGES.get_stale(key) if key in self.refreshing else None
-            if page is None:
-                self.refreshing.add(key)
-                scope[REFRESHING] = key  # type: ignore[literal-required]
-                return None
         anonymous, held = self.sessions.token(scope)
         if not anonymous:
             return None  # signed in, or more in the session than a token: the route's
+        key = (scope["path"], scope["query_string"], fragment)
+        page = READY_PAGES.get(key)
+        if page is None:
+            page = READY_PAGES.get_stale(key)
+            renewal = self.refreshing.get(key)
+            if page is not None:
+                # Past its second: renewed once, in the background, while every reader
+                # gets the last copy (no bump has dropped it) without waiting on the route.
+                if renewal is None:
+                    self._renew(scope, key)
+            elif renewal is not None:
+                # A bump dropped the last copy while it is being renewed: wait for the new
+                # one (the route renders it once, not once per reader).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(renewal.wait(), self.renewal_wait)
+                page = READY_PAGES.get_stale(key)
+        if page is None:
+            if key not in self.refreshing:
+                self.refreshing[key] = asyncio.Event()
+                scope[REFRESHING] = key  # type: ignore[literal-required]
+            return None
         cookie = None
         if CSRF_SLOT in page:
             token = held or self.sessions.new_token()
@@ -257,6 +282,43 @@ class ReadyReads:
                 cookie = self.sessions.cookie({CSRF_KEY: token})
         self._route(rule)
         return _send_page(scope, page, cookie)
+
+    def _renew(self, scope: HTTPScope, key: object) -> None:
+        """Ask the route for a page again, as a reader without a cookie would, and keep it."""
+        self.refreshing[key] = asyncio.Event()
+        headers = [(k, v) for k, v in scope["headers"] if k not in _NOT_RENEWED]
+        asked = {**scope, "headers": headers, READY_EPOCH: READY_PAGES.drops}
+        # A context of its own: not this reader's exchange, so not in the access log.
+        task = asyncio.create_task(self._renewal(asked, key), context=contextvars.Context())
+        self.renewals.add(task)
+        task.add_done_callback(self.renewals.discard)
+
+    async def _renewal(self, scope: dict[str, Any], key: object) -> None:
+        sent = asyncio.Event()
+        asked = False
+
+        async def receive() -> dict[str, Any]:
+            # As Hypercorn: the request, then a disconnect once the answer has gone.
+            nonlocal asked
+            if not asked:
+                asked = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await sent.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                sent.set()
+
+        try:
+            await self.app(scope, receive, send)  # the route keeps the page it renders
+        except Exception:
+            log.warning("ready page not renewed", exc_info=True)
+        finally:
+            sent.set()
+            renewed = self.refreshing.pop(key, None)
+            if renewed is not None:
+                renewed.set()
 
     def _route(self, rule: str) -> None:
         """Name the route answered, for the access log and metrics as Quart's rule would."""

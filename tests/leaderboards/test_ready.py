@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from hashlib import blake2b
 from typing import Any
@@ -13,7 +14,7 @@ from quart.typing import TestClientProtocol
 from redis.asyncio import Redis
 
 from webapp.leaderboards.refresh import add_team_to_boards
-from webapp.pagecache import READY_PAGES
+from webapp.pagecache import CSRF_SLOT, READY_PAGES
 from webapp.pipeline import rescore_race
 from webapp.ready import READY_READS, ReadyReads
 from webapp.teams.service import update_team
@@ -292,25 +293,55 @@ async def test_a_new_board_generation_shows_on_the_next_page_at_once(
     assert "Alpha Prime" in (await renamed.get_data()).decode()
 
 
-async def test_an_expired_page_is_renewed_by_one_reader_while_the_others_get_it(
+async def test_an_expired_page_is_renewed_in_the_background_while_readers_get_the_last(
     app: Quart, scored: dict[str, Any]
 ) -> None:
     client = app.test_client()
     await client.get(PAGE)
     key = (PAGE, b"", False)
     kept = READY_PAGES.get(key)
-    READY_PAGES.put(key, kept, seconds=-1)  # its second is over
-    ready(app).refreshing.add(key)  # and a reader is renewing it through the route
+    READY_PAGES.put(key, kept + b"<!-- the last copy -->", seconds=-1)  # its second is over
     before = served(PAGE)
-    await app.test_client().get(PAGE)
-    assert served(PAGE) == before + 1  # the others get the last one meanwhile
-    ready(app).refreshing.discard(key)
-    await app.test_client().get(PAGE)
-    assert served(PAGE) == before + 1  # no renewal under way: this reader renews it
-    assert key not in ready(app).refreshing and READY_PAGES.get(key) is not None
+    first = await app.test_client().get(PAGE)
+    second = await app.test_client().get(PAGE)
+    assert served(PAGE) == before + 2  # both got the last copy, neither waited on the route
+    for page in (first, second):
+        assert (await page.get_data()).endswith(b"<!-- the last copy -->")
+    assert key in ready(app).refreshing and len(ready(app).renewals) == 1  # one renewal
+    await asyncio.gather(*ready(app).renewals)
+    assert key not in ready(app).refreshing
+    renewed = READY_PAGES.get(key)
+    assert renewed is not None and b"the last copy" not in renewed and CSRF_SLOT in renewed
+    page = await app.test_client().get(PAGE)
+    assert served(PAGE) == before + 3 and b"the last copy" not in await page.get_data()
     # A change made here drops even the expired copy: nobody is shown the old board.
     READY_PAGES.put(key, kept, seconds=-1)
-    ready(app).refreshing.add(key)
+    ready(app).refreshing[key] = asyncio.Event()  # a renewal that never ends:
+    ready(app).renewal_wait = 0  # nobody waits for it here
     await update_team(user=scored["olivia"], team_id=scored["alpha"].id, name="Alpha Prime")
     page = await app.test_client().get(PAGE)
-    assert served(PAGE) == before + 1 and "Alpha Prime" in (await page.get_data()).decode()
+    assert served(PAGE) == before + 3 and "Alpha Prime" in (await page.get_data()).decode()
+
+
+async def test_readers_of_a_page_a_bump_dropped_wait_for_its_one_renewal(
+    app: Quart, scored: dict[str, Any]
+) -> None:
+    client = app.test_client()
+    await client.get(PAGE)
+    key = (PAGE, b"", False)
+    renewal = ready(app).refreshing[key] = asyncio.Event()  # a reader renews it
+    ready(app).renewal_wait = 600  # however slow the machine, the wait ends with the renewal
+    await update_team(user=scored["olivia"], team_id=scored["alpha"].id, name="Alpha Prime")
+    assert READY_PAGES.get_stale(key) is None  # the bump dropped the last copy
+    before = served(PAGE)
+    waiting = asyncio.create_task(app.test_client().get(PAGE))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # not sent to the route: waiting for the renewal
+    renewed = (await client.get(PAGE + "?page=1")).status_code  # another URL meanwhile
+    assert renewed == 200
+    READY_PAGES.put(key, b"<p>renewed <csrf-token></p>")  # what the renewal kept
+    ready(app).refreshing.pop(key)
+    renewal.set()
+    page = await waiting
+    assert served(PAGE) == before + 1  # the edge answered it, with the renewed page
+    assert (await page.get_data()).startswith(b"<p>renewed ")

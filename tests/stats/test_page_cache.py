@@ -14,7 +14,7 @@ from tests.scoring.factories import SINGAPORE_LOCK
 from tests.stats.conftest import ROAD, Season2
 from webapp import cache
 from webapp.models import League, Race, RaceStatus, TeamRaceScore, User
-from webapp.pagecache import READY_PAGES
+from webapp.pagecache import READY_EPOCH, READY_PAGES, remember_anonymous_page
 from webapp.pipeline import rescore_race
 
 Login = Callable[..., Awaitable[None]]
@@ -215,3 +215,16 @@ async def test_signed_in_readers_get_their_own_part_of_kept_pages(
     assert 'id="my-change"' in html and f'<a href="/teams/{two_races.alpha.id}">Alpha</a>' in html
     html = await text(vera, versions)
     assert "None of your teams scored in this race." in html and "Alpha</a>" not in html
+
+
+async def test_a_page_rendered_across_a_bump_is_kept_only_as_the_last_copy(app: Quart) -> None:
+    key = ("/drivers/1", b"", False)
+    for behind, fresh in ((0, True), (1, False)):
+        READY_PAGES.clear()
+        epoch = READY_PAGES.drops - behind  # as the request began: `behind` bumps ago
+        async with app.test_request_context("/drivers/1", scope_base={READY_EPOCH: epoch}):
+            remember_anonymous_page("<p>the page</p>", fragment=False)
+        # Begun before a bump, it may show what the bump replaced: readers get it only
+        # while a renewal runs, never as the page of the second.
+        assert (READY_PAGES.get(key) is not None) == fresh
+        assert READY_PAGES.get_stale(key) == b"<p>the page</p>"
