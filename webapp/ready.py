@@ -21,6 +21,7 @@ import contextvars
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import AsyncGenerator
 from hashlib import blake2b
 from typing import Any
 
@@ -444,4 +445,14 @@ def init_ready_reads(app: Quart) -> ReadyReads:
     )
     edge.app = ready
     app.extensions["ready_reads"] = ready
+
+    @app.while_serving
+    async def _renewals() -> AsyncGenerator[None]:
+        yield
+        # Before the after_serving hooks close the database: a renewal still reading is
+        # abandoned, not left to fail on a closed pool.
+        for task in list(ready.renewals):
+            task.cancel()
+        await asyncio.gather(*ready.renewals, return_exceptions=True)
+
     return ready

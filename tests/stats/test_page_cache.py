@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from webapp import cache
 from webapp.models import League, Race, RaceStatus, TeamRaceScore, User
 from webapp.pagecache import READY_EPOCH, READY_PAGES, remember_anonymous_page
 from webapp.pipeline import rescore_race
+from webapp.ready import ReadyReads
 
 Login = Callable[..., Awaitable[None]]
 
@@ -76,6 +78,20 @@ async def test_a_league_fragment_is_kept_apart_from_the_whole_page(
     again = await text(app.test_client(), url, **{"HX-Request": "true"})
     assert served("/leagues/<int:league_id>") == before + 1
     assert again == piece and "<html" in whole and "<html" not in piece
+    # Past their second, each is renewed in the background as what it is.
+    ready: ReadyReads = app.extensions["ready_reads"]
+    for fragment in (False, True):
+        key = (url, b"", fragment)
+        READY_PAGES.put(key, READY_PAGES.get(key) + b"<!-- old -->", seconds=-1)
+    await text(app.test_client(), url)
+    await text(app.test_client(), url, **{"HX-Request": "true"})
+    assert len(ready.renewals) == 2
+    await asyncio.gather(*ready.renewals)
+    renewed = READY_PAGES.get((url, b"", False)), READY_PAGES.get((url, b"", True))
+    assert renewed[0] is not None and b"<html" in renewed[0] and b"<!-- old -->" not in renewed[0]
+    assert (
+        renewed[1] is not None and b"<html" not in renewed[1] and b"<!-- old -->" not in renewed[1]
+    )
 
 
 async def test_a_correction_shows_on_the_team_page_at_once(
