@@ -247,14 +247,16 @@ async def new_team() -> Response:
 @hide
 async def team_page(team_id: int) -> Response:
     """Show a team: the editable builder to its owner, name, points and past lineups to others."""
-    detail = await service.get_team_detail(team_id=team_id)
+    team = await service.get_team(team_id=team_id)
     user = await current_user()
-    if user is None or user.id != detail.team.owner.id:
+    if user is None or user.id != team.owner.id:
         if request.method == "POST":
             await require_user()
             raise AppError.forbidden("This team is not yours")
-        html = await render_template("teams/team.html", **await _public(detail))
+        html = await render_template("teams/team.html", **await _public(team))
         return anonymous_page(html) if user is None else page_response(html)
+    # Only the owner's builder shows the current lineup (and what it is worth today).
+    detail = await service.team_detail(team=team)
     if request.method == "GET":
         return await render_builder(**await builder_context(form=None, detail=detail))
     form = await request.form
@@ -297,12 +299,12 @@ async def chip_action(team_id: int, chip: str) -> Response:
     return redirect_to(f"/teams/{team_id}#chips")
 
 
-async def _public(detail: TeamDetail) -> dict[str, Any]:
+async def _public(team: Team) -> dict[str, Any]:
     return {
-        "team": detail.team,
-        "game": detail.game,
-        "team_record": await team_record(detail.team),
-        "leagues": await _leagues_of(detail.team.id, private=False),
+        "team": team,
+        "game": games.get(team.game),
+        "team_record": await team_record(team),
+        "leagues": await _leagues_of(team.id, private=False),
     }
 
 
