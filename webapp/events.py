@@ -9,7 +9,8 @@ small JSON on purpose: listeners re-read what they show.
 - `paddock:{db}:user:{user_id}`: `notifications` when the user got `count` new ones,
   `read` when the user read them on another page.
 - `paddock:{db}:league:{league_id}`: `members` when the league's teams changed.
-- `paddock:{db}:live:control`: what every live hub listens on from the start.
+- `paddock:{db}:live:control`: what every live hub listens on from the start; `dropped`
+  when a generation moved that every process's kept pages must drop at once (a rescoring).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Event(StrEnum):
     NOTIFICATIONS = "notifications"
     READ = "read"
     MEMBERS = "members"
+    DROPPED = "dropped"
     # Never published: a hub hands it to a topic to draw its current state.
     SYNC = "sync"
 
@@ -74,7 +76,15 @@ class MembersEvent(TypedDict):
     league_id: int
 
 
-LiveEvent = ResultsEvent | ScoresEvent | NotificationsEvent | ReadEvent | MembersEvent
+class DroppedEvent(TypedDict):
+    type: Literal[Event.DROPPED]
+    # The names of the generations that moved (`webapp.cache.Generation.name`).
+    generations: list[str]
+
+
+LiveEvent = (
+    ResultsEvent | ScoresEvent | NotificationsEvent | ReadEvent | MembersEvent | DroppedEvent
+)
 
 
 def channel(kind: Channel, ident: int | str) -> str:
@@ -111,6 +121,11 @@ def control_channel() -> str:
 def scores_event(season: int, race_id: int, game: str) -> ScoresEvent:
     """Return the event telling boards of `game` that its points of a race changed."""
     return {"type": Event.SCORES, "season": season, "race_id": race_id, "game": game}
+
+
+def dropped_event(*names: str) -> DroppedEvent:
+    """Return the event telling every process to drop what it keeps of these generations."""
+    return {"type": Event.DROPPED, "generations": sorted(set(names))}
 
 
 def notifications_event(user_id: int, count: int) -> NotificationsEvent:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol
+from redis.asyncio import Redis
 
 from tests.leaderboards.test_ready import TOKEN, both, page_parts, served, session_of
 from tests.scoring.factories import SINGAPORE_LOCK
 from tests.stats.conftest import ROAD, Season2
-from webapp import cache
+from webapp import cache, events
 from webapp.models import League, Race, RaceStatus, TeamRaceScore, User
 from webapp.pagecache import READY_EPOCH, READY_PAGES, remember_anonymous_page
 from webapp.pipeline import rescore_race
@@ -244,3 +246,32 @@ async def test_a_page_rendered_across_a_bump_is_kept_only_as_the_last_copy(app: 
         # while a renewal runs, never as the page of the second.
         assert (READY_PAGES.get(key) is not None) == fresh
         assert READY_PAGES.get_stale(key) == b"<p>the page</p>"
+
+
+async def test_a_rescoring_in_a_worker_drops_every_processs_kept_pages(
+    app: Quart, two_races: Season2, redis: Redis
+) -> None:
+    listener = redis.pubsub(ignore_subscribe_messages=True)
+    await listener.subscribe(events.control_channel())
+    try:
+        await two_races.world.results(two_races.belgium, ROAD)
+        await rescore_race(race_id=two_races.belgium.id)
+        heard = None
+        for _ in range(50):  # the pipeline published it before returning: it is on its way
+            heard = await listener.get_message(timeout=0.1)
+            if heard is not None:
+                break
+    finally:
+        await listener.aclose()
+    assert heard is not None and json.loads(heard["data"]) == events.dropped_event("board")
+    # This process kept a page; the same announcement from another process drops it here.
+    url = f"/teams/{two_races.alpha.id}"
+    await text(app.test_client(), url)
+    key = (url, b"", False)
+    assert READY_PAGES.get(key) is not None
+    await events.publish(events.control_channel(), events.dropped_event("board"))
+    for _ in range(500):  # until this process's hub has read it
+        if READY_PAGES.get_stale(key) is None:
+            break
+        await asyncio.sleep(0.01)
+    assert READY_PAGES.get_stale(key) is None

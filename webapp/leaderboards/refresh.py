@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from webapp import cache, games
+from webapp import cache, events, games
 from webapp.leaderboards.boards import Scope, encode, marker, meta_key
 from webapp.leaderboards.build import build_board, scored_races
 from webapp.leaderboards.ownership import build_ownership, has_ownership
@@ -136,8 +136,11 @@ async def _publish_meta(redis: Redis, *, season: int, system: str, races: list[i
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(meta_key(season), f"races:{system}", json.dumps(races))
         pipe.incr(cache.board_generation(season).redis_key)
+        # Every process's kept pages go at once (the pipeline runs in a worker): a rescoring
+        # is rare, and a correction must not show a second late. A new team bumps only here.
+        dropped = events.dropped_event(cache.board_generation(season).name)
+        pipe.publish(events.control_channel(), events.encode(dropped))
         await pipe.execute()
-    # Bumped inside the transaction above: this process's kept pages go at once too.
     cache.drop_local(cache.board_generation(season))
 
 

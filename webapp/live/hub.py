@@ -287,12 +287,21 @@ class Hub:
             if not message or message.get("type") != "message":
                 continue
             channel = message["channel"]
-            if channel == control_channel():
-                continue
             try:
                 event = json.loads(message["data"])
             except (TypeError, ValueError):
                 log.warning("live event is not JSON", extra={"channel": channel})
                 continue
-            if isinstance(event, dict):
+            if not isinstance(event, dict):
+                continue
+            if channel == control_channel():
+                self.control(event)
+            else:
                 await self.dispatch(channel, event)
+
+    def control(self, event: dict[str, Any]) -> None:
+        """Act on a message every process hears: drop what a moved generation outdated."""
+        if event.get("type") == Event.DROPPED:
+            names = [str(name) for name in event.get("generations", ())]
+            # The pages this process keeps for a second were built before the change.
+            cache.drop_local(*(cache.Generation(name) for name in names))
