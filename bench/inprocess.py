@@ -24,6 +24,7 @@ from typing import Any
 from bench.common import bench_urls
 from bench.reads import SECRET, find_subjects
 from bench.saturation import Target, find_pages, session_cookie, targets
+from webapp.ready import ask_app
 
 ROUNDS = 5
 Asgi = Callable[..., Awaitable[None]]
@@ -52,25 +53,7 @@ def scope(path: str, headers: dict[str, str]) -> dict[str, Any]:
 
 async def ask(app: Asgi, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
     """Send one GET through the app and return its status and body."""
-    sent: list[dict[str, Any]] = []
-    done = asyncio.Event()
-    asked = False
-
-    async def receive() -> dict[str, Any]:
-        # As Hypercorn: the request once, then a disconnect when the answer has gone.
-        nonlocal asked
-        if not asked:
-            asked = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await done.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body"):
-            done.set()
-
-    await app(scope(path, headers), receive, send)
+    sent = await ask_app(app, scope(path, headers))
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return status, body

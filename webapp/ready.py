@@ -90,6 +90,33 @@ COMPRESSED_KEPT = 256
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
+async def ask_app(app: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    """Send one bodiless request through an ASGI app, as Hypercorn would; return what it sent."""
+    sent: list[dict[str, Any]] = []
+    done = asyncio.Event()
+    asked = False
+
+    async def receive() -> dict[str, Any]:
+        # As Hypercorn: the request once, then a disconnect when the answer has gone.
+        nonlocal asked
+        if not asked:
+            asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            done.set()
+
+    try:
+        await app(scope, receive, send)
+    finally:
+        done.set()
+    return sent
+
+
 def _header(scope: HTTPScope, name: bytes) -> bytes | None:
     return next((value for key, value in scope["headers"] if key == name), None)
 
@@ -295,28 +322,11 @@ class ReadyReads:
         task.add_done_callback(self.renewals.discard)
 
     async def _renewal(self, scope: dict[str, Any], key: object) -> None:
-        sent = asyncio.Event()
-        asked = False
-
-        async def receive() -> dict[str, Any]:
-            # As Hypercorn: the request, then a disconnect once the answer has gone.
-            nonlocal asked
-            if not asked:
-                asked = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await sent.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                sent.set()
-
         try:
-            await self.app(scope, receive, send)  # the route keeps the page it renders
+            await ask_app(self.app, scope)  # the route keeps the page it renders
         except Exception:
             log.warning("ready page not renewed", exc_info=True)
         finally:
-            sent.set()
             renewed = self.refreshing.pop(key, None)
             if renewed is not None:
                 renewed.set()
