@@ -132,12 +132,12 @@ stored_entries AS (
 -- id with no entry), as a non-captain and as a captain: a team's points are a few array
 -- lookups on its lineup's own driver ids, with no join over every lineup's drivers.
 point_arrays AS MATERIALIZED (
-    SELECT b.first AS base,
-           ARRAY(SELECT e.points FROM generate_series(b.first, b.last) g
-                 LEFT JOIN entries e ON e.driver_id = g AND NOT e.captain ORDER BY g) AS plain,
-           ARRAY(SELECT e.points FROM generate_series(b.first, b.last) g
-                 LEFT JOIN entries e ON e.driver_id = g AND e.captain ORDER BY g) AS captained
-    FROM (SELECT min(driver_id) AS first, max(driver_id) AS last FROM entries) b
+    SELECT min(g) AS base, array_agg(p.points ORDER BY g) AS plain,
+           array_agg(c.points ORDER BY g) AS captained
+    FROM generate_series((SELECT min(driver_id) FROM entries),
+                         (SELECT max(driver_id) FROM entries)) g
+    LEFT JOIN entries p ON p.driver_id = g AND NOT p.captain
+    LEFT JOIN entries c ON c.driver_id = g AND c.captain
 ),
 -- A lineup with none of the season's drivers scores nothing (no row), as it never could.
 summed AS (

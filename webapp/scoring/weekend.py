@@ -220,28 +220,23 @@ reverting AS MATERIALIZED (
 -- no_negative (negative session lines 0): a team's points are then a few array lookups,
 -- with no join over every lineup's assets.
 point_arrays AS MATERIALIZED (
-    SELECT d.first AS driver_base, c.first AS constructor_base,
-           ARRAY(SELECT e.qualifying + e.sprint + e.race
-                 FROM generate_series(d.first, d.last) g
-                 LEFT JOIN driver_lines e ON e.driver_id = g AND NOT e.captain ORDER BY g)
-               AS driver_points,
-           ARRAY(SELECT GREATEST(e.qualifying, 0) + GREATEST(e.sprint, 0)
-                        + GREATEST(e.race, 0)
-                 FROM generate_series(d.first, d.last) g
-                 LEFT JOIN driver_lines e ON e.driver_id = g AND NOT e.captain ORDER BY g)
-               AS driver_positive,
-           ARRAY(SELECT e.qualifying + e.sprint + e.race + e.bonus
-                 FROM generate_series(c.first, c.last) g
-                 LEFT JOIN constructor_lines e ON e.constructor_id = g ORDER BY g)
-               AS constructor_points,
-           ARRAY(SELECT GREATEST(e.qualifying, 0) + GREATEST(e.sprint, 0)
-                        + GREATEST(e.race, 0) + GREATEST(e.bonus, 0)
-                 FROM generate_series(c.first, c.last) g
-                 LEFT JOIN constructor_lines e ON e.constructor_id = g ORDER BY g)
-               AS constructor_positive
-    FROM (SELECT min(driver_id) AS first, max(driver_id) AS last FROM driver_lines) d,
-         (SELECT min(constructor_id) AS first, max(constructor_id) AS last
-          FROM constructor_lines) c
+    SELECT d.base AS driver_base, d.points AS driver_points, d.positive AS driver_positive,
+           c.base AS constructor_base, c.points AS constructor_points,
+           c.positive AS constructor_positive
+    FROM (SELECT min(g) AS base,
+                 array_agg(e.qualifying + e.sprint + e.race ORDER BY g) AS points,
+                 array_agg(GREATEST(e.qualifying, 0) + GREATEST(e.sprint, 0)
+                           + GREATEST(e.race, 0) ORDER BY g) AS positive
+          FROM generate_series((SELECT min(driver_id) FROM driver_lines),
+                               (SELECT max(driver_id) FROM driver_lines)) g
+          LEFT JOIN driver_lines e ON e.driver_id = g AND NOT e.captain) d,
+         (SELECT min(g) AS base,
+                 array_agg(e.qualifying + e.sprint + e.race + e.bonus ORDER BY g) AS points,
+                 array_agg(GREATEST(e.qualifying, 0) + GREATEST(e.sprint, 0)
+                           + GREATEST(e.race, 0) + GREATEST(e.bonus, 0) ORDER BY g) AS positive
+          FROM generate_series((SELECT min(constructor_id) FROM constructor_lines),
+                               (SELECT max(constructor_id) FROM constructor_lines)) g
+          LEFT JOIN constructor_lines e ON e.constructor_id = g) c
 ),
 -- Every team's counting lineup (saved last before the lock), with its chip's effects.
 picked AS (
