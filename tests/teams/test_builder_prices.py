@@ -6,12 +6,12 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
-from urllib.parse import urlencode
 
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol
 
+from tests.teams.forms import post_form
 from webapp.models import AssetPrice, Constructor, Driver, Lineup, Race, Team, User
 from webapp.teams.service import create_team
 
@@ -25,16 +25,6 @@ def shown_price(html: str, key: str) -> Decimal:
     found = re.search(rf'data-price="{key}">([0-9.]+)<', html)
     assert found is not None, f"no price shown for {key}"
     return Decimal(found.group(1))
-
-
-async def post_form(
-    client: TestClientProtocol, url: str, pairs: list[tuple[str, str]], *, htmx: bool = False
-) -> tuple[int, str]:
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    if htmx:
-        headers["HX-Request"] = "true"
-    response = await client.post(url, data=urlencode(pairs), headers=headers)
-    return response.status_code, (await response.get_data()).decode()
 
 
 def lineup_form(

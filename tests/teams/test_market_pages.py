@@ -4,27 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from quart import Quart
 from quart.typing import TestClientProtocol
 
+from tests.teams.forms import post_form
 from webapp.models import Driver, Race, Team, TeamChip, User
 from webapp.teams.service import create_team
 
 MakeUser = Callable[..., Awaitable[User]]
 Login = Callable[..., Awaitable[None]]
 CsrfFor = Callable[[TestClientProtocol], Awaitable[str]]
-
-
-async def post_form(
-    client: TestClientProtocol, url: str, pairs: list[tuple[str, str]], *, htmx: bool = False
-) -> tuple[int, str]:
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    if htmx:
-        headers["HX-Request"] = "true"
-    response = await client.post(url, data=urlencode(pairs), headers=headers)
-    return response.status_code, (await response.get_data()).decode()
 
 
 async def test_the_builder_previews_a_change_and_names_a_chip_rule(
